@@ -1,0 +1,65 @@
+import { Command } from "commander";
+import * as path from "path";
+import { renderSummaryText } from "./render";
+import { runPlan } from "./run";
+import { StackFileError } from "./stack-file";
+import { writePlan, planFiles } from "./write";
+
+/** Exit codes of `plan`. */
+export const EXIT = { ok: 0, invalidConfig: 1, usage: 2 } as const;
+
+export async function main(argv: readonly string[]): Promise<number> {
+  const program = new Command()
+    .name("llm-platform-plan")
+    .description("Render a stack offline: resource tree, Kubernetes objects, Helm values, dependency graph, estimates.")
+    .argument("<stack>", "stack name: reads <stacks-dir>/Pulumi.<stack>.yaml")
+    .option("--stacks-dir <dir>", "where the stack files are", "stacks")
+    .option("--out <dir>", "output directory (default: out/<stack>)")
+    .option("--quiet", "print nothing but errors")
+    .exitOverride()
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+  try {
+    program.parse(argv, { from: "user" });
+  } catch (err) {
+    const code = (err as { exitCode?: number }).exitCode;
+    return code === 0 ? EXIT.ok : EXIT.usage;
+  }
+  const [stack] = program.args;
+  const opts = program.opts<{ stacksDir: string; out?: string; quiet?: boolean }>();
+  const outDir = opts.out ?? path.join("out", stack);
+
+  let run;
+  try {
+    run = await runPlan(opts.stacksDir, stack);
+  } catch (err) {
+    if (err instanceof StackFileError) {
+      process.stderr.write(`plan: ${err.message}\n`);
+      return EXIT.usage;
+    }
+    throw err;
+  }
+  if (!run.ok) {
+    process.stderr.write(
+      `plan: stack ${stack} (${run.stack.file}) has ${run.issues.length} config problem(s); nothing was registered:\n` +
+        run.issues.map((i) => `  ${i.path}: ${i.message}\n`).join(""),
+    );
+    return EXIT.invalidConfig;
+  }
+  const { files, summary } = planFiles(run);
+  writePlan(outDir, files);
+  if (!opts.quiet) {
+    process.stdout.write(renderSummaryText(summary));
+    process.stdout.write(`\nWrote ${[...files.keys()].sort().map((f) => path.join(outDir, f)).join(", ")}\n`);
+  }
+  return EXIT.ok;
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (err: unknown) => {
+      process.stderr.write(`plan: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+      process.exit(3);
+    },
+  );
+}

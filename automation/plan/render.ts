@@ -1,0 +1,278 @@
+import { stringify } from "yaml";
+import { RecordedResource } from "./recorder";
+import { ResolvedOutputs } from "./run";
+
+// Pure renderers from a recorded plan to the files `plan` writes. No I/O here.
+
+const HELM_RELEASE = "kubernetes:helm.sh/v3:Release";
+/** Kubernetes provider types that register objects but are not objects themselves. */
+const NOT_AN_OBJECT = /^kubernetes:(helm\.sh\/|kustomize:|yaml(\/v2)?:)/;
+
+/** Shown wherever a value only exists once the stack has been deployed. */
+export const AFTER_DEPLOY = "(known after deploy)";
+
+/** A Kubernetes object as the provider would send it to the API server. */
+export interface KubernetesObject {
+  readonly apiVersion: string;
+  readonly kind: string;
+  readonly metadata: { readonly name?: string; readonly namespace?: string; readonly [k: string]: unknown };
+  readonly [field: string]: unknown;
+}
+
+export function isKubernetesObject(resource: RecordedResource): boolean {
+  return resource.custom && resource.type.startsWith("kubernetes:") && !NOT_AN_OBJECT.test(resource.type);
+}
+
+/** Every Kubernetes object the plan would apply, in a stable order (kind, namespace, name). */
+export function kubernetesObjects(resources: readonly RecordedResource[]): KubernetesObject[] {
+  return resources
+    .filter(isKubernetesObject)
+    .map((r) => r.inputs as unknown as KubernetesObject)
+    .sort((a, b) => objectKey(a).localeCompare(objectKey(b)));
+}
+
+function objectKey(o: KubernetesObject): string {
+  return `${o.kind}/${o.metadata.namespace ?? ""}/${o.metadata.name ?? ""}`;
+}
+
+/** One multi-document YAML stream of all objects, ready for `kubectl apply --server-side -f`. */
+export function renderManifests(objects: readonly KubernetesObject[]): string {
+  return objects.map((o) => stringify(o, { sortMapEntries: false })).join("---\n");
+}
+
+export interface HelmReleaseView {
+  readonly resourceName: string;
+  readonly chart: string;
+  readonly version?: string;
+  readonly repository?: string;
+  readonly namespace?: string;
+  readonly values: Record<string, unknown>;
+}
+
+export function helmReleases(resources: readonly RecordedResource[]): HelmReleaseView[] {
+  return resources
+    .filter((r) => r.type === HELM_RELEASE)
+    .map((r) => {
+      const inputs = r.inputs as {
+        chart?: string;
+        version?: string;
+        namespace?: string;
+        repositoryOpts?: { repo?: string };
+        values?: Record<string, unknown>;
+      };
+      return {
+        resourceName: r.name,
+        chart: inputs.chart ?? "",
+        version: inputs.version,
+        repository: inputs.repositoryOpts?.repo,
+        namespace: inputs.namespace,
+        values: inputs.values ?? {},
+      };
+    })
+    .sort((a, b) => a.resourceName.localeCompare(b.resourceName));
+}
+
+export function renderHelmValues(release: HelmReleaseView): string {
+  const header = [
+    `# Helm release ${release.resourceName}`,
+    `# chart: ${release.chart}${release.version ? `@${release.version}` : ""}`,
+    ...(release.repository ? [`# repository: ${release.repository}`] : []),
+    ...(release.namespace ? [`# namespace: ${release.namespace}`] : []),
+  ];
+  return `${header.join("\n")}\n${stringify(release.values)}`;
+}
+
+/** The resource tree, one resource per line, children indented under their parent. */
+export function renderTree(resources: readonly RecordedResource[]): string {
+  const children = new Map<string | undefined, RecordedResource[]>();
+  const urns = new Set(resources.map((r) => r.urn));
+  for (const r of resources) {
+    const parent = r.parent !== undefined && urns.has(r.parent) ? r.parent : undefined;
+    children.set(parent, [...(children.get(parent) ?? []), r]);
+  }
+  const lines: string[] = [];
+  const walk = (parent: string | undefined, depth: number) => {
+    for (const r of children.get(parent) ?? []) {
+      lines.push(`${"  ".repeat(depth)}${r.type} ${r.name}`);
+      walk(r.urn, depth + 1);
+    }
+  };
+  walk(undefined, 0);
+  return `${lines.join("\n")}\n`;
+}
+
+/** Dependency edges between recorded resources (provider references included). */
+export function dependencyEdges(resources: readonly RecordedResource[]): [from: string, to: string][] {
+  const urns = new Set(resources.map((r) => r.urn));
+  const edges: [string, string][] = [];
+  for (const r of resources) {
+    const providerUrn = r.provider?.split("::").slice(0, -1).join("::");
+    const deps = new Set([...r.dependencies, ...(providerUrn ? [providerUrn] : [])]);
+    for (const d of deps) {
+      if (urns.has(d)) {
+        edges.push([d, r.urn]);
+      }
+    }
+  }
+  return edges;
+}
+
+/**
+ * Length of the longest chain of resources that must be created one after another. Parents do not
+ * order creation; dependencies and providers do.
+ */
+export function dependencyDepth(resources: readonly RecordedResource[]): number {
+  const incoming = new Map<string, string[]>();
+  for (const [from, to] of dependencyEdges(resources)) {
+    incoming.set(to, [...(incoming.get(to) ?? []), from]);
+  }
+  const memo = new Map<string, number>();
+  const depth = (urn: string, visiting: Set<string>): number => {
+    const known = memo.get(urn);
+    if (known !== undefined) {
+      return known;
+    }
+    if (visiting.has(urn)) {
+      throw new Error(`dependency cycle through ${urn}`);
+    }
+    visiting.add(urn);
+    const d = 1 + Math.max(0, ...(incoming.get(urn) ?? []).map((u) => depth(u, visiting)));
+    visiting.delete(urn);
+    memo.set(urn, d);
+    return d;
+  };
+  return Math.max(0, ...resources.filter((r) => r.custom).map((r) => depth(r.urn, new Set())));
+}
+
+/** A Mermaid flowchart: solid arrows for dependencies, dotted ones from parent to child. */
+export function renderMermaid(resources: readonly RecordedResource[]): string {
+  const ids = new Map(resources.map((r, i) => [r.urn, `r${i}`]));
+  const lines = ["flowchart TD"];
+  for (const r of resources) {
+    const label = `${r.type.replace(/"/g, "'")}<br/>${r.name.replace(/"/g, "'")}`;
+    lines.push(r.custom ? `  ${ids.get(r.urn)}["${label}"]` : `  ${ids.get(r.urn)}(["${label}"])`);
+  }
+  for (const r of resources) {
+    if (r.parent !== undefined && ids.has(r.parent)) {
+      lines.push(`  ${ids.get(r.parent)} -.-> ${ids.get(r.urn)}`);
+    }
+  }
+  for (const [from, to] of dependencyEdges(resources)) {
+    lines.push(`  ${ids.get(from)} --> ${ids.get(to)}`);
+  }
+  return `${lines.join("\n")}\n`;
+}
+
+/** Left-aligned columns; the first row is the header. */
+export function table(rows: readonly (readonly string[])[]): string {
+  const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
+  return rows.map((r) => r.map((cell, c) => cell.padEnd(widths[c])).join("  ").trimEnd()).join("\n");
+}
+
+function markdownTable(rows: readonly (readonly string[])[]): string {
+  const [head, ...body] = rows;
+  return [head, head.map(() => "---"), ...body].map((r) => `| ${r.join(" | ")} |`).join("\n");
+}
+
+export interface PlanSummary {
+  readonly stack: string;
+  readonly environment: string;
+  readonly tier: string;
+  readonly cluster: string;
+  readonly modelsNamespace: string;
+  readonly resourceCount: number;
+  readonly kubernetesObjectCount: number;
+  readonly helmReleaseCount: number;
+  readonly dependencyDepth: number;
+  readonly pools: readonly (readonly string[])[];
+  readonly models: readonly (readonly string[])[];
+  readonly totalGpusAtMaxScale: number;
+}
+
+const orAfterDeploy = (v: unknown): string => (v === undefined || v === null || v === "" ? AFTER_DEPLOY : String(v));
+const fmt = (n: number, digits = 1) => n.toFixed(digits);
+
+/** The figures of a plan, as rows ready for a terminal or a Markdown file. */
+export function summarize(stack: string, resources: readonly RecordedResource[], outputs: ResolvedOutputs): PlanSummary {
+  const pools = [
+    ["pool", "GPU", "GPUs/node", "nodes", "GPUs at max", "NVMe (GB)", "network (Gbps)"],
+    ...outputs.gpuPools.map((p) => [
+      p.name,
+      p.gpuModel,
+      String(p.gpusPerNode),
+      `${p.minNodes}..${p.maxNodes}`,
+      String(p.maxNodes * p.gpusPerNode),
+      p.nvme ? String(p.nvme.capacityGB) : "none",
+      String(p.networkGbps),
+    ]),
+  ];
+  const models = [
+    ["model", "pool", "replicas", "GPUs/replica", "GPUs", "weights (GiB)", "KV tokens/replica", "max-len seqs/replica", "restore"],
+    ...outputs.models.map((m) => [
+      m.model,
+      m.pool,
+      String(m.replicas),
+      String(m.gpusPerReplica),
+      String(m.totalGpus),
+      fmt(m.weightGiB),
+      String(m.kvCacheTokensPerReplica),
+      String(m.maxLengthSequencesPerReplica),
+      `${fmt(m.restore.seconds, 0)} s at ${fmt(m.restore.gbPerSecond, 2)} GB/s (${m.restore.target}, ${m.restore.bottleneck}-bound)`,
+    ]),
+  ];
+  const totalGpusAtMaxScale = outputs.gpuPools.reduce((sum, p) => sum + p.maxNodes * p.gpusPerNode, 0);
+  return {
+    stack,
+    environment: outputs.environment,
+    tier: outputs.tier,
+    cluster: orAfterDeploy(outputs.cluster),
+    modelsNamespace: orAfterDeploy(outputs.modelsNamespace),
+    resourceCount: resources.length,
+    kubernetesObjectCount: resources.filter(isKubernetesObject).length,
+    helmReleaseCount: resources.filter((r) => r.type === HELM_RELEASE).length,
+    dependencyDepth: dependencyDepth(resources),
+    pools,
+    models,
+    totalGpusAtMaxScale,
+  };
+}
+
+export function renderSummaryText(s: PlanSummary): string {
+  return [
+    `Plan for stack ${s.stack}: environment ${s.environment} (${s.tier}), cluster ${s.cluster}, models namespace ${s.modelsNamespace}`,
+    `${s.resourceCount} resources, ${s.kubernetesObjectCount} Kubernetes objects, ${s.helmReleaseCount} Helm releases, dependency depth ${s.dependencyDepth}`,
+    "",
+    `GPU pools (${s.totalGpusAtMaxScale} GPUs at max scale):`,
+    indent(table(s.pools)),
+    "",
+    "Models:",
+    s.models.length > 1 ? indent(table(s.models)) : "  none",
+    "",
+  ].join("\n");
+}
+
+export function renderSummaryMarkdown(s: PlanSummary): string {
+  return [
+    `# Plan: ${s.stack}`,
+    "",
+    `Environment **${s.environment}** (${s.tier}), cluster ${s.cluster}, models namespace \`${s.modelsNamespace}\`.`,
+    "",
+    `${s.resourceCount} resources, ${s.kubernetesObjectCount} Kubernetes objects, ${s.helmReleaseCount} Helm releases; dependency depth ${s.dependencyDepth}.`,
+    "",
+    `## GPU pools (${s.totalGpusAtMaxScale} GPUs at max scale)`,
+    "",
+    markdownTable(s.pools),
+    "",
+    "## Models",
+    "",
+    s.models.length > 1 ? markdownTable(s.models) : "none",
+    "",
+  ].join("\n");
+}
+
+function indent(text: string): string {
+  return text
+    .split("\n")
+    .map((l) => `  ${l}`)
+    .join("\n");
+}

@@ -1,0 +1,43 @@
+import * as fs from "fs";
+import * as path from "path";
+import { stringify } from "yaml";
+import {
+  helmReleases,
+  kubernetesObjects,
+  renderHelmValues,
+  renderManifests,
+  renderMermaid,
+  renderSummaryMarkdown,
+  renderTree,
+  summarize,
+  PlanSummary,
+} from "./render";
+import { PlanRun } from "./run";
+
+type SuccessfulRun = Extract<PlanRun, { ok: true }>;
+
+/** Every file a plan writes, relative to its output directory, with its content. */
+export function planFiles(run: SuccessfulRun): { files: Map<string, string>; summary: PlanSummary } {
+  const summary = summarize(run.stack.stack, run.resources, run.outputs);
+  const files = new Map<string, string>();
+  files.set("tree.txt", renderTree(run.resources));
+  files.set("manifests.yaml", renderManifests(kubernetesObjects(run.resources)));
+  for (const release of helmReleases(run.resources)) {
+    files.set(path.join("helm", `${release.resourceName}.values.yaml`), renderHelmValues(release));
+  }
+  files.set("graph.mmd", renderMermaid(run.resources));
+  files.set("summary.md", renderSummaryMarkdown(summary));
+  files.set("summary.json", `${JSON.stringify({ ...summary, outputs: run.outputs }, null, 2)}\n`);
+  files.set("resources.yaml", stringify(run.resources.map(({ urn, type, name, parent, dependencies }) => ({ urn, type, name, parent, dependencies }))));
+  return { files, summary };
+}
+
+/** Replaces `outDir` with the plan's files, so nothing from an earlier plan lingers. */
+export function writePlan(outDir: string, files: ReadonlyMap<string, string>): void {
+  fs.rmSync(outDir, { recursive: true, force: true });
+  for (const [file, content] of files) {
+    const target = path.join(outDir, file);
+    fs.mkdirSync(path.dirname(target), { recursive: true });
+    fs.writeFileSync(target, content);
+  }
+}

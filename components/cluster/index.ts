@@ -1,0 +1,3 @@
+export * from "./existing-cluster";
+export * from "./outputs";
+export * from "./pool-descriptor";

@@ -1,0 +1,65 @@
+import { gpuProductLabel, GpuModel } from "../catalog";
+import { ResolvedPool, Taint } from "../config";
+
+export interface Toleration {
+  readonly key: string;
+  readonly operator: "Equal" | "Exists";
+  readonly value?: string;
+  readonly effect: Taint["effect"];
+}
+
+/** What a workload needs to know to land on a GPU pool and use its disks. */
+export interface GpuPoolDescriptor {
+  readonly name: string;
+  /** Labels that select the pool's nodes. */
+  readonly nodeSelector: Readonly<Record<string, string>>;
+  readonly taints: readonly Taint[];
+  /** Tolerations matching every taint of the pool. */
+  readonly tolerations: readonly Toleration[];
+  readonly gpuModel: string;
+  /** `nvidia.com/gpu.product` label value, when the GPU model is in the catalog. */
+  readonly gpuProduct?: string;
+  readonly gpusPerNode: number;
+  readonly gpuMemoryGiB: number;
+  readonly networkGbps: number;
+  readonly multiNode: boolean;
+  readonly minNodes: number;
+  readonly maxNodes: number;
+  /** Local NVMe array for model weights; absent when the pool uses none. */
+  readonly nvme?: { readonly mountPath: string; readonly capacityGB: number; readonly writeMBps: number };
+}
+
+export function tolerationFor(taint: Taint): Toleration {
+  return taint.value === undefined
+    ? { key: taint.key, operator: "Exists", effect: taint.effect }
+    : { key: taint.key, operator: "Equal", value: taint.value, effect: taint.effect };
+}
+
+/** The descriptor of a configured pool. Pure: the same for every cluster kind. */
+export function describePool(pool: ResolvedPool): GpuPoolDescriptor {
+  const { hardware } = pool;
+  const product = (gpuProductLabel as Record<string, string | undefined>)[hardware.gpuModel as GpuModel];
+  const nvme =
+    pool.nvme === "raid0" && hardware.localNvme !== undefined
+      ? {
+          mountPath: pool.nvmeMountPath,
+          capacityGB: hardware.localNvme.devices * hardware.localNvme.gbPerDevice,
+          writeMBps: hardware.localNvme.devices * hardware.localNvme.writeMBpsPerDevice,
+        }
+      : undefined;
+  return {
+    name: pool.name,
+    nodeSelector: pool.nodeLabels,
+    taints: pool.taints,
+    tolerations: pool.taints.map(tolerationFor),
+    gpuModel: hardware.gpuModel,
+    ...(product !== undefined ? { gpuProduct: product } : {}),
+    gpusPerNode: hardware.gpusPerNode,
+    gpuMemoryGiB: hardware.gpuMemoryGiB,
+    networkGbps: hardware.networkGbps,
+    multiNode: pool.multiNode,
+    minNodes: pool.minNodes,
+    maxNodes: pool.maxNodes,
+    ...(nvme !== undefined ? { nvme } : {}),
+  };
+}

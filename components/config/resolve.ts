@@ -1,0 +1,284 @@
+import {
+  GpuInstanceType,
+  ModelArchitecture,
+  findGpuInstanceType,
+  gpuInstanceTypeNames,
+  isCatalogModel,
+  modelCatalog,
+} from "../catalog";
+import { checkFit, replicaMemory, ReplicaMemory } from "../sizing";
+import { ParsedModel, ParsedPlatform, ParsedPool } from "./schema";
+
+/** One problem in a config, with the path of the field it is about. */
+export interface ConfigIssue {
+  readonly path: string;
+  readonly message: string;
+}
+
+export const DEFAULT_MAX_MODEL_LEN = 8192;
+export const DEFAULT_NVME_MOUNT_PATH = "/mnt/k8s-disks/0";
+export const POOL_LABEL = "llm-platform.io/pool";
+export const GPU_TAINT = { key: "nvidia.com/gpu", value: "present", effect: "NoSchedule" } as const;
+
+export interface Taint {
+  readonly key: string;
+  readonly value?: string;
+  readonly effect: "NoSchedule" | "PreferNoSchedule" | "NoExecute";
+}
+
+/** What a pool's nodes have, from the catalog or from the pool's own `hardware`. */
+export interface NodeHardware {
+  /** Catalog instance/machine type, when the pool names one. */
+  readonly instanceType?: string;
+  readonly gpuModel: string;
+  readonly gpusPerNode: number;
+  readonly gpuMemoryGiB: number;
+  readonly localNvme?: GpuInstanceType["localNvme"];
+  readonly networkGbps: number;
+  readonly fastInterconnect: boolean;
+}
+
+/** A GPU pool with its hardware looked up and every default filled in. */
+export interface ResolvedPool extends Omit<ParsedPool, "hardware" | "nvme" | "nvmeMountPath" | "desiredNodes" | "nodeLabels" | "taints"> {
+  readonly hardware: NodeHardware;
+  readonly nvme: "raid0" | "none";
+  readonly nvmeMountPath: string;
+  readonly desiredNodes: number;
+  readonly nodeLabels: Readonly<Record<string, string>>;
+  readonly taints: readonly Taint[];
+}
+
+/** A model with its architecture looked up, its sizing worked out and every default filled in. */
+export interface ResolvedModel extends Omit<ParsedModel, "architecture" | "maxModelLen" | "dtype"> {
+  /** The catalog name, or "custom" for an explicit architecture. */
+  readonly architectureName: string;
+  readonly architecture: ModelArchitecture;
+  readonly dtype: ModelArchitecture["dtype"];
+  readonly maxModelLen: number;
+  /** GPUs one replica uses: tensorParallel × dataLocal. */
+  readonly gpusPerReplica: number;
+  /** Memory split of one data-parallel rank (tensorParallel GPUs). */
+  readonly memory: ReplicaMemory;
+}
+
+export interface PlatformConfig extends Omit<ParsedPlatform, "gpuPools" | "models" | "cluster"> {
+  readonly cluster: ParsedPlatform["cluster"] & { readonly name: string };
+  readonly gpuPools: readonly ResolvedPool[];
+  readonly models: readonly ResolvedModel[];
+}
+
+type Report = (path: string, message: string) => void;
+
+function resolveHardware(
+  pool: ParsedPool,
+  cloud: ParsedPlatform["cloud"]["provider"],
+  path: string,
+  report: Report,
+): NodeHardware | undefined {
+  if (pool.instanceType === undefined && pool.hardware === undefined) {
+    report(`${path}.instanceType`, "is required (or describe the node with `hardware` on an existing cluster)");
+    return undefined;
+  }
+  if (pool.hardware !== undefined) {
+    if (cloud !== "existing") {
+      report(`${path}.hardware`, `is only for existing clusters; on ${cloud} pick an instanceType from the catalog`);
+      return undefined;
+    }
+    return { ...pool.hardware, instanceType: pool.instanceType };
+  }
+  const instanceType = pool.instanceType as string;
+  const known = findGpuInstanceType(cloud, instanceType);
+  if (known === undefined) {
+    const other = cloud === "aws" ? findGpuInstanceType("gcp", instanceType) : cloud === "gcp" ? findGpuInstanceType("aws", instanceType) : undefined;
+    const hint =
+      other !== undefined
+        ? `it is a ${other.cloud} type but cloud.provider is ${cloud}`
+        : `known ${cloud === "existing" ? "" : `${cloud} `}types: ${gpuInstanceTypeNames(cloud).join(", ")}` +
+          (cloud === "existing" ? "; or describe the node with `hardware`" : "");
+    report(`${path}.instanceType`, `"${instanceType}" is not in the GPU catalog (${hint})`);
+    return undefined;
+  }
+  const { gpuModel, gpusPerNode, gpuMemoryGiB, localNvme, networkGbps, fastInterconnect } = known;
+  return { gpuModel, gpusPerNode, gpuMemoryGiB, localNvme, networkGbps, fastInterconnect, instanceType };
+}
+
+function resolvePool(pool: ParsedPool, index: number, config: ParsedPlatform, report: Report): ResolvedPool | undefined {
+  const path = `gpuPools[${index}]`;
+  const hardware = resolveHardware(pool, config.cloud.provider, path, report);
+  const desiredNodes = pool.desiredNodes ?? pool.minNodes;
+  if (pool.minNodes > pool.maxNodes) {
+    report(`${path}.minNodes`, `${pool.minNodes} is above maxNodes ${pool.maxNodes}`);
+  } else if (desiredNodes < pool.minNodes || desiredNodes > pool.maxNodes) {
+    report(`${path}.desiredNodes`, `${desiredNodes} must be between minNodes ${pool.minNodes} and maxNodes ${pool.maxNodes}`);
+  }
+  if (hardware === undefined) {
+    return undefined;
+  }
+  const nvme = pool.nvme ?? (hardware.localNvme ? "raid0" : "none");
+  if (nvme === "raid0" && hardware.localNvme === undefined) {
+    report(`${path}.nvme`, `raid0 needs local NVMe but ${hardware.instanceType ?? "this node type"} has none; use "none"`);
+  }
+  if (pool.nvmeMountPath !== undefined && nvme === "none") {
+    report(`${path}.nvmeMountPath`, `is set but nvme is "none"`);
+  }
+  if (pool.capacityType === "capacity-block" && config.cloud.provider !== "aws") {
+    report(`${path}.capacityType`, `capacity-block is an AWS purchase option; cloud.provider is ${config.cloud.provider}`);
+  }
+  return {
+    ...pool,
+    hardware,
+    nvme,
+    nvmeMountPath: pool.nvmeMountPath ?? DEFAULT_NVME_MOUNT_PATH,
+    desiredNodes,
+    nodeLabels: pool.nodeLabels ?? { [POOL_LABEL]: pool.name },
+    taints: pool.taints ?? [GPU_TAINT],
+  };
+}
+
+function resolveArchitecture(model: ParsedModel, path: string, report: Report): [string, ModelArchitecture] | undefined {
+  if (typeof model.architecture !== "string") {
+    return ["custom", model.architecture];
+  }
+  if (!isCatalogModel(model.architecture)) {
+    report(
+      `${path}.architecture`,
+      `"${model.architecture}" is not in the model catalog (known: ${Object.keys(modelCatalog).join(", ")}); or give {paramsB, layers, kvHeads, headDim, dtype, maxContext}`,
+    );
+    return undefined;
+  }
+  return [model.architecture, modelCatalog[model.architecture]];
+}
+
+function resolveModel(
+  model: ParsedModel,
+  index: number,
+  config: ParsedPlatform,
+  pools: ReadonlyMap<string, ResolvedPool | undefined>,
+  report: Report,
+): ResolvedModel | undefined {
+  const path = `models[${index}]`;
+  if (config.environment.tier === "prod" && model.source.revision === undefined) {
+    report(`${path}.source.revision`, "is required in prod so every node serves the same weights");
+  }
+  const resolvedArch = resolveArchitecture(model, path, report);
+  const poolKnown = pools.has(model.pool);
+  if (!poolKnown) {
+    const names = [...pools.keys()];
+    report(`${path}.pool`, `"${model.pool}" is not a GPU pool (pools: ${names.length > 0 ? names.join(", ") : "none"})`);
+  }
+  const pool = pools.get(model.pool);
+  if (resolvedArch === undefined) {
+    return undefined;
+  }
+  const [architectureName, architecture] = resolvedArch;
+  const maxModelLen = model.maxModelLen ?? Math.min(DEFAULT_MAX_MODEL_LEN, architecture.maxContext);
+  if (maxModelLen > architecture.maxContext) {
+    report(`${path}.maxModelLen`, `${maxModelLen} exceeds the model's maximum context of ${architecture.maxContext} tokens`);
+  }
+  const gpusPerReplica = model.tensorParallel * model.dataLocal;
+  const dtype = model.dtype ?? architecture.dtype;
+  const gpus = {
+    tensorParallel: model.tensorParallel,
+    gpuMemoryGiB: pool?.hardware.gpuMemoryGiB ?? 0,
+    gpuMemoryUtilization: model.gpuMemoryUtilization,
+  };
+  const memory = replicaMemory(architecture, gpus, { dtype, kvCacheDtype: model.kvCacheDtype });
+  if (pool !== undefined) {
+    const perNode = pool.hardware.gpusPerNode;
+    if (gpusPerReplica > perNode) {
+      if (!pool.multiNode) {
+        report(
+          `${path}.tensorParallel`,
+          `${model.tensorParallel} × dataLocal ${model.dataLocal} = ${gpusPerReplica} GPUs exceeds the ${perNode} GPUs per node of pool "${pool.name}" (make the pool multiNode or lower it)`,
+        );
+      } else if (gpusPerReplica % perNode !== 0) {
+        report(
+          `${path}.tensorParallel`,
+          `${gpusPerReplica} GPUs per replica must be a multiple of the ${perNode} GPUs per node of multi-node pool "${pool.name}"`,
+        );
+      } else if (gpusPerReplica / perNode > pool.maxNodes) {
+        report(
+          `${path}.tensorParallel`,
+          `one replica needs ${gpusPerReplica / perNode} nodes but pool "${pool.name}" has at most ${pool.maxNodes}`,
+        );
+      }
+    }
+    const fit = checkFit(architecture, gpus, maxModelLen, { dtype, kvCacheDtype: model.kvCacheDtype });
+    if (!fit.fits) {
+      report(`${path}.maxModelLen`, `${architectureName} does not fit pool "${pool.name}" (${pool.hardware.gpuModel}) at tensorParallel ${model.tensorParallel}: ${fit.reason}`);
+    }
+  }
+  return { ...model, architectureName, architecture, dtype, maxModelLen, gpusPerReplica, memory };
+}
+
+function reportDuplicates(items: readonly { name: string }[], section: string, report: Report): void {
+  const first = new Map<string, number>();
+  items.forEach((item, index) => {
+    const earlier = first.get(item.name);
+    if (earlier === undefined) {
+      first.set(item.name, index);
+    } else {
+      report(`${section}[${index}].name`, `"${item.name}" is already used by ${section}[${earlier}]`);
+    }
+  });
+}
+
+function reportPoolCapacity(models: readonly ResolvedModel[], pools: readonly ResolvedPool[], report: Report): void {
+  pools.forEach((pool, index) => {
+    const demand = models.filter((m) => m.pool === pool.name).reduce((sum, m) => sum + m.replicas * m.gpusPerReplica, 0);
+    const capacity = pool.maxNodes * pool.hardware.gpusPerNode;
+    if (demand > capacity) {
+      report(
+        `gpuPools[${index}].maxNodes`,
+        `its models need ${demand} GPUs at full replica count but ${pool.maxNodes} node(s) × ${pool.hardware.gpusPerNode} GPUs give ${capacity}`,
+      );
+    }
+  });
+}
+
+/**
+ * Cross-field checks and catalog lookups over a structurally valid config. Returns the resolved
+ * config and every problem found; the config is only usable when the list is empty.
+ */
+export function resolvePlatform(config: ParsedPlatform): { config: PlatformConfig; issues: ConfigIssue[] } {
+  const issues: ConfigIssue[] = [];
+  const report: Report = (path, message) => issues.push({ path, message });
+
+  const provider = config.cloud.provider;
+  if (provider !== "existing") {
+    report("cloud.provider", `"${provider}" clusters are not supported by this version of llm-platform; use "existing" with a kubeconfig`);
+  }
+  if (provider !== "existing" && config.cloud.region === undefined) {
+    report("cloud.region", `is required for ${provider}`);
+  }
+  if (provider !== "existing" && config.cluster.context !== undefined) {
+    report("cluster.context", `only applies to existing clusters; cloud.provider is ${provider}`);
+  }
+
+  reportDuplicates(config.gpuPools, "gpuPools", report);
+  reportDuplicates(config.models, "models", report);
+
+  const resolvedPools = config.gpuPools.map((pool, i) => resolvePool(pool, i, config, report));
+  const poolsByName = new Map<string, ResolvedPool | undefined>();
+  config.gpuPools.forEach((pool, i) => {
+    if (!poolsByName.has(pool.name)) {
+      poolsByName.set(pool.name, resolvedPools[i]);
+    }
+  });
+  const resolvedModels = config.models.map((model, i) => resolveModel(model, i, config, poolsByName, report));
+
+  const pools = resolvedPools.filter((p): p is ResolvedPool => p !== undefined);
+  const models = resolvedModels.filter((m): m is ResolvedModel => m !== undefined);
+  if (issues.length === 0) {
+    reportPoolCapacity(models, pools, report);
+  }
+  return {
+    config: {
+      ...config,
+      cluster: { ...config.cluster, name: config.cluster.name ?? `${config.environment.name}-llm` },
+      gpuPools: pools,
+      models,
+    },
+    issues,
+  };
+}

@@ -1,0 +1,41 @@
+import { GpuPoolDescriptor } from "./cluster/pool-descriptor";
+import { ResolvedModel } from "./config";
+import { estimateRestore, RestoreEstimate, weightBytes } from "./sizing";
+
+const GiB = 1024 ** 3;
+
+/** The figures a platform team wants per model before paying for anything. */
+export interface ModelEstimate {
+  readonly model: string;
+  readonly pool: string;
+  readonly replicas: number;
+  readonly gpusPerReplica: number;
+  readonly totalGpus: number;
+  readonly weightGiB: number;
+  /** Tokens of KV cache in one data-parallel rank (tensorParallel GPUs). */
+  readonly kvCacheTokensPerRank: number;
+  /** KV-cache tokens across one replica (all its data-parallel ranks). */
+  readonly kvCacheTokensPerReplica: number;
+  /** Full-length sequences one replica holds at once. */
+  readonly maxLengthSequencesPerReplica: number;
+  /** Copying the weights onto a node: from the snapshot store to NVMe, or streamed when there is none. */
+  readonly restore: RestoreEstimate & { readonly target: "nvme" | "stream" };
+}
+
+export function estimateModel(model: ResolvedModel, pool: GpuPoolDescriptor): ModelEstimate {
+  const bytes = weightBytes(model.architecture, model.dtype);
+  const perReplica = model.memory.kvCacheTokens * model.dataLocal;
+  const restore = estimateRestore(bytes, { networkGbps: pool.networkGbps, nvmeWriteMBps: pool.nvme?.writeMBps });
+  return {
+    model: model.name,
+    pool: pool.name,
+    replicas: model.replicas,
+    gpusPerReplica: model.gpusPerReplica,
+    totalGpus: model.replicas * model.gpusPerReplica,
+    weightGiB: bytes / GiB,
+    kvCacheTokensPerRank: model.memory.kvCacheTokens,
+    kvCacheTokensPerReplica: perReplica,
+    maxLengthSequencesPerReplica: Math.floor(perReplica / model.maxModelLen),
+    restore: { ...restore, target: pool.nvme !== undefined ? "nvme" : "stream" },
+  };
+}

@@ -1,0 +1,8 @@
+// Public API of the package.
+export * from "./catalog";
+export * from "./cluster";
+export * from "./config";
+export * from "./estimates";
+export * from "./platform";
+export * from "./program";
+export * from "./sizing";

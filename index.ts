@@ -1,0 +1,11 @@
+// The per-environment program: `pulumi up -s <env>` reads stacks/Pulumi.<env>.yaml.
+import { platformProgram } from "./components/program";
+
+const outputs = platformProgram();
+
+export const environment = outputs.environment;
+export const tier = outputs.tier;
+export const cluster = outputs.cluster;
+export const modelsNamespace = outputs.modelsNamespace;
+export const gpuPools = outputs.gpuPools;
+export const models = outputs.models;
