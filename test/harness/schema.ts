@@ -1,0 +1,188 @@
+import Ajv, { ErrorObject, ValidateFunction } from "ajv";
+import addFormats from "ajv-formats";
+import * as fs from "fs";
+import * as path from "path";
+import { parseAllDocuments } from "yaml";
+
+// Validates Kubernetes objects against real upstream schemas: the CRDs in ../shared/crds for
+// custom kinds, kubernetes-models (generated from the Kubernetes OpenAPI spec) for core kinds.
+
+/** Where the upstream CRDs live: `../shared/crds` beside the repository, or LLM_PLATFORM_CRDS_DIR. */
+export const CRDS_DIR = process.env.LLM_PLATFORM_CRDS_DIR ?? path.resolve(__dirname, "..", "..", "..", "shared", "crds");
+
+type JsonSchema = { [keyword: string]: unknown };
+
+/**
+ * Turns a structural CRD schema into a JSON Schema that rejects what the API server would prune or
+ * refuse under strict field validation: unknown fields are errors unless the schema preserves
+ * them; int-or-string accepts either.
+ */
+export function strictStructuralSchema(schema: JsonSchema): JsonSchema {
+  const out: JsonSchema = {};
+  for (const [key, value] of Object.entries(schema)) {
+    if (key === "properties" && value && typeof value === "object") {
+      out.properties = Object.fromEntries(
+        Object.entries(value as Record<string, JsonSchema>).map(([k, v]) => [k, strictStructuralSchema(v)]),
+      );
+    } else if ((key === "items" || key === "additionalProperties") && value && typeof value === "object") {
+      out[key] = strictStructuralSchema(value as JsonSchema);
+    } else if ((key === "allOf" || key === "anyOf" || key === "oneOf") && Array.isArray(value)) {
+      out[key] = value.map((v: JsonSchema) => strictStructuralSchema(v));
+    } else if (key === "not" && value && typeof value === "object") {
+      out.not = strictStructuralSchema(value as JsonSchema);
+    } else if (!key.startsWith("x-kubernetes-") && key !== "nullable") {
+      out[key] = value;
+    }
+  }
+  if (schema["x-kubernetes-int-or-string"] === true) {
+    delete out.type;
+    out.anyOf = [{ type: "integer" }, { type: "string" }, ...((out.anyOf as JsonSchema[]) ?? [])];
+  }
+  if (schema.nullable === true && typeof out.type === "string") {
+    out.type = [out.type, "null"];
+  }
+  const preserves = schema["x-kubernetes-preserve-unknown-fields"] === true;
+  if (out.type === "object" && out.properties !== undefined && out.additionalProperties === undefined && !preserves) {
+    out.additionalProperties = false;
+  }
+  return out;
+}
+
+function newAjv(): Ajv {
+  // allErrors: report every problem in an object, as kubectl would list them.
+  const ajv = new Ajv({ allErrors: true, strict: false, validateFormats: true });
+  addFormats(ajv);
+  for (const format of ["int32", "int64", "double", "float", "byte", "binary", "password", "leader"]) {
+    ajv.addFormat(format, true);
+  }
+  return ajv;
+}
+
+interface CrdVersion {
+  name: string;
+  served: boolean;
+  schema?: { openAPIV3Schema?: JsonSchema };
+}
+
+interface Crd {
+  kind: string;
+  spec: { group: string; names: { kind: string }; scope: "Namespaced" | "Cluster"; versions: CrdVersion[] };
+}
+
+export interface SchemaProblem {
+  readonly object: string;
+  readonly message: string;
+}
+
+/** A compiled set of validators, one per served CRD version, plus core kinds on demand. */
+export class KubernetesSchemas {
+  private readonly crds = new Map<string, { validate: ValidateFunction; scope: Crd["spec"]["scope"] }>();
+
+  constructor(crdsDir: string = CRDS_DIR) {
+    if (!fs.existsSync(crdsDir)) {
+      throw new Error(`CRD directory ${crdsDir} not found: clone the repository beside shared/ or set LLM_PLATFORM_CRDS_DIR`);
+    }
+    const ajv = newAjv();
+    for (const file of fs.readdirSync(crdsDir).filter((f) => f.endsWith(".yaml")).sort()) {
+      for (const doc of parseAllDocuments(fs.readFileSync(path.join(crdsDir, file), "utf8"))) {
+        const crd = doc.toJS() as Crd;
+        if (crd?.kind !== "CustomResourceDefinition") {
+          continue;
+        }
+        for (const version of crd.spec.versions.filter((v) => v.served)) {
+          const schema = version.schema?.openAPIV3Schema;
+          if (schema === undefined) {
+            continue;
+          }
+          // apiVersion, kind and metadata are checked generically; the CRD schema covers the rest.
+          const body = strictStructuralSchema(schema);
+          this.crds.set(`${crd.spec.group}/${version.name}/${crd.spec.names.kind}`, {
+            validate: ajv.compile(body),
+            scope: crd.spec.scope,
+          });
+        }
+      }
+    }
+  }
+
+  /** Group/version/kind keys of every custom kind known. */
+  customKinds(): string[] {
+    return [...this.crds.keys()].sort();
+  }
+
+  /** Every problem with one object; empty when it is valid. */
+  async validate(object: unknown): Promise<SchemaProblem[]> {
+    const o = object as { apiVersion?: unknown; kind?: unknown; metadata?: { name?: unknown; namespace?: unknown } };
+    const id = `${String(o?.kind)}/${String(o?.metadata?.name)}`;
+    if (typeof o?.apiVersion !== "string" || typeof o.kind !== "string") {
+      return [{ object: id, message: "apiVersion and kind must be strings" }];
+    }
+    const problems: SchemaProblem[] = metadataProblems(id, o.metadata);
+    const [group, version] = o.apiVersion.includes("/") ? o.apiVersion.split("/") : ["", o.apiVersion];
+    const crd = this.crds.get(`${group}/${version}/${o.kind}`);
+    if (crd !== undefined) {
+      if (!crd.validate(object)) {
+        problems.push(...(crd.validate.errors ?? []).map((e) => ({ object: id, message: describe(e) })));
+      }
+      return problems;
+    }
+    if (group.includes(".") && !group.endsWith(".k8s.io")) {
+      return [...problems, { object: id, message: `no CRD for ${o.apiVersion} ${o.kind} in ${CRDS_DIR}` }];
+    }
+    return [...problems, ...(await coreProblems(id, group, version, o.kind, object))];
+  }
+}
+
+function describe(e: ErrorObject): string {
+  const where = e.instancePath || "/";
+  if (e.keyword === "additionalProperties") {
+    return `${where}: unknown field "${(e.params as { additionalProperty: string }).additionalProperty}"`;
+  }
+  if (e.keyword === "enum") {
+    return `${where}: must be one of ${JSON.stringify((e.params as { allowedValues: unknown[] }).allowedValues)}`;
+  }
+  return `${where}: ${e.message ?? e.keyword}`;
+}
+
+const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+
+function metadataProblems(id: string, metadata: { name?: unknown; namespace?: unknown } | undefined): SchemaProblem[] {
+  const problems: SchemaProblem[] = [];
+  if (typeof metadata?.name !== "string" || metadata.name.length > 253 || !DNS1123_SUBDOMAIN.test(metadata.name)) {
+    problems.push({ object: id, message: "metadata.name must be a DNS-1123 subdomain of at most 253 characters" });
+  }
+  if (metadata?.namespace !== undefined && (typeof metadata.namespace !== "string" || !DNS1123_SUBDOMAIN.test(metadata.namespace))) {
+    problems.push({ object: id, message: "metadata.namespace must be a DNS-1123 label" });
+  }
+  return problems;
+}
+
+interface CoreModel {
+  validate(): void;
+}
+type CoreModelClass = new (data: unknown) => CoreModel;
+
+async function coreProblems(id: string, group: string, version: string, kind: string, object: unknown): Promise<SchemaProblem[]> {
+  // kubernetes-models publishes one module per kind: kubernetes-models/<group>/<version>/<Kind>.
+  const modulePath = `kubernetes-models/${group === "" ? "" : `${group}/`}${version}/${kind}`;
+  let Model: CoreModelClass;
+  try {
+    const mod = (await import(modulePath)) as Record<string, CoreModelClass>;
+    Model = mod[kind];
+  } catch {
+    return [{ object: id, message: `no schema for ${group || "core"}/${version} ${kind} (neither a shared CRD nor a kubernetes-models kind)` }];
+  }
+  try {
+    new Model(object).validate();
+    return [];
+  } catch (err) {
+    return [{ object: id, message: (err as Error).message }];
+  }
+}
+
+let shared: KubernetesSchemas | undefined;
+/** One compiled schema set per test process (compiling the CRDs takes a moment). */
+export function kubernetesSchemas(): KubernetesSchemas {
+  shared ??= new KubernetesSchemas();
+  return shared;
+}
