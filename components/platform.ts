@@ -31,12 +31,13 @@ export class LlmPlatform extends pulumi.ComponentResource {
   public readonly estimates: readonly ModelEstimate[];
 
   constructor(name: string, args: LlmPlatformArgs, opts?: pulumi.ComponentResourceOptions) {
+    // Config validation rejects this first; the guard keeps a hand-built config honest too, and
+    // runs before super() so nothing is registered.
+    if (args.config.cloud.provider !== "existing") {
+      throw new Error(`cloud.provider "${args.config.cloud.provider}" is not supported by this version; use "existing"`);
+    }
     super("llm-platform:index:LlmPlatform", name, {}, opts);
     const { config } = args;
-    if (config.cloud.provider !== "existing") {
-      // Config validation rejects this first; the guard keeps a hand-built config honest too.
-      throw new Error(`cloud.provider "${config.cloud.provider}" is not supported by this version; use "existing"`);
-    }
     this.cluster = new ExistingCluster(
       `${name}-cluster`,
       { clusterName: config.cluster.name, kubeconfig: args.kubeconfig, context: config.cluster.context, gpuPools: config.gpuPools },

@@ -1,0 +1,154 @@
+import * as assert from "assert";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { parseAllDocuments } from "yaml";
+import { main } from "../automation/plan/cli";
+import { dependencyDepth, renderMermaid, renderTree, table } from "../automation/plan/render";
+import { runPlan } from "../automation/plan/run";
+import { loadStackConfig, secretPlaceholder } from "../automation/plan/stack-file";
+import { kubernetesSchemas } from "./harness/schema";
+import { RecordedResource } from "../automation/plan/recorder";
+
+const REPO = path.resolve(__dirname, "..");
+const STACKS = path.join(REPO, "stacks");
+const FIXTURES = path.join(__dirname, "fixtures", "stacks");
+
+/** Runs the CLI in-process, capturing what it prints. */
+async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const write = { out: process.stdout.write.bind(process.stdout), err: process.stderr.write.bind(process.stderr) };
+  process.stdout.write = ((chunk: string) => out.push(String(chunk)) > 0) as typeof process.stdout.write;
+  process.stderr.write = ((chunk: string) => err.push(String(chunk)) > 0) as typeof process.stderr.write;
+  try {
+    const code = await main(args);
+    return { code, stdout: out.join(""), stderr: err.join("") };
+  } finally {
+    process.stdout.write = write.out;
+    process.stderr.write = write.err;
+  }
+}
+
+function tempDir(): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), "llm-platform-plan-"));
+}
+
+describe("offline plan", () => {
+  it("writes tree, manifests, graph and summary for the local stack", async () => {
+    const out = tempDir();
+    const { code, stdout } = await cli(["local", "--stacks-dir", STACKS, "--out", out]);
+    assert.strictEqual(code, 0);
+    for (const file of ["tree.txt", "manifests.yaml", "graph.mmd", "summary.md", "summary.json", "resources.yaml"]) {
+      assert.ok(fs.statSync(path.join(out, file)).size > 0, `${file} written`);
+    }
+    assert.match(stdout, /^Plan for stack local: environment local \(dev\), cluster llm-local, models namespace llm-models/);
+    assert.match(stdout, /GPU pools \(1 GPUs at max scale\):/);
+    assert.match(stdout, /qwen3-8b +l4 +1 +1 +1 +7\.6 /);
+    assert.match(fs.readFileSync(path.join(out, "tree.txt"), "utf8"), /^llm-platform:index:LlmPlatform local\n {2}llm-platform:index:ExistingCluster local-cluster\n {4}pulumi:providers:kubernetes local-cluster-k8s\n/);
+    assert.match(fs.readFileSync(path.join(out, "graph.mmd"), "utf8"), /^flowchart TD\n/);
+    const summary = JSON.parse(fs.readFileSync(path.join(out, "summary.json"), "utf8"));
+    assert.strictEqual(summary.outputs.models[0].model, "qwen3-8b");
+    assert.strictEqual(summary.dependencyDepth, 2);
+  });
+
+  it("replaces an earlier plan's files", async () => {
+    const out = tempDir();
+    fs.writeFileSync(path.join(out, "stale.yaml"), "old");
+    assert.strictEqual((await cli(["local", "--stacks-dir", STACKS, "--out", out, "--quiet"])).code, 0);
+    assert.strictEqual(fs.existsSync(path.join(out, "stale.yaml")), false);
+  });
+
+  it("exits 1 with one line per problem and registers nothing for a broken config", async () => {
+    const run = await runPlan(FIXTURES, "broken");
+    assert.strictEqual(run.ok, false);
+    assert.deepStrictEqual(run.resources, []);
+
+    const out = tempDir();
+    const { code, stdout, stderr } = await cli(["broken", "--stacks-dir", FIXTURES, "--out", out]);
+    assert.strictEqual(code, 1);
+    assert.strictEqual(stdout, "");
+    assert.deepStrictEqual(fs.readdirSync(out), []);
+    const lines = stderr.trimEnd().split("\n");
+    assert.match(lines[0], /^plan: stack broken \(.*Pulumi\.broken\.yaml\) has 5 config problem\(s\); nothing was registered:$/);
+    assert.deepStrictEqual(
+      lines.slice(1).map((l) => l.trim().split(":")[0]).sort(),
+      ["gpuPools[1].instanceType", "models[0].tensorParallel", "models[1].name", "models[2].pool", "models[3].maxModelLen"],
+    );
+    assert.match(stderr, /models\[1\]\.name: "llama-70b" is already used by models\[0\]/);
+    assert.match(stderr, /gpuPools\[1\]\.instanceType: "p7\.96xlarge" is not in the GPU catalog/);
+  });
+
+  it("exits 2 naming the known stacks when the stack file is missing", async () => {
+    const { code, stderr } = await cli(["nope", "--stacks-dir", STACKS]);
+    assert.strictEqual(code, 2);
+    assert.match(stderr, /no stack file .*Pulumi\.nope\.yaml \(stacks: .*local.*\)/);
+  });
+
+  it("exits 2 for a stack file that is not YAML, and for no stack argument", async () => {
+    const bad = await cli(["not-yaml", "--stacks-dir", FIXTURES]);
+    assert.strictEqual(bad.code, 2);
+    assert.match(bad.stderr, /is not valid YAML/);
+    const none = await cli([]);
+    assert.strictEqual(none.code, 2);
+    assert.match(none.stderr, /missing required argument 'stack'/);
+  });
+
+  it("shows encrypted values as placeholders and keeps them secret", () => {
+    const stack = loadStackConfig(FIXTURES, "secret");
+    assert.deepStrictEqual(stack.secretKeys, ["llm-platform:kubeconfig"]);
+    assert.strictEqual(stack.values["llm-platform:kubeconfig"], secretPlaceholder("llm-platform:kubeconfig"));
+    assert.ok("llm-platform:platform" in stack.values, "unqualified keys belong to the project");
+  });
+
+  it("every stack plans, and every object it renders passes its upstream schema", async () => {
+    const stacks = fs.readdirSync(STACKS).flatMap((f) => /^Pulumi\.(.+)\.yaml$/.exec(f)?.[1] ?? []);
+    assert.ok(stacks.includes("local"));
+    for (const stack of stacks) {
+      const out = tempDir();
+      const { code, stderr } = await cli([stack, "--stacks-dir", STACKS, "--out", out, "--quiet"]);
+      assert.strictEqual(code, 0, stderr);
+      const docs = parseAllDocuments(fs.readFileSync(path.join(out, "manifests.yaml"), "utf8")).map((d) => d.toJS());
+      assert.ok(docs.length > 0, `${stack} renders objects`);
+      for (const doc of docs) {
+        assert.deepStrictEqual(await kubernetesSchemas().validate(doc), [], `${stack}: ${doc.kind}/${doc.metadata?.name}`);
+      }
+    }
+  });
+});
+
+describe("plan renderers", () => {
+  const r = (urn: string, deps: string[] = [], parent?: string, custom = true): RecordedResource => ({
+    urn, type: `t:${urn}`, name: urn, custom, parent, dependencies: deps, inputs: {},
+  });
+
+  it("measure dependency depth as the longest chain, ignoring parents", () => {
+    assert.strictEqual(dependencyDepth([r("a"), r("b", ["a"]), r("c", ["b"]), r("d", ["a"], "c")]), 3);
+    assert.strictEqual(dependencyDepth([r("a"), r("b", [], "a")]), 1);
+    assert.strictEqual(dependencyDepth([]), 0);
+  });
+
+  it("count a provider reference as a dependency", () => {
+    const provider = r("p");
+    const obj: RecordedResource = { ...r("o"), provider: "p::p-id" };
+    assert.strictEqual(dependencyDepth([provider, obj]), 2);
+  });
+
+  it("refuse a dependency cycle", () => {
+    assert.throws(() => dependencyDepth([r("a", ["b"]), r("b", ["a"])]), /dependency cycle/);
+  });
+
+  it("draw parents dotted and dependencies solid", () => {
+    const graph = renderMermaid([r("a", [], undefined, false), r("b", [], "a"), r("c", ["b"])]);
+    assert.deepStrictEqual(graph.trim().split("\n").slice(4), ["  r0 -.-> r1", "  r1 --> r2"]);
+    assert.match(graph, /r0\(\["t:a<br\/>a"\]\)/);
+  });
+
+  it("indent the tree under parents and keep orphans at the root", () => {
+    assert.strictEqual(renderTree([r("a"), r("b", [], "a"), r("c", [], "gone")]), "t:a a\n  t:b b\nt:c c\n");
+  });
+
+  it("align table columns", () => {
+    assert.strictEqual(table([["a", "bb"], ["ccc", "d"]]), "a    bb\nccc  d");
+  });
+});

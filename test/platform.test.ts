@@ -1,0 +1,165 @@
+import * as assert from "assert";
+import * as pulumi from "@pulumi/pulumi";
+import { parsePlatformConfig } from "../components/config";
+import { LlmPlatform } from "../components/platform";
+import { platformProgram } from "../components/program";
+import { baseConfig } from "./harness/fixtures";
+import { isSecretOutput, resolved, runMocked } from "./harness/pulumi";
+import { kubernetesSchemas } from "./harness/schema";
+
+const KUBECONFIG = "apiVersion: v1\nkind: Config\nclusters: []\n";
+
+describe("LlmPlatform on an existing cluster", () => {
+  it("registers the component tree with derived names, parents and the cluster provider", async () => {
+    const config = parsePlatformConfig(baseConfig());
+    const { recorder, result: platform } = await runMocked(() => new LlmPlatform("test", { config, kubeconfig: pulumi.secret(KUBECONFIG) }));
+
+    assert.deepStrictEqual(
+      recorder.resources.map((r) => [r.type, r.name]),
+      [
+        ["llm-platform:index:LlmPlatform", "test"],
+        ["llm-platform:index:ExistingCluster", "test-cluster"],
+        ["pulumi:providers:kubernetes", "test-cluster-k8s"],
+        ["kubernetes:core/v1:Namespace", "test-models"],
+      ],
+    );
+    const root = recorder.get("llm-platform:index:LlmPlatform", "test");
+    const cluster = recorder.get("llm-platform:index:ExistingCluster", "test-cluster");
+    const provider = recorder.get("pulumi:providers:kubernetes", "test-cluster-k8s");
+    const namespace = recorder.get("kubernetes:core/v1:Namespace", "test-models");
+    assert.strictEqual(root.parent, undefined);
+    assert.strictEqual(cluster.parent, root.urn);
+    assert.strictEqual(provider.parent, cluster.urn);
+    assert.strictEqual(namespace.parent, root.urn);
+    assert.ok(namespace.provider?.startsWith(`${provider.urn}::`), "namespace goes through the cluster provider");
+
+    assert.strictEqual(provider.inputs.kubeconfig, KUBECONFIG);
+    assert.strictEqual(provider.inputs.enableServerSideApply, "true");
+    assert.strictEqual(await isSecretOutput(platform.cluster.kubeconfig as pulumi.Output<string>), true);
+
+    assert.deepStrictEqual(namespace.inputs.metadata, {
+      name: "llm-models",
+      labels: {
+        "app.kubernetes.io/part-of": "llm-platform",
+        "app.kubernetes.io/managed-by": "pulumi",
+        "llm-platform.io/environment": "test",
+      },
+    });
+    assert.strictEqual(await resolved(platform.modelsNamespace), "llm-models");
+  });
+
+  it("describes each pool for workloads: selector, taint tolerations, GPUs and NVMe", async () => {
+    const config = parsePlatformConfig(baseConfig());
+    const { result: platform } = await runMocked(() => new LlmPlatform("test", { config }));
+    assert.deepStrictEqual(platform.gpuPools[0], {
+      name: "h100",
+      nodeSelector: { "llm-platform.io/pool": "h100" },
+      taints: [{ key: "nvidia.com/gpu", value: "present", effect: "NoSchedule" }],
+      tolerations: [{ key: "nvidia.com/gpu", operator: "Equal", value: "present", effect: "NoSchedule" }],
+      gpuModel: "H100-80GB",
+      gpuProduct: "NVIDIA-H100-80GB-HBM3",
+      gpusPerNode: 8,
+      gpuMemoryGiB: 79.65,
+      networkGbps: 3200,
+      multiNode: false,
+      minNodes: 1,
+      maxNodes: 2,
+      nvme: { mountPath: "/mnt/k8s-disks/0", capacityGB: 8 * 3840, writeMBps: 8000 },
+    });
+  });
+
+  it("uses an existing cluster's own labels and taints, tolerating valueless taints with Exists", async () => {
+    const raw = baseConfig();
+    raw.gpuPools[1] = {
+      ...raw.gpuPools[1],
+      nodeLabels: { "cloud.google.com/gke-accelerator": "nvidia-l4" },
+      taints: [{ key: "nvidia.com/gpu", effect: "NoSchedule" }],
+      nvme: "none",
+    };
+    const { result: platform } = await runMocked(() => new LlmPlatform("test", { config: parsePlatformConfig(raw) }));
+    const l4 = platform.gpuPools[1];
+    assert.deepStrictEqual(l4.nodeSelector, { "cloud.google.com/gke-accelerator": "nvidia-l4" });
+    assert.deepStrictEqual(l4.tolerations, [{ key: "nvidia.com/gpu", operator: "Exists", effect: "NoSchedule" }]);
+    assert.strictEqual(l4.nvme, undefined);
+    assert.strictEqual(platform.estimates[1].restore.target, "stream");
+  });
+
+  it("estimates GPUs, KV capacity and restore time per model", async () => {
+    const { result: platform } = await runMocked(() => new LlmPlatform("test", { config: parsePlatformConfig(baseConfig()) }));
+    const [llama] = platform.estimates;
+    assert.strictEqual(llama.model, "llama-70b");
+    assert.strictEqual(llama.totalGpus, 4);
+    assert.ok(Math.abs(llama.weightGiB - 131.4) < 0.05);
+    assert.strictEqual(llama.maxLengthSequencesPerReplica, Math.floor(llama.kvCacheTokensPerReplica / 32768));
+    assert.strictEqual(llama.restore.target, "nvme");
+    assert.strictEqual(llama.restore.bottleneck, "nvme");
+  });
+
+  it("emits only objects that pass their upstream schema", async () => {
+    const { recorder } = await runMocked(() => new LlmPlatform("test", { config: parsePlatformConfig(baseConfig()) }));
+    const objects = recorder.resources.filter((r) => r.type.startsWith("kubernetes:")).map((r) => r.inputs);
+    assert.ok(objects.length > 0);
+    for (const o of objects) {
+      assert.deepStrictEqual(await kubernetesSchemas().validate(o), []);
+    }
+  });
+});
+
+describe("platformProgram", () => {
+  it("reads the platform and the secret kubeconfig from stack config", async () => {
+    const { recorder, result } = await runMocked(platformProgram, {
+      config: { "llm-platform:platform": baseConfig(), "llm-platform:kubeconfig": KUBECONFIG },
+      secretKeys: ["llm-platform:kubeconfig"],
+    });
+    assert.strictEqual(result.environment, "test");
+    assert.strictEqual(await resolved(result.cluster), "test-cluster");
+    assert.strictEqual(recorder.get("pulumi:providers:kubernetes", "test-cluster-k8s").inputs.kubeconfig, KUBECONFIG);
+    assert.deepStrictEqual(result.models.map((m) => m.model), ["llama-70b", "qwen3-8b"]);
+  });
+
+  it("falls back to the ambient kubeconfig and the configured context", async () => {
+    const raw = { ...baseConfig(), cluster: { name: "lab", context: "lab-admin" } };
+    const { recorder } = await runMocked(platformProgram, { config: { "llm-platform:platform": raw } });
+    const provider = recorder.get("pulumi:providers:kubernetes", "test-cluster-k8s");
+    assert.strictEqual(provider.inputs.kubeconfig, undefined);
+    assert.strictEqual(provider.inputs.context, "lab-admin");
+  });
+
+  it("registers nothing when the config is invalid", async () => {
+    const raw = baseConfig();
+    raw.models[0].pool = "missing";
+    let thrown: unknown;
+    const { recorder } = await runMocked(() => {
+      try {
+        return platformProgram();
+      } catch (err) {
+        thrown = err;
+        return undefined;
+      }
+    }, { config: { "llm-platform:platform": raw } });
+    assert.match(String(thrown), /models\[0\]\.pool: "missing" is not a GPU pool/);
+    assert.deepStrictEqual(recorder.resources, []);
+  });
+
+  it("names the missing config key", async () => {
+    await assert.rejects(
+      runMocked(platformProgram, { config: {} }),
+      /Missing required configuration variable 'llm-platform:platform'/,
+    );
+  });
+
+  it("refuses a hand-built config for a cloud this version cannot build", async () => {
+    const config = { ...parsePlatformConfig(baseConfig()), cloud: { provider: "aws" as const, region: "us-east-1" } };
+    let thrown: unknown;
+    const { recorder } = await runMocked(() => {
+      try {
+        return new LlmPlatform("test", { config });
+      } catch (err) {
+        thrown = err;
+        return undefined;
+      }
+    });
+    assert.match(String(thrown), /cloud.provider "aws" is not supported by this version; use "existing"/);
+    assert.deepStrictEqual(recorder.resources, []);
+  });
+});
