@@ -6,3 +6,4 @@ export * from "./estimates";
 export * from "./platform";
 export * from "./program";
 export * from "./sizing";
+export * from "./facts";

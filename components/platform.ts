@@ -1,8 +1,9 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { ClusterOutputs, ExistingCluster, GpuPoolDescriptor } from "./cluster";
+import { ClusterOutputs, describePool, ExistingCluster, GpuPoolDescriptor } from "./cluster";
 import { PlatformConfig } from "./config";
 import { estimateModel, ModelEstimate } from "./estimates";
+import { PLATFORM_TYPE, platformFacts } from "./facts";
 
 export interface LlmPlatformArgs {
   /** The validated environment description (see `parsePlatformConfig`). Required. */
@@ -36,8 +37,12 @@ export class LlmPlatform extends pulumi.ComponentResource {
     if (args.config.cloud.provider !== "existing") {
       throw new Error(`cloud.provider "${args.config.cloud.provider}" is not supported by this version; use "existing"`);
     }
-    super("llm-platform:index:LlmPlatform", name, {}, opts);
     const { config } = args;
+    const pools = new Map(config.gpuPools.map((p) => [p.name, describePool(p)]));
+    const estimates = config.models.map((m) => estimateModel(m, pools.get(m.pool) as GpuPoolDescriptor));
+    // The facts are the component's inputs so policy packs can check them (see facts.ts).
+    super(PLATFORM_TYPE, name, { facts: platformFacts(config, estimates) }, opts);
+    this.estimates = estimates;
     this.cluster = new ExistingCluster(
       `${name}-cluster`,
       { clusterName: config.cluster.name, kubeconfig: args.kubeconfig, context: config.cluster.context, gpuPools: config.gpuPools },
@@ -51,9 +56,6 @@ export class LlmPlatform extends pulumi.ComponentResource {
       { parent: this, provider: this.cluster.provider },
     );
     this.modelsNamespace = namespace.metadata.name;
-
-    const pools = new Map(this.gpuPools.map((p) => [p.name, p]));
-    this.estimates = config.models.map((m) => estimateModel(m, pools.get(m.pool) as GpuPoolDescriptor));
 
     this.registerOutputs({
       modelsNamespace: this.modelsNamespace,

@@ -1,12 +1,15 @@
 import { Command } from "commander";
 import * as path from "path";
-import { renderSummaryText } from "./render";
+import { allPolicies } from "../../policies/all";
+import { evaluatePolicies, PolicyConfigError, PolicyReport } from "../policy/evaluate";
+import { loadPackConfig } from "../policy/pack-config";
+import { renderPolicyReport, renderSummaryText } from "./render";
 import { runPlan } from "./run";
 import { StackFileError } from "./stack-file";
 import { writePlan, planFiles } from "./write";
 
 /** Exit codes of `plan`. */
-export const EXIT = { ok: 0, invalidConfig: 1, usage: 2 } as const;
+export const EXIT = { ok: 0, invalidConfig: 1, usage: 2, mandatoryViolation: 4 } as const;
 
 export async function main(argv: readonly string[]): Promise<number> {
   const program = new Command()
@@ -15,6 +18,8 @@ export async function main(argv: readonly string[]): Promise<number> {
     .argument("<stack>", "stack name: reads <stacks-dir>/Pulumi.<stack>.yaml")
     .option("--stacks-dir <dir>", "where the stack files are", "stacks")
     .option("--out <dir>", "output directory (default: out/<stack>)")
+    .option("--policy-config <file>", "policy pack config (default: policies/config/<tier>.json)")
+    .option("--no-policies", "skip the policy pack")
     .option("--quiet", "print nothing but errors")
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
@@ -25,7 +30,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     return code === 0 ? EXIT.ok : EXIT.usage;
   }
   const [stack] = program.args;
-  const opts = program.opts<{ stacksDir: string; out?: string; quiet?: boolean }>();
+  const opts = program.opts<{ stacksDir: string; out?: string; quiet?: boolean; policies: boolean; policyConfig?: string }>();
   const outDir = opts.out ?? path.join("out", stack);
 
   let run;
@@ -45,11 +50,33 @@ export async function main(argv: readonly string[]): Promise<number> {
     );
     return EXIT.invalidConfig;
   }
-  const { files, summary } = planFiles(run);
+  let report: PolicyReport | undefined;
+  let packFile: string | undefined;
+  if (opts.policies) {
+    try {
+      const pack = loadPackConfig(opts.policyConfig ?? run.outputs.tier);
+      packFile = pack.file;
+      report = await evaluatePolicies(allPolicies, run.resources, pack.config);
+    } catch (err) {
+      if (err instanceof PolicyConfigError) {
+        process.stderr.write(`plan: ${err.message}\n`);
+        return EXIT.usage;
+      }
+      throw err;
+    }
+  }
+  const { files, summary } = planFiles(run, report);
   writePlan(outDir, files);
   if (!opts.quiet) {
     process.stdout.write(renderSummaryText(summary));
+    if (report !== undefined) {
+      process.stdout.write(`\n${renderPolicyReport(report, path.relative(process.cwd(), packFile as string))}`);
+    }
     process.stdout.write(`\nWrote ${[...files.keys()].sort().map((f) => path.join(outDir, f)).join(", ")}\n`);
+  }
+  if (report !== undefined && report.mandatoryViolations > 0) {
+    process.stderr.write(`plan: ${report.mandatoryViolations} mandatory policy violation(s)\n`);
+    return EXIT.mandatoryViolation;
   }
   return EXIT.ok;
 }

@@ -1,4 +1,5 @@
 import { stringify } from "yaml";
+import type { PolicyReport } from "../policy/evaluate";
 import { RecordedResource } from "./recorder";
 import { ResolvedOutputs } from "./run";
 
@@ -275,4 +276,14 @@ function indent(text: string): string {
     .split("\n")
     .map((l) => `  ${l}`)
     .join("\n");
+}
+
+/** Policy verdicts for the terminal: one line per violation, mandatory first. */
+export function renderPolicyReport(report: PolicyReport, packFile: string): string {
+  const order = { mandatory: 0, remediate: 1, advisory: 2, disabled: 3 } as const;
+  const lines = [...report.violations]
+    .sort((a, b) => order[a.enforcementLevel] - order[b.enforcementLevel] || a.policy.localeCompare(b.policy))
+    .map((v) => `  [${v.enforcementLevel}] ${v.policy}${v.resource ? ` (${v.resource})` : ""}: ${v.message}`);
+  const head = `Policies (${report.evaluated.length} evaluated with ${packFile}): ${report.mandatoryViolations} mandatory, ${report.violations.length - report.mandatoryViolations} other violation(s)`;
+  return `${[head, ...lines].join("\n")}\n`;
 }

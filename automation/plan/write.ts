@@ -12,12 +12,13 @@ import {
   summarize,
   PlanSummary,
 } from "./render";
+import type { PolicyReport } from "../policy/evaluate";
 import { PlanRun } from "./run";
 
 type SuccessfulRun = Extract<PlanRun, { ok: true }>;
 
 /** Every file a plan writes, relative to its output directory, with its content. */
-export function planFiles(run: SuccessfulRun): { files: Map<string, string>; summary: PlanSummary } {
+export function planFiles(run: SuccessfulRun, policies?: PolicyReport): { files: Map<string, string>; summary: PlanSummary } {
   const summary = summarize(run.stack.stack, run.resources, run.outputs);
   const files = new Map<string, string>();
   files.set("tree.txt", renderTree(run.resources));
@@ -27,7 +28,10 @@ export function planFiles(run: SuccessfulRun): { files: Map<string, string>; sum
   }
   files.set("graph.mmd", renderMermaid(run.resources));
   files.set("summary.md", renderSummaryMarkdown(summary));
-  files.set("summary.json", `${JSON.stringify({ ...summary, outputs: run.outputs }, null, 2)}\n`);
+  files.set("summary.json", `${JSON.stringify({ ...summary, outputs: run.outputs, policies }, null, 2)}\n`);
+  if (policies !== undefined) {
+    files.set("policy.json", `${JSON.stringify(policies, null, 2)}\n`);
+  }
   files.set("resources.yaml", stringify(run.resources.map(({ urn, type, name, parent, dependencies }) => ({ urn, type, name, parent, dependencies }))));
   return { files, summary };
 }

@@ -56,6 +56,21 @@ export interface ReplicaMemory {
   readonly kvCacheTokens: number;
 }
 
+/** Splits one replica's GPU memory into weights, overhead and KV cache, from byte figures. */
+export function memorySplit(weights: number, kvBytesPerToken: number, gpus: ReplicaGpus): ReplicaMemory {
+  const budgetBytes = gpus.tensorParallel * gpus.gpuMemoryGiB * GiB * gpus.gpuMemoryUtilization;
+  const overheadBytes = gpus.tensorParallel * RUNTIME_OVERHEAD_GIB_PER_GPU * GiB;
+  const kvCacheBytes = budgetBytes - weights - overheadBytes;
+  return {
+    budgetBytes,
+    weightBytes: weights,
+    overheadBytes,
+    kvCacheBytes,
+    kvBytesPerToken,
+    kvCacheTokens: kvCacheBytes > 0 ? Math.floor(kvCacheBytes / kvBytesPerToken) : 0,
+  };
+}
+
 /** Splits one replica's GPU memory into weights, overhead and KV cache. */
 export function replicaMemory(
   arch: ModelArchitecture,
@@ -63,19 +78,7 @@ export function replicaMemory(
   options: { dtype?: Dtype; kvCacheDtype?: KvCacheDtype } = {},
 ): ReplicaMemory {
   const dtype = options.dtype ?? arch.dtype;
-  const budgetBytes = gpus.tensorParallel * gpus.gpuMemoryGiB * GiB * gpus.gpuMemoryUtilization;
-  const weights = weightBytes(arch, dtype);
-  const overheadBytes = gpus.tensorParallel * RUNTIME_OVERHEAD_GIB_PER_GPU * GiB;
-  const kvCacheBytes = budgetBytes - weights - overheadBytes;
-  const perToken = kvCacheBytesPerToken(arch, options.kvCacheDtype ?? "auto", dtype);
-  return {
-    budgetBytes,
-    weightBytes: weights,
-    overheadBytes,
-    kvCacheBytes,
-    kvBytesPerToken: perToken,
-    kvCacheTokens: kvCacheBytes > 0 ? Math.floor(kvCacheBytes / perToken) : 0,
-  };
+  return memorySplit(weightBytes(arch, dtype), kvCacheBytesPerToken(arch, options.kvCacheDtype ?? "auto", dtype), gpus);
 }
 
 export type FitVerdict =
@@ -94,7 +97,15 @@ export function checkFit(
   maxModelLen: number,
   options: { dtype?: Dtype; kvCacheDtype?: KvCacheDtype } = {},
 ): FitVerdict {
-  const memory = replicaMemory(arch, gpus, options);
+  return verdict(replicaMemory(arch, gpus, options), gpus, maxModelLen);
+}
+
+/** {@link checkFit} from byte figures (weights, KV cache per token). */
+export function checkFitBytes(weights: number, kvBytesPerToken: number, gpus: ReplicaGpus, maxModelLen: number): FitVerdict {
+  return verdict(memorySplit(weights, kvBytesPerToken, gpus), gpus, maxModelLen);
+}
+
+function verdict(memory: ReplicaMemory, gpus: ReplicaGpus, maxModelLen: number): FitVerdict {
   const usable = memory.budgetBytes - memory.overheadBytes;
   if (memory.weightBytes > usable) {
     return {

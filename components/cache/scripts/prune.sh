@@ -1,0 +1,128 @@
+#!/bin/sh
+# prune.sh: removes model revisions from the node cache that are neither configured nor in use.
+#
+# Looks at every $CACHE_ROOT/models/<model-id>/<revision>/ that restore.sh made (it holds the
+# manifest) and removes it unless "<model-id>@<revision>" is in CONFIGURED or IN_USE. Each removal
+# holds the same lock restore.sh takes for that revision, without waiting: a revision being
+# restored right now is skipped, never deleted under the restore. Leftover staging, work and
+# set-aside directories of killed restores are removed the same way, and model directories left
+# empty are removed at the end.
+#
+# POSIX sh plus the tools busybox also has (see restore.sh).
+#
+# Environment:
+#   CACHE_ROOT   node directory holding models/                                   required
+#   CONFIGURED   space-separated <model-id>@<revision> list of configured revisions  required (may be empty)
+#   IN_USE       same format: revisions used by pods on this node (computed by the caller)  default empty
+#
+# Output: one JSON line per removal on stdout,
+#   {"event":"prune","model":...,"revision":...,"path":...,"kind":"revision|leftover","bytes":N}
+# one {"event":"prune-skip",...,"reason":"busy"} line per revision skipped because it is locked,
+# and a closing {"event":"prune-summary","kept":N,"removed":N,"skipped":N} line.
+# Exit codes: 2 usage, 1 a removal failed.
+set -u
+
+MANIFEST_NAME=.llm-platform-manifest.tsv
+MARKER_NAME=.llm-platform-complete
+
+json_str() {
+  printf '"%s"' "$(printf '%s' "$1" | tr '\t\r' '  ' | tr -d '\000-\010\013-\037' |
+    sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' | awk 'NR > 1 { printf "%s", "\\n" } { printf "%s", $0 }')"
+}
+
+fail() {
+  printf '{"event":"prune-error","code":%s,"reason":%s}\n' "$1" "$(json_str "$2")" >&2
+  exit "$1"
+}
+
+[ -n "${CACHE_ROOT:-}" ] || fail 2 "CACHE_ROOT is not set"
+[ "${CONFIGURED+set}" = set ] || fail 2 "CONFIGURED is not set (set it to an empty string to keep only IN_USE)"
+command -v flock >/dev/null 2>&1 || fail 1 "flock is not installed"
+case "$CACHE_ROOT" in /*) ;; *) CACHE_ROOT=$(pwd)/$CACHE_ROOT ;; esac
+models=$CACHE_ROOT/models
+keep=" $(printf '%s %s' "$CONFIGURED" "${IN_USE:-}" | tr '\t\n\r' '   ') "
+
+kept=0
+removed=0
+skipped=0
+failed=0
+[ -d "$models" ] || {
+  printf '{"event":"prune-summary","kept":0,"removed":0,"skipped":0}\n'
+  exit 0
+}
+mkdir -p "$models/.locks" || fail 1 "cannot create $models/.locks"
+
+lock_of() {
+  printf '%s/.locks/%s@%s.lock' "$models" "$(printf '%s' "$1" | sed 's|/|--|g')" "$2"
+}
+
+# remove MODEL REVISION DIR KIND: removes DIR while holding the revision's lock (not waiting).
+remove() {
+  _bytes=$(du -sk "$3" 2>/dev/null | awk '{ printf "%.0f", $1 * 1024 }')
+  (
+    flock -n 9 || exit 75
+    # The marker goes first: a prune killed halfway leaves a directory restore.sh redoes.
+    rm -f "$3/$MARKER_NAME" && rm -rf "$3"
+  ) 9>>"$(lock_of "$1" "$2")"
+  case $? in
+    0)
+      removed=$((removed + 1))
+      printf '{"event":"prune","model":%s,"revision":%s,"path":%s,"kind":"%s","bytes":%s}\n' \
+        "$(json_str "$1")" "$(json_str "$2")" "$(json_str "$3")" "$4" "${_bytes:-0}"
+      ;;
+    75)
+      skipped=$((skipped + 1))
+      printf '{"event":"prune-skip","model":%s,"revision":%s,"path":%s,"reason":"busy"}\n' \
+        "$(json_str "$1")" "$(json_str "$2")" "$(json_str "$3")"
+      ;;
+    *)
+      failed=$((failed + 1))
+      printf '{"event":"prune-error","model":%s,"revision":%s,"path":%s,"reason":"cannot remove"}\n' \
+        "$(json_str "$1")" "$(json_str "$2")" "$(json_str "$3")" >&2
+      ;;
+  esac
+}
+
+cd "$models" || fail 1 "cannot enter $models"
+
+# Revisions: directories holding a manifest, outside any dot directory.
+find . -mindepth 1 -name '.*' -type d -prune -o -type f -name "$MANIFEST_NAME" -print >"$models/.locks/.prune-$$" 2>/dev/null
+# Leftovers of killed restores: .staging-<rev>-<pid>, .work-<rev>-<pid>, .old-<rev>-<pid>.
+find . -mindepth 2 -type d \( -name '.staging-*' -o -name '.work-*' -o -name '.old-*' \) -prune -print \
+  >"$models/.locks/.prune-leftovers-$$" 2>/dev/null
+
+while IFS= read -r f; do
+  rel=${f#./}
+  rel=${rel%/"$MANIFEST_NAME"}
+  case "$rel" in */*) ;; *) continue ;; esac
+  rev=${rel##*/}
+  id=${rel%/*}
+  case "$keep" in
+    *" $id@$rev "*) kept=$((kept + 1)) ;;
+    *) remove "$id" "$rev" "$models/$rel" revision ;;
+  esac
+done <"$models/.locks/.prune-$$"
+
+while IFS= read -r d; do
+  rel=${d#./}
+  id=${rel%/*}
+  name=${rel##*/}
+  name=${name#.staging-}
+  name=${name#.work-}
+  name=${name#.old-}
+  pid=${name##*-}
+  rev=${name%-*}
+  case "$pid" in '' | *[!0-9]*) continue ;; esac
+  if [ -z "$rev" ] || [ "$rev" = "$name" ]; then continue; fi
+  remove "$id" "$rev" "$models/$rel" leftover
+done <"$models/.locks/.prune-leftovers-$$"
+rm -f "$models/.locks/.prune-$$" "$models/.locks/.prune-leftovers-$$"
+
+# Model directories left empty (deepest first; rmdir leaves non-empty ones alone).
+find . -mindepth 1 -depth -type d ! -path '*/.*' 2>/dev/null | while IFS= read -r d; do
+  rmdir "$d" 2>/dev/null || true
+done
+
+printf '{"event":"prune-summary","kept":%s,"removed":%s,"skipped":%s}\n' "$kept" "$removed" "$skipped"
+[ "$failed" -eq 0 ] || exit 1
+exit 0

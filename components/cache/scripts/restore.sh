@@ -1,0 +1,338 @@
+#!/bin/sh
+# restore.sh: makes $CACHE_ROOT/models/<MODEL_ID>/<REVISION>/ a complete, verified copy of the
+# snapshot at $SNAPSHOT (an rclone path such as snap:bucket/models/<id>/<rev>, the remote defined
+# by RCLONE_CONFIG_SNAP_* variables, or a local directory for the filesystem store).
+#
+# Runs as the serving pod's init container and in the per-pool pre-warm DaemonSet. POSIX sh plus
+# the tools busybox also has (rclone, flock, sha256sum, stat, df, find, awk, sed, ...), so it runs
+# under busybox ash in the rclone/rclone Alpine image and under dash or bash on Debian.
+#
+# Environment:
+#   CACHE_ROOT             node directory holding models/ (the NVMe array)           required
+#   MODEL_ID               model id; may contain '/' (org/name)                        required
+#   REVISION               revision (commit); [A-Za-z0-9._-]                           required
+#   SNAPSHOT               rclone path or local directory of the snapshot              required
+#   VERIFY_CHECKSUMS       1: also check sha256 of every file (sizes are always checked)  default 0
+#   TRANSFERS              parallel file transfers                                     default 32
+#   CHECKERS               parallel checkers                                           default TRANSFERS
+#   MULTI_THREAD_STREAMS   streams per large file                                      default 8
+#   MULTI_THREAD_CUTOFF    size above which a file is fetched with several streams     default 64Mi
+#   MIN_FREE_HEADROOM_PCT  free space required beyond the model size, in percent       default 5
+#   VERIFY_PARALLEL        sha256sum processes run at once                             default nproc
+#   FREE_BYTES_OVERRIDE    tests only: pretend the cache filesystem has this many free bytes
+# Any rclone flag can also be set as RCLONE_<FLAG> (e.g. RCLONE_BWLIMIT=10M); rclone reads them.
+#
+# Output: one JSON line on stdout at the end,
+#   {"event":"restore","model":...,"revision":...,"result":"restored|cached","bytes":N,"seconds":S,"gbps":G}
+# where bytes are the bytes copied (0 when cached) and gbps is GB/s (1e9 bytes). Failures print
+# one {"event":"restore-error","code":N,"reason":...} line on stderr and exit with:
+#   2 usage, 10 snapshot missing or not seeded, 11 store refused access (credentials/permissions),
+#   12 not enough free space, 13 a restored file does not match the manifest, 1 anything else.
+set -u
+
+MANIFEST_NAME=.llm-platform-manifest.tsv
+MARKER_NAME=.llm-platform-complete
+
+EX_FAIL=1
+EX_USAGE=2
+EX_NO_SNAPSHOT=10
+EX_ACCESS=11
+EX_NO_SPACE=12
+EX_MISMATCH=13
+
+# rclone error text that means the store refused our credentials or permissions (S3, GCS, local).
+ACCESS_RE='AccessDenied|InvalidAccessKeyId|SignatureDoesNotMatch|ExpiredToken|InvalidToken|TokenRefreshRequired|InvalidClientTokenId|AuthorizationHeaderMalformed|AllAccessDisabled|NoCredentialProviders|no valid credential|could not find default credentials|invalid_grant|Unauthorized|Forbidden|status code: 40[13]|Error 40[13]|permission denied'
+NOT_FOUND_RE='directory not found|object not found|file not found|NoSuchBucket|NoSuchKey|bucket does not exist|Error 404'
+
+TAB=$(printf '\t')
+
+staging=""
+work=""
+aside=""
+rclone_pid=""
+
+# ---- helpers ---------------------------------------------------------------------------------
+
+now() {
+  awk '{ print $1 }' /proc/uptime 2>/dev/null || date +%s
+}
+
+# json_str VALUE: VALUE as a quoted JSON string (control characters dropped, newlines as \n).
+json_str() {
+  printf '"%s"' "$(printf '%s' "$1" | tr '\t\r' '  ' | tr -d '\000-\010\013-\037' |
+    sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' | awk 'NR > 1 { printf "%s", "\\n" } { printf "%s", $0 }')"
+}
+
+# fail CODE REASON [EXTRA_JSON_FIELDS]: one JSON error line on stderr, then exit CODE.
+fail() {
+  printf '{"event":"restore-error","model":%s,"revision":%s,"code":%s,"reason":%s%s}\n' \
+    "$(json_str "${MODEL_ID:-}")" "$(json_str "${REVISION:-}")" "$1" "$(json_str "$2")" \
+    "${3:+,$3}" >&2
+  exit "$1"
+}
+
+warn() {
+  printf '{"event":"restore-warning","model":%s,"revision":%s,"reason":%s}\n' \
+    "$(json_str "$MODEL_ID")" "$(json_str "$REVISION")" "$(json_str "$1")" >&2
+}
+
+# shellcheck disable=SC2317 # runs from the EXIT trap
+cleanup() {
+  if [ -n "$rclone_pid" ]; then
+    kill "$rclone_pid" 2>/dev/null
+    wait "$rclone_pid" 2>/dev/null
+  fi
+  for _d in "$staging" "$work" "$aside"; do
+    if [ -n "$_d" ]; then rm -rf "$_d"; fi
+  done
+  return 0
+}
+
+# rclone_error ERRFILE WHAT: exits with the code that fits rclone's error output.
+rclone_error() {
+  _msg=$(grep -v '^[[:space:]]*$' "$1" | tail -n 4)
+  [ -n "$_msg" ] || _msg="rclone failed without a message"
+  if grep -qiE "$ACCESS_RE" "$1"; then
+    fail "$EX_ACCESS" "the snapshot store refused access while $2 $SNAPSHOT (check the credentials and the bucket policy): $_msg"
+  fi
+  fail "$EX_FAIL" "rclone failed while $2 $SNAPSHOT: $_msg"
+}
+
+is_uint() {
+  case "$1" in '' | *[!0-9]*) return 1 ;; esac
+  return 0
+}
+
+# remove_leftovers PREFIX: removes PREFIX<digits> directories (staging, work and set-aside dirs of
+# earlier runs that were killed). Only called while holding the revision's lock.
+remove_leftovers() {
+  for _d in "$1"*; do
+    [ -e "$_d" ] || continue
+    is_uint "${_d#"$1"}" || continue
+    rm -rf "$_d"
+  done
+}
+
+# verify_tree DIR MANIFEST CHECKSUMS: checks that every manifest entry exists in DIR with its
+# size (and sha256 when CHECKSUMS is 1). Prints the first mismatch and returns 1.
+verify_tree() {
+  (cd "$1" && find . -type f -exec stat -c '%s %n' {} +) >"$work/sizes" 2>"$work/sizes.err" || {
+    echo "cannot list $1: $(head -n 1 "$work/sizes.err")"
+    return 1
+  }
+  awk -F "$TAB" -v sizes="$work/sizes" '
+    BEGIN {
+      while ((getline line < sizes) > 0) {
+        sp = index(line, " ")
+        p = substr(line, sp + 1)
+        sub(/^\.\//, "", p)
+        have[p] = substr(line, 1, sp - 1)
+      }
+    }
+    {
+      if (!($3 in have)) { printf "%s: missing\n", $3; exit 1 }
+      if (have[$3] + 0 != $1 + 0) { printf "%s: size %s, manifest says %s\n", $3, have[$3], $1; exit 1 }
+    }' "$2" || return 1
+  [ "$3" = 1 ] || return 0
+
+  _n=$VERIFY_PARALLEL
+  rm -f "$work"/sums.*
+  awk -F "$TAB" -v n="$_n" -v out="$work/sums" '{ printf "%s  %s\n", $2, $3 > (out "." (NR % n)) }' "$2"
+  _k=0
+  while [ "$_k" -lt "$_n" ]; do
+    if [ -f "$work/sums.$_k" ]; then
+      (cd "$1" && sha256sum -c "$work/sums.$_k" >"$work/sums.$_k.out" 2>&1) &
+    fi
+    _k=$((_k + 1))
+  done
+  wait
+  _bad=$(cat "$work"/sums.*.out 2>/dev/null | grep -v ': OK$' | grep -v '^[[:space:]]*$' | head -n 1)
+  if [ -n "$_bad" ]; then
+    echo "checksum mismatch: $_bad"
+    return 1
+  fi
+  return 0
+}
+
+# ---- inputs ----------------------------------------------------------------------------------
+
+for _v in CACHE_ROOT MODEL_ID REVISION SNAPSHOT; do
+  eval "_val=\${$_v:-}"
+  [ -n "$_val" ] || fail "$EX_USAGE" "$_v is not set"
+done
+case "$REVISION" in
+  .* | *[!A-Za-z0-9._-]*) fail "$EX_USAGE" "REVISION '$REVISION' may hold only A-Z a-z 0-9 . _ - and must not start with '.'" ;;
+esac
+case "$MODEL_ID" in
+  /* | */ | *//* | .* | */.* | *[!A-Za-z0-9._/-]*)
+    fail "$EX_USAGE" "MODEL_ID '$MODEL_ID' must be path segments of A-Z a-z 0-9 . _ - separated by '/', none starting with '.'" ;;
+esac
+VERIFY_CHECKSUMS=${VERIFY_CHECKSUMS:-0}
+TRANSFERS=${TRANSFERS:-32}
+CHECKERS=${CHECKERS:-$TRANSFERS}
+MULTI_THREAD_STREAMS=${MULTI_THREAD_STREAMS:-8}
+MULTI_THREAD_CUTOFF=${MULTI_THREAD_CUTOFF:-64Mi}
+MIN_FREE_HEADROOM_PCT=${MIN_FREE_HEADROOM_PCT:-5}
+VERIFY_PARALLEL=${VERIFY_PARALLEL:-$(nproc 2>/dev/null || echo 4)}
+case "$VERIFY_CHECKSUMS" in 0 | 1) ;; *) fail "$EX_USAGE" "VERIFY_CHECKSUMS must be 0 or 1" ;; esac
+for _v in TRANSFERS CHECKERS MULTI_THREAD_STREAMS VERIFY_PARALLEL; do
+  eval "_val=\$$_v"
+  { is_uint "$_val" && [ "$_val" -ge 1 ]; } || fail "$EX_USAGE" "$_v must be a positive integer, not '$_val'"
+done
+[ "$VERIFY_PARALLEL" -le 16 ] || VERIFY_PARALLEL=16
+case "$MIN_FREE_HEADROOM_PCT" in
+  '' | *[!0-9.]* | *.*.*) fail "$EX_USAGE" "MIN_FREE_HEADROOM_PCT must be a number of percent" ;;
+esac
+if [ -n "${FREE_BYTES_OVERRIDE:-}" ] && ! is_uint "$FREE_BYTES_OVERRIDE"; then
+  fail "$EX_USAGE" "FREE_BYTES_OVERRIDE must be a number of bytes"
+fi
+command -v rclone >/dev/null 2>&1 || fail "$EX_FAIL" "rclone is not installed"
+command -v flock >/dev/null 2>&1 || fail "$EX_FAIL" "flock is not installed"
+
+case "$CACHE_ROOT" in /*) ;; *) CACHE_ROOT=$(pwd)/$CACHE_ROOT ;; esac
+models=$CACHE_ROOT/models
+model_dir=$models/$MODEL_ID
+final=$model_dir/$REVISION
+lock=$models/.locks/$(printf '%s' "$MODEL_ID" | sed 's|/|--|g')@$REVISION.lock
+
+umask 022
+trap cleanup EXIT
+trap 'exit 129' HUP
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# ---- lock: one restore (or prune) of this revision at a time ----------------------------------
+
+mkdir -p "$models/.locks" "$model_dir" || fail "$EX_FAIL" "cannot create $model_dir"
+exec 9>>"$lock" || fail "$EX_FAIL" "cannot open the lock file $lock"
+flock -x 9 || fail "$EX_FAIL" "cannot lock $lock"
+t0=$(now)
+
+remove_leftovers "$model_dir/.staging-$REVISION-"
+remove_leftovers "$model_dir/.work-$REVISION-"
+remove_leftovers "$model_dir/.old-$REVISION-"
+work=$model_dir/.work-$REVISION-$$
+# prune.sh may remove an empty model directory between our mkdir -p and this one: try again.
+_try=0
+until mkdir -p "$model_dir" && mkdir "$work" 2>/dev/null; do
+  _try=$((_try + 1))
+  [ "$_try" -lt 5 ] || { work=""; fail "$EX_FAIL" "cannot create $model_dir/.work-$REVISION-$$"; }
+done
+
+# ---- already complete? -----------------------------------------------------------------------
+
+if [ -f "$final/$MARKER_NAME" ] && [ -f "$final/$MANIFEST_NAME" ]; then
+  if problem=$(verify_tree "$final" "$final/$MANIFEST_NAME" "$VERIFY_CHECKSUMS"); then
+    seconds=$(awk -v a="$t0" -v b="$(now)" 'BEGIN { printf "%.2f", b - a }')
+    printf '{"event":"restore","model":%s,"revision":%s,"result":"cached","bytes":0,"seconds":%s,"gbps":0}\n' \
+      "$(json_str "$MODEL_ID")" "$(json_str "$REVISION")" "$seconds"
+    exit 0
+  fi
+  warn "the cached copy in $final does not match its manifest ($problem); restoring it again"
+elif [ -e "$final" ]; then
+  warn "$final exists without $MARKER_NAME (an incomplete copy); restoring it again"
+fi
+
+# ---- snapshot: seeded? manifest --------------------------------------------------------------
+
+rclone lsf --files-only --max-depth 1 --log-level ERROR "$SNAPSHOT" >"$work/listing" 2>"$work/listing.err"
+rc=$?
+if [ "$rc" -ne 0 ]; then
+  if grep -qiE "$ACCESS_RE" "$work/listing.err"; then
+    rclone_error "$work/listing.err" "listing"
+  elif [ "$rc" -eq 3 ] || [ "$rc" -eq 4 ] || grep -qiE "$NOT_FOUND_RE" "$work/listing.err"; then
+    fail "$EX_NO_SNAPSHOT" "snapshot $SNAPSHOT does not exist (seed it first)"
+  fi
+  rclone_error "$work/listing.err" "listing"
+fi
+grep -qxF "$MARKER_NAME" "$work/listing" ||
+  fail "$EX_NO_SNAPSHOT" "snapshot $SNAPSHOT is not seeded: it has no $MARKER_NAME (seeding missing or unfinished)"
+grep -qxF "$MANIFEST_NAME" "$work/listing" ||
+  fail "$EX_NO_SNAPSHOT" "snapshot $SNAPSHOT has $MARKER_NAME but no $MANIFEST_NAME"
+rclone cat --log-level ERROR "$SNAPSHOT/$MANIFEST_NAME" >"$work/manifest" 2>"$work/manifest.err" ||
+  rclone_error "$work/manifest.err" "reading the manifest of"
+
+# Validate the manifest and add it up: "<size>\t<sha256>\t<relative path>" per line.
+summary=$(awk -F "$TAB" '
+  {
+    bad = ""
+    if (NF != 3) bad = "expected 3 tab-separated fields"
+    else if ($1 !~ /^[0-9]+$/) bad = "size is not a number"
+    else if ($2 !~ /^[0-9a-f]+$/ || length($2) != 64) bad = "sha256 is not 64 hex digits"
+    else if ($3 == "" || $3 ~ /^\// || $3 ~ /(^|\/)\.\.(\/|$)/ || index($3, "\\") > 0) bad = "unsafe path"
+    if (bad != "") { printf "bad line %d: %s\n", NR, bad; exit 1 }
+    files++; total += $1
+  }
+  END { if (files == 0) { print "no files"; exit 1 } printf "%d %.0f\n", files, total }' "$work/manifest") ||
+  fail "$EX_FAIL" "the manifest of $SNAPSHOT is invalid: $summary"
+total=${summary#* }
+
+# ---- free space ------------------------------------------------------------------------------
+
+if [ -n "${FREE_BYTES_OVERRIDE:-}" ]; then
+  avail=$FREE_BYTES_OVERRIDE
+else
+  avail=$(df -Pk "$models" 2>/dev/null | awk 'END { printf "%.0f", $4 * 1024 }')
+  is_uint "$avail" || fail "$EX_FAIL" "cannot read the free space of $models (df -Pk)"
+fi
+needed=$(awk -v t="$total" -v h="$MIN_FREE_HEADROOM_PCT" 'BEGIN { n = t * (100 + h) / 100; if (n > int(n)) n = int(n) + 1; printf "%.0f", n }')
+if awk -v a="$avail" -v n="$needed" 'BEGIN { exit !(a < n) }'; then
+  fail "$EX_NO_SPACE" "not enough free space in $models: need $needed bytes ($total bytes of model + $MIN_FREE_HEADROOM_PCT% headroom), $avail available" \
+    "\"needed\":$needed,\"available\":$avail"
+fi
+
+# ---- copy into staging -----------------------------------------------------------------------
+
+staging=$model_dir/.staging-$REVISION-$$
+mkdir "$staging" || fail "$EX_FAIL" "cannot create $staging"
+cp "$work/manifest" "$staging/$MANIFEST_NAME" || fail "$EX_FAIL" "cannot write into $staging"
+rclone copy "$SNAPSHOT" "$staging" \
+  --exclude "/$MARKER_NAME" --exclude "/$MANIFEST_NAME" \
+  --transfers "$TRANSFERS" --checkers "$CHECKERS" \
+  --multi-thread-streams "$MULTI_THREAD_STREAMS" --multi-thread-cutoff "$MULTI_THREAD_CUTOFF" \
+  --no-check-dest --use-server-modtime --fast-list --order-by size,descending \
+  --log-level ERROR 2>"$work/copy.err" &
+rclone_pid=$!
+wait "$rclone_pid"
+rc=$?
+rclone_pid=""
+if [ "$rc" -ne 0 ]; then
+  rm -rf "$staging"
+  staging=""
+  rclone_error "$work/copy.err" "copying"
+fi
+
+if ! problem=$(verify_tree "$staging" "$staging/$MANIFEST_NAME" "$VERIFY_CHECKSUMS"); then
+  rm -rf "$staging"
+  staging=""
+  fail "$EX_MISMATCH" "restored copy does not match the manifest of $SNAPSHOT: $problem"
+fi
+
+# ---- publish: rename, then the marker last ---------------------------------------------------
+
+if [ -e "$final" ] || [ -L "$final" ]; then
+  aside=$model_dir/.old-$REVISION-$$
+  mv "$final" "$aside" || fail "$EX_FAIL" "cannot move the stale $final aside"
+fi
+mv "$staging" "$final" || fail "$EX_FAIL" "cannot rename $staging to $final"
+staging=""
+t1=$(now)
+if ! printf '{"model":%s,"revision":%s,"snapshot":%s,"bytes":%s,"restored_at":"%s"}\n' \
+  "$(json_str "$MODEL_ID")" "$(json_str "$REVISION")" "$(json_str "$SNAPSHOT")" "$total" \
+  "$(date -u +%Y-%m-%dT%H:%M:%SZ)" >"$final/$MARKER_NAME.tmp" ||
+  ! mv -f "$final/$MARKER_NAME.tmp" "$final/$MARKER_NAME"; then
+  fail "$EX_FAIL" "cannot write $final/$MARKER_NAME"
+fi
+if [ -n "$aside" ]; then
+  rm -rf "$aside"
+  aside=""
+fi
+
+# awk -v would unescape the JSON strings, so only the numbers come from awk.
+figures=$(awk -v a="$t0" -v b="$t1" -v bytes="$total" 'BEGIN {
+  s = b - a; if (s < 0.01) s = 0.01
+  printf "%.0f,\"seconds\":%.2f,\"gbps\":%.3f", bytes, s, bytes / s / 1e9
+}')
+printf '{"event":"restore","model":%s,"revision":%s,"result":"restored","bytes":%s}\n' \
+  "$(json_str "$MODEL_ID")" "$(json_str "$REVISION")" "$figures"
+exit 0

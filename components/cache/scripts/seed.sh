@@ -1,0 +1,179 @@
+#!/bin/sh
+# seed.sh: fills the snapshot $SNAPSHOT (rclone path, or a local directory for the filesystem
+# store) from the local directory $SOURCE_DIR, once per model revision.
+#
+# The seeder Job first downloads the revision into SOURCE_DIR with a separate tool; this script
+# only does directory -> store: it writes the manifest (one "<size>\t<sha256>\t<relative path>"
+# line per file, sorted by path), uploads the files, then the manifest, then the completion
+# marker LAST, so a half-seeded snapshot is never taken for a complete one. A snapshot that
+# already has the marker is left alone.
+#
+# POSIX sh plus the tools busybox also has (see restore.sh).
+#
+# Environment:
+#   SOURCE_DIR   local directory holding the model files                          required
+#   SNAPSHOT     rclone path or local directory to fill                           required
+#   TRANSFERS    parallel uploads                                                 default 32
+#   HASH_PARALLEL  sha256sum processes run at once                                default nproc
+# Any rclone flag can also be set as RCLONE_<FLAG>.
+#
+# Output: one JSON line on stdout,
+#   {"event":"seed","snapshot":...,"result":"seeded|already-seeded","files":N,"bytes":N,"seconds":S}
+# Failures print one {"event":"seed-error","code":N,"reason":...} line on stderr and exit with
+#   2 usage, 11 store refused access, 13 the upload does not match the manifest, 1 anything else.
+set -u
+
+MANIFEST_NAME=.llm-platform-manifest.tsv
+MARKER_NAME=.llm-platform-complete
+
+EX_FAIL=1
+EX_USAGE=2
+EX_ACCESS=11
+EX_MISMATCH=13
+
+ACCESS_RE='AccessDenied|InvalidAccessKeyId|SignatureDoesNotMatch|ExpiredToken|InvalidToken|TokenRefreshRequired|InvalidClientTokenId|AuthorizationHeaderMalformed|AllAccessDisabled|NoCredentialProviders|no valid credential|could not find default credentials|invalid_grant|Unauthorized|Forbidden|status code: 40[13]|Error 40[13]|permission denied'
+NOT_FOUND_RE='directory not found|NoSuchBucket|bucket does not exist|Error 404'
+
+TAB=$(printf '\t')
+work=""
+
+now() {
+  awk '{ print $1 }' /proc/uptime 2>/dev/null || date +%s
+}
+
+json_str() {
+  printf '"%s"' "$(printf '%s' "$1" | tr '\t\r' '  ' | tr -d '\000-\010\013-\037' |
+    sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' | awk 'NR > 1 { printf "%s", "\\n" } { printf "%s", $0 }')"
+}
+
+fail() {
+  printf '{"event":"seed-error","snapshot":%s,"code":%s,"reason":%s}\n' \
+    "$(json_str "${SNAPSHOT:-}")" "$1" "$(json_str "$2")" >&2
+  exit "$1"
+}
+
+rclone_error() {
+  _msg=$(grep -v '^[[:space:]]*$' "$1" | tail -n 4)
+  [ -n "$_msg" ] || _msg="rclone failed without a message"
+  if grep -qiE "$ACCESS_RE" "$1"; then
+    fail "$EX_ACCESS" "the snapshot store refused access while $2 $SNAPSHOT (check the credentials and the bucket policy): $_msg"
+  fi
+  fail "$EX_FAIL" "rclone failed while $2 $SNAPSHOT: $_msg"
+}
+
+is_uint() {
+  case "$1" in '' | *[!0-9]*) return 1 ;; esac
+  return 0
+}
+
+# done_line RESULT FILES BYTES T0
+done_line() {
+  printf '{"event":"seed","snapshot":%s,"result":"%s","files":%s,"bytes":%s,"seconds":%s}\n' \
+    "$(json_str "$SNAPSHOT")" "$1" "$2" "$3" "$(awk -v a="$4" -v b="$(now)" 'BEGIN { printf "%.2f", b - a }')"
+}
+
+for _v in SOURCE_DIR SNAPSHOT; do
+  eval "_val=\${$_v:-}"
+  [ -n "$_val" ] || fail "$EX_USAGE" "$_v is not set"
+done
+TRANSFERS=${TRANSFERS:-32}
+HASH_PARALLEL=${HASH_PARALLEL:-$(nproc 2>/dev/null || echo 4)}
+for _v in TRANSFERS HASH_PARALLEL; do
+  eval "_val=\$$_v"
+  { is_uint "$_val" && [ "$_val" -ge 1 ]; } || fail "$EX_USAGE" "$_v must be a positive integer, not '$_val'"
+done
+[ "$HASH_PARALLEL" -le 16 ] || HASH_PARALLEL=16
+[ -d "$SOURCE_DIR" ] || fail "$EX_USAGE" "SOURCE_DIR $SOURCE_DIR is not a directory"
+command -v rclone >/dev/null 2>&1 || fail "$EX_FAIL" "rclone is not installed"
+case "$SOURCE_DIR" in /*) ;; *) SOURCE_DIR=$(pwd)/$SOURCE_DIR ;; esac
+
+t0=$(now)
+work=$(mktemp -d "${TMPDIR:-/tmp}/llm-platform-seed.XXXXXX") || fail "$EX_FAIL" "cannot create a temporary directory"
+trap 'rm -rf "$work"' EXIT
+trap 'exit 129' HUP
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# ---- already seeded? -------------------------------------------------------------------------
+
+rclone lsf --files-only --max-depth 1 --log-level ERROR "$SNAPSHOT" >"$work/listing" 2>"$work/listing.err"
+rc=$?
+if [ "$rc" -ne 0 ]; then
+  # A snapshot directory (or bucket) that does not exist yet is fine: the copy creates it.
+  if grep -qiE "$ACCESS_RE" "$work/listing.err" ||
+    { [ "$rc" -ne 3 ] && ! grep -qiE "$NOT_FOUND_RE" "$work/listing.err"; }; then
+    rclone_error "$work/listing.err" "listing"
+  fi
+  : >"$work/listing"
+fi
+if grep -qxF "$MARKER_NAME" "$work/listing"; then
+  done_line already-seeded 0 0 "$t0"
+  exit 0
+fi
+
+# ---- manifest --------------------------------------------------------------------------------
+
+# Every regular file (symlinks followed, as a Hugging Face cache layout has them), relative to
+# SOURCE_DIR, without the manifest, the marker and the downloader's own .cache/ directory.
+(cd "$SOURCE_DIR" && find -L . -type f ! -path "./$MANIFEST_NAME" ! -path "./$MARKER_NAME" ! -path './.cache/*') \
+  >"$work/files" 2>"$work/files.err" || fail "$EX_FAIL" "cannot list $SOURCE_DIR: $(head -n 1 "$work/files.err")"
+[ -s "$work/files" ] || fail "$EX_USAGE" "SOURCE_DIR $SOURCE_DIR holds no files"
+# The manifest is tab- and line-separated: refuse names it cannot hold.
+if grep -q "[$TAB\\\\]" "$work/files"; then
+  fail "$EX_USAGE" "file names with a tab or a backslash cannot be seeded: $(grep "[$TAB\\\\]" "$work/files" | head -n 1)"
+fi
+nul_count=$(cd "$SOURCE_DIR" && find -L . -type f ! -path "./$MANIFEST_NAME" ! -path "./$MARKER_NAME" ! -path './.cache/*' -print0 | tr -cd '\000' | wc -c)
+if [ "$(wc -l <"$work/files")" -ne "$nul_count" ]; then
+  fail "$EX_USAGE" "a file name in $SOURCE_DIR holds a newline; it cannot be seeded"
+fi
+
+# Hash in HASH_PARALLEL background groups; each line of a group's output is "<size>\t<sha>\t<path>".
+awk -v n="$HASH_PARALLEL" -v out="$work/group" '{ sub(/^\.\//, ""); print > (out "." (NR % n)) }' "$work/files"
+for _g in "$work"/group.*; do
+  [ -f "$_g" ] || continue
+  case "$_g" in *.out | *.rc) continue ;; esac
+  (
+    cd "$SOURCE_DIR" || exit 1
+    while IFS= read -r _f; do
+      _sum=$(sha256sum <"$_f") || exit 1
+      _size=$(stat -L -c %s "$_f") || exit 1
+      printf '%s\t%s\t%s\n' "$_size" "${_sum%% *}" "$_f"
+    done <"$_g" >"$_g.out"
+    echo 0 >"$_g.rc"
+  ) &
+done
+wait
+for _g in "$work"/group.*; do
+  case "$_g" in *.out | *.rc) continue ;; esac
+  [ -f "$_g.rc" ] || fail "$EX_FAIL" "hashing the files of $SOURCE_DIR failed"
+done
+cat "$work"/group.*.out | LC_ALL=C sort -t "$TAB" -k 3 >"$work/$MANIFEST_NAME"
+files=$(wc -l <"$work/$MANIFEST_NAME" | tr -d ' ')
+bytes=$(awk -F "$TAB" '{ t += $1 } END { printf "%.0f", t }' "$work/$MANIFEST_NAME")
+
+# ---- upload: files, then the manifest, then (after checking) the marker ------------------------
+
+rclone copy "$SOURCE_DIR" "$SNAPSHOT" --copy-links \
+  --exclude "/$MANIFEST_NAME" --exclude "/$MARKER_NAME" --exclude "/.cache/**" \
+  --transfers "$TRANSFERS" --checkers "$TRANSFERS" --log-level ERROR 2>"$work/copy.err" ||
+  rclone_error "$work/copy.err" "uploading to"
+rclone copyto --log-level ERROR "$work/$MANIFEST_NAME" "$SNAPSHOT/$MANIFEST_NAME" 2>"$work/copy.err" ||
+  rclone_error "$work/copy.err" "uploading the manifest to"
+
+# The store must now hold every manifest entry at its size.
+rclone lsf -R --files-only --format sp --separator "$TAB" --log-level ERROR "$SNAPSHOT" \
+  >"$work/remote" 2>"$work/remote.err" || rclone_error "$work/remote.err" "listing"
+problem=$(awk -F "$TAB" -v remote="$work/remote" '
+  BEGIN { while ((getline line < remote) > 0) { i = index(line, "\t"); have[substr(line, i + 1)] = substr(line, 1, i - 1) } }
+  {
+    if (!($3 in have)) { printf "%s: missing in the store\n", $3; exit 1 }
+    if (have[$3] + 0 != $1 + 0) { printf "%s: %s bytes in the store, %s locally\n", $3, have[$3], $1; exit 1 }
+  }' "$work/$MANIFEST_NAME") || fail "$EX_MISMATCH" "the upload to $SNAPSHOT is incomplete: $problem"
+
+printf '{"snapshot":%s,"files":%s,"bytes":%s,"seeded_at":"%s"}\n' "$(json_str "$SNAPSHOT")" "$files" "$bytes" \
+  "$(date -u +%Y-%m-%dT%H:%M:%SZ)" >"$work/$MARKER_NAME"
+rclone copyto --log-level ERROR "$work/$MARKER_NAME" "$SNAPSHOT/$MARKER_NAME" 2>"$work/copy.err" ||
+  rclone_error "$work/copy.err" "uploading the marker to"
+
+done_line seeded "$files" "$bytes" "$t0"
+exit 0

@@ -1,0 +1,85 @@
+import type { PlatformConfig } from "./config";
+import type { ModelEstimate } from "./estimates";
+import { kvCacheBytesPerToken, weightBytes } from "./sizing";
+
+// The facts about an environment that policies need and that no single Kubernetes or cloud
+// resource carries (GPU memory, model architecture, estimates). LlmPlatform registers them as
+// its inputs, so a policy pack sees them in the engine as it sees any resource's inputs.
+
+export const PLATFORM_TYPE = "llm-platform:index:LlmPlatform";
+
+export interface PoolFacts {
+  readonly name: string;
+  readonly instanceType?: string;
+  readonly gpuModel: string;
+  readonly gpusPerNode: number;
+  readonly gpuMemoryGiB: number;
+  readonly minNodes: number;
+  readonly maxNodes: number;
+  readonly capacityType: string;
+  readonly multiNode: boolean;
+  /** Bytes of local NVMe per node used for weights; 0 when the pool uses none. */
+  readonly nvmeBytes: number;
+  readonly nodeLabels: Readonly<Record<string, string>>;
+}
+
+export interface ModelFacts {
+  readonly name: string;
+  readonly pool: string;
+  readonly sourceUri: string;
+  readonly revision?: string;
+  readonly architecture: string;
+  readonly replicas: number;
+  readonly tensorParallel: number;
+  readonly dataLocal: number;
+  readonly maxModelLen: number;
+  readonly gpuMemoryUtilization: number;
+  readonly weightBytes: number;
+  readonly kvBytesPerToken: number;
+  readonly restoreSeconds: number;
+}
+
+export interface PlatformFacts {
+  readonly environment: string;
+  readonly tier: string;
+  readonly cloud: string;
+  readonly pools: readonly PoolFacts[];
+  readonly models: readonly ModelFacts[];
+}
+
+export function platformFacts(config: PlatformConfig, estimates: readonly ModelEstimate[]): PlatformFacts {
+  const restore = new Map(estimates.map((e) => [e.model, e.restore.seconds]));
+  return {
+    environment: config.environment.name,
+    tier: config.environment.tier,
+    cloud: config.cloud.provider,
+    pools: config.gpuPools.map((p) => ({
+      name: p.name,
+      ...(p.hardware.instanceType !== undefined ? { instanceType: p.hardware.instanceType } : {}),
+      gpuModel: p.hardware.gpuModel,
+      gpusPerNode: p.hardware.gpusPerNode,
+      gpuMemoryGiB: p.hardware.gpuMemoryGiB,
+      minNodes: p.minNodes,
+      maxNodes: p.maxNodes,
+      capacityType: p.capacityType,
+      multiNode: p.multiNode,
+      nvmeBytes: p.nvme === "raid0" && p.hardware.localNvme ? p.hardware.localNvme.devices * p.hardware.localNvme.gbPerDevice * 1e9 : 0,
+      nodeLabels: p.nodeLabels,
+    })),
+    models: config.models.map((m) => ({
+      name: m.name,
+      pool: m.pool,
+      sourceUri: m.source.uri,
+      ...(m.source.revision !== undefined ? { revision: m.source.revision } : {}),
+      architecture: m.architectureName,
+      replicas: m.replicas,
+      tensorParallel: m.tensorParallel,
+      dataLocal: m.dataLocal,
+      maxModelLen: m.maxModelLen,
+      gpuMemoryUtilization: m.gpuMemoryUtilization,
+      weightBytes: weightBytes(m.architecture, m.dtype),
+      kvBytesPerToken: kvCacheBytesPerToken(m.architecture, m.kvCacheDtype, m.dtype),
+      restoreSeconds: restore.get(m.name) ?? 0,
+    })),
+  };
+}

@@ -1,0 +1,18 @@
+import type { PolicyResource, ResourceValidationArgs } from "@pulumi/policy";
+import { PLATFORM_TYPE, PlatformFacts } from "../../components/facts";
+
+export { PLATFORM_TYPE };
+export type { PlatformFacts };
+
+/** The platform facts of an LlmPlatform component's inputs, or undefined for other resources. */
+export function platformFactsOf(args: Pick<ResourceValidationArgs, "type" | "props">): PlatformFacts | undefined {
+  if (args.type !== PLATFORM_TYPE) {
+    return undefined;
+  }
+  const facts = (args.props as { facts?: PlatformFacts }).facts;
+  return facts && Array.isArray(facts.pools) && Array.isArray(facts.models) ? facts : undefined;
+}
+
+export function allPlatformFacts(resources: readonly PolicyResource[]): PlatformFacts[] {
+  return resources.flatMap((r) => platformFactsOf(r) ?? []);
+}
