@@ -9,3 +9,6 @@ export const cluster = outputs.cluster;
 export const modelsNamespace = outputs.modelsNamespace;
 export const gpuPools = outputs.gpuPools;
 export const models = outputs.models;
+export const addons = outputs.addons;
+export const endpoints = outputs.endpoints;
+export const gatewayAddress = outputs.gatewayAddress;

@@ -76,7 +76,7 @@ function crossCheckValidParts(raw: unknown): ConfigIssue[] {
     .filter((issue) => {
       // A model naming a pool whose own entry is malformed is reported once, at the pool.
       const m = /^models\[(\d+)\]\.pool$/.exec(issue.path);
-      return !(m && brokenPoolNames.has((validModels[Number(m[1])] as ParsedModel).pool));
+      return !(m && brokenPoolNames.has((validModels[Number(m[1])] as ParsedModel).pool ?? ""));
     })
     .map((issue) => ({
       ...issue,

@@ -7,7 +7,8 @@ const GiB = 1024 ** 3;
 /** The figures a platform team wants per model before paying for anything. */
 export interface ModelEstimate {
   readonly model: string;
-  readonly pool: string;
+  /** GPU pool; absent for simulator models. */
+  readonly pool?: string;
   readonly replicas: number;
   readonly gpusPerReplica: number;
   readonly totalGpus: number;
@@ -18,11 +19,24 @@ export interface ModelEstimate {
   readonly kvCacheTokensPerReplica: number;
   /** Full-length sequences one replica holds at once. */
   readonly maxLengthSequencesPerReplica: number;
-  /** Copying the weights onto a node: from the snapshot store to NVMe, or streamed when there is none. */
-  readonly restore: RestoreEstimate & { readonly target: "nvme" | "stream" };
+  /** Copying the weights onto a node: from the snapshot store to NVMe, or streamed when there is none. Absent for simulator models. */
+  readonly restore?: RestoreEstimate & { readonly target: "nvme" | "stream" };
 }
 
-export function estimateModel(model: ResolvedModel, pool: GpuPoolDescriptor): ModelEstimate {
+/** Estimates for a model on its pool (undefined for simulator models, which load no weights). */
+export function estimateModel(model: ResolvedModel, pool: GpuPoolDescriptor | undefined): ModelEstimate {
+  if (pool === undefined) {
+    return {
+      model: model.name,
+      replicas: model.replicas,
+      gpusPerReplica: 0,
+      totalGpus: 0,
+      weightGiB: 0,
+      kvCacheTokensPerRank: 0,
+      kvCacheTokensPerReplica: 0,
+      maxLengthSequencesPerReplica: 0,
+    };
+  }
   const bytes = weightBytes(model.architecture, model.dtype);
   const perReplica = model.memory.kvCacheTokens * model.dataLocal;
   const restore = estimateRestore(bytes, { networkGbps: pool.networkGbps, nvmeWriteMBps: pool.nvme?.writeMBps });

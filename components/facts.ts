@@ -25,7 +25,9 @@ export interface PoolFacts {
 
 export interface ModelFacts {
   readonly name: string;
-  readonly pool: string;
+  /** GPU pool; absent for simulator models, which run on CPU nodes. */
+  readonly pool?: string;
+  readonly simulator: boolean;
   readonly sourceUri: string;
   readonly revision?: string;
   readonly architecture: string;
@@ -48,7 +50,7 @@ export interface PlatformFacts {
 }
 
 export function platformFacts(config: PlatformConfig, estimates: readonly ModelEstimate[]): PlatformFacts {
-  const restore = new Map(estimates.map((e) => [e.model, e.restore.seconds]));
+  const restore = new Map(estimates.map((e) => [e.model, e.restore]));
   return {
     environment: config.environment.name,
     tier: config.environment.tier,
@@ -68,7 +70,8 @@ export function platformFacts(config: PlatformConfig, estimates: readonly ModelE
     })),
     models: config.models.map((m) => ({
       name: m.name,
-      pool: m.pool,
+      ...(m.pool !== undefined ? { pool: m.pool } : {}),
+      simulator: m.simulator,
       sourceUri: m.source.uri,
       ...(m.source.revision !== undefined ? { revision: m.source.revision } : {}),
       architecture: m.architectureName,
@@ -79,7 +82,7 @@ export function platformFacts(config: PlatformConfig, estimates: readonly ModelE
       gpuMemoryUtilization: m.gpuMemoryUtilization,
       weightBytes: weightBytes(m.architecture, m.dtype),
       kvBytesPerToken: kvCacheBytesPerToken(m.architecture, m.kvCacheDtype, m.dtype),
-      restoreSeconds: restore.get(m.name) ?? 0,
+      restoreSeconds: restore.get(m.name)?.seconds ?? 0,
     })),
   };
 }

@@ -4,6 +4,8 @@ import { ClusterOutputs, describePool, ExistingCluster, GpuPoolDescriptor } from
 import { PlatformConfig } from "./config";
 import { estimateModel, ModelEstimate } from "./estimates";
 import { PLATFORM_TYPE, platformFacts } from "./facts";
+import { ClusterAddons, GATEWAY_ACCESS_LABEL } from "./addons";
+import { ModelEndpoint, ModelService } from "./serving";
 
 export interface LlmPlatformArgs {
   /** The validated environment description (see `parsePlatformConfig`). Required. */
@@ -30,6 +32,11 @@ export class LlmPlatform extends pulumi.ComponentResource {
   public readonly modelsNamespace: pulumi.Output<string>;
   public readonly gpuPools: readonly GpuPoolDescriptor[];
   public readonly estimates: readonly ModelEstimate[];
+  public readonly addons: ClusterAddons;
+  /** One OpenAI-compatible endpoint per model. */
+  public readonly endpoints: pulumi.Output<ModelEndpoint[]>;
+  /** Address of the shared Gateway's load balancer, once it has one. */
+  public readonly gatewayAddress: pulumi.Output<string | undefined>;
 
   constructor(name: string, args: LlmPlatformArgs, opts?: pulumi.ComponentResourceOptions) {
     // Config validation rejects this first; the guard keeps a hand-built config honest too, and
@@ -39,7 +46,7 @@ export class LlmPlatform extends pulumi.ComponentResource {
     }
     const { config } = args;
     const pools = new Map(config.gpuPools.map((p) => [p.name, describePool(p)]));
-    const estimates = config.models.map((m) => estimateModel(m, pools.get(m.pool) as GpuPoolDescriptor));
+    const estimates = config.models.map((m) => estimateModel(m, m.pool === undefined ? undefined : pools.get(m.pool)));
     // The facts are the component's inputs so policy packs can check them (see facts.ts).
     super(PLATFORM_TYPE, name, { facts: platformFacts(config, estimates) }, opts);
     this.estimates = estimates;
@@ -50,17 +57,50 @@ export class LlmPlatform extends pulumi.ComponentResource {
     );
     this.gpuPools = this.cluster.gpuPools;
 
+    const labels = platformLabels(config);
+    const provider = this.cluster.provider;
     const namespace = new k8s.core.v1.Namespace(
       `${name}-models`,
-      { metadata: { name: config.modelsNamespace, labels: platformLabels(config) } },
-      { parent: this, provider: this.cluster.provider },
+      // Routes from this namespace may attach to the shared Gateway.
+      { metadata: { name: config.modelsNamespace, labels: { ...labels, [GATEWAY_ACCESS_LABEL]: "true" } } },
+      { parent: this, provider },
     );
     this.modelsNamespace = namespace.metadata.name;
+
+    this.addons = new ClusterAddons(`${name}-addons`, { config, provider, labels }, { parent: this });
+    const restore = new Map(estimates.map((e) => [e.model, e.restore?.seconds ?? 0]));
+    const services = config.models.map(
+      (model) =>
+        new ModelService(
+          `${name}-${model.name}`,
+          {
+            model,
+            pool: model.pool === undefined ? undefined : pools.get(model.pool),
+            namespace: config.modelsNamespace,
+            provider,
+            gateway: { name: this.addons.gatewayName, namespace: this.addons.gatewayNamespace, resource: this.addons.gateway },
+            https: config.gateway.hostname !== undefined,
+            restoreSeconds: restore.get(model.name),
+            prometheusOperator: config.monitoring.prometheusOperator,
+            gke: config.cloud.provider === "gcp",
+            dependsOn: [namespace, ...this.addons.servingDependencies],
+            routerDependsOn: [namespace, ...this.addons.routerDependencies],
+            labels,
+          },
+          { parent: this },
+        ),
+    );
+    this.endpoints = pulumi.all(services.map((s) => s.endpoint));
+    const gatewayStatus = (this.addons.gateway as unknown as { status?: pulumi.Output<{ addresses?: { value?: string }[] } | undefined> } | undefined)?.status;
+    this.gatewayAddress = gatewayStatus ? gatewayStatus.apply((st) => st?.addresses?.[0]?.value) : pulumi.output(undefined);
 
     this.registerOutputs({
       modelsNamespace: this.modelsNamespace,
       gpuPools: this.gpuPools,
       estimates: this.estimates,
+      addons: this.addons.releases,
+      endpoints: this.endpoints,
+      gatewayAddress: this.gatewayAddress,
     });
   }
 }

@@ -10,6 +10,9 @@ export interface PlatformStackOutputs {
   readonly modelsNamespace: pulumi.Output<string>;
   readonly gpuPools: LlmPlatform["gpuPools"];
   readonly models: LlmPlatform["estimates"];
+  readonly addons: LlmPlatform["addons"]["releases"];
+  readonly endpoints: LlmPlatform["endpoints"];
+  readonly gatewayAddress: LlmPlatform["gatewayAddress"];
 }
 
 /**
@@ -28,5 +31,8 @@ export function platformProgram(): PlatformStackOutputs {
     modelsNamespace: platform.modelsNamespace,
     gpuPools: platform.gpuPools,
     models: platform.estimates,
+    addons: platform.addons.releases,
+    endpoints: platform.endpoints,
+    gatewayAddress: platform.gatewayAddress,
   };
 }

@@ -112,8 +112,8 @@ export const modelFitsGpus: ResourceValidationPolicy = {
       return;
     }
     const pools = new Map(facts.pools.map((p) => [p.name, p]));
-    for (const m of facts.models) {
-      const pool = pools.get(m.pool);
+    for (const m of facts.models.filter((m) => !m.simulator)) {
+      const pool = pools.get(m.pool ?? "");
       if (pool === undefined) {
         report(`model ${m.name} runs on pool ${m.pool}, which the platform does not describe. Add the pool or move the model.`);
         continue;
@@ -141,8 +141,8 @@ export const tensorParallelWithinNode: ResourceValidationPolicy = {
       return;
     }
     const pools = new Map(facts.pools.map((p) => [p.name, p]));
-    for (const m of facts.models) {
-      const pool = pools.get(m.pool);
+    for (const m of facts.models.filter((m) => !m.simulator)) {
+      const pool = pools.get(m.pool ?? "");
       const gpus = m.tensorParallel * m.dataLocal;
       if (pool !== undefined && !pool.multiNode && gpus > pool.gpusPerNode) {
         report(`model ${m.name} needs ${gpus} GPUs per replica but pool ${pool.name} nodes have ${pool.gpusPerNode} and the pool is not multi-node. Lower tensorParallel × dataLocal or set multiNode on the pool.`);

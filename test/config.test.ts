@@ -96,9 +96,10 @@ describe("platform config", () => {
     it("allows a replica to span nodes of a multi-node pool", () => {
       const raw = baseConfig();
       raw.gpuPools[0].multiNode = true;
-      raw.models[0] = { ...raw.models[0], name: "llama-405b", architecture: "llama-3.1-405b", tensorParallel: 16 };
+      raw.models[0] = { ...raw.models[0], name: "llama-405b", architecture: "llama-3.1-405b", dtype: "fp8", tensorParallel: 8, dataLocal: 2 };
       const config = parsePlatformConfig(raw);
       assert.strictEqual(config.models[0].gpusPerReplica, 16);
+      assert.strictEqual(config.models[0].multiNode, true);
     });
   });
 
@@ -139,12 +140,15 @@ describe("platform config", () => {
     });
 
     it("a multi-node replica that does not fill whole nodes or needs more nodes than the pool has", () => {
-      const uneven = withModel((m) => (m.tensorParallel = 12));
+      const uneven = withModel((m) => ((m.tensorParallel = 4), (m.dataLocal = 3)));
       (uneven.gpuPools as { multiNode?: boolean }[])[0].multiNode = true;
       expectIssue(uneven, "models[0].tensorParallel", /12 GPUs per replica must be a multiple of the 8 GPUs per node/);
-      const tooBig = withModel((m) => (m.tensorParallel = 32));
+      const tooBig = withModel((m) => ((m.tensorParallel = 8), (m.dataLocal = 4)));
       (tooBig.gpuPools as { multiNode?: boolean }[])[0].multiNode = true;
       expectIssue(tooBig, "models[0].tensorParallel", /needs 4 nodes but pool "h100" has at most 2/);
+      const wideTp = withModel((m) => (m.tensorParallel = 16));
+      (wideTp.gpuPools as { multiNode?: boolean }[])[0].multiNode = true;
+      expectIssue(wideTp, "models[0].tensorParallel", /16 exceeds the 8 GPUs of one node; multi-node replicas span nodes with dataLocal/);
     });
 
     it("instance types the catalog does not know, or of the other cloud", () => {

@@ -81,7 +81,7 @@ describe("LlmPlatform on an existing cluster", () => {
     assert.deepStrictEqual(l4.nodeSelector, { "cloud.google.com/gke-accelerator": "nvidia-l4" });
     assert.deepStrictEqual(l4.tolerations, [{ key: "nvidia.com/gpu", operator: "Exists", effect: "NoSchedule" }]);
     assert.strictEqual(l4.nvme, undefined);
-    assert.strictEqual(platform.estimates[1].restore.target, "stream");
+    assert.strictEqual(platform.estimates[1].restore?.target, "stream");
   });
 
   it("estimates GPUs, KV capacity and restore time per model", async () => {
@@ -91,8 +91,8 @@ describe("LlmPlatform on an existing cluster", () => {
     assert.strictEqual(llama.totalGpus, 4);
     assert.ok(Math.abs(llama.weightGiB - 131.4) < 0.05);
     assert.strictEqual(llama.maxLengthSequencesPerReplica, Math.floor(llama.kvCacheTokensPerReplica / 32768));
-    assert.strictEqual(llama.restore.target, "nvme");
-    assert.strictEqual(llama.restore.bottleneck, "nvme");
+    assert.strictEqual(llama.restore?.target, "nvme");
+    assert.strictEqual(llama.restore?.bottleneck, "nvme");
   });
 
   it("emits only objects that pass their upstream schema", async () => {

@@ -188,6 +188,10 @@ export interface PlanSummary {
   readonly pools: readonly (readonly string[])[];
   readonly models: readonly (readonly string[])[];
   readonly totalGpusAtMaxScale: number;
+  readonly addons: readonly (readonly string[])[];
+  readonly endpoints: readonly (readonly string[])[];
+  readonly curls: readonly string[];
+  readonly gatewayAddress: string;
 }
 
 const orAfterDeploy = (v: unknown): string => (v === undefined || v === null || v === "" ? AFTER_DEPLOY : String(v));
@@ -211,17 +215,22 @@ export function summarize(stack: string, resources: readonly RecordedResource[],
     ["model", "pool", "replicas", "GPUs/replica", "GPUs", "weights (GiB)", "KV tokens/replica", "max-len seqs/replica", "restore"],
     ...outputs.models.map((m) => [
       m.model,
-      m.pool,
+      m.pool ?? "(simulator)",
       String(m.replicas),
       String(m.gpusPerReplica),
       String(m.totalGpus),
       fmt(m.weightGiB),
       String(m.kvCacheTokensPerReplica),
       String(m.maxLengthSequencesPerReplica),
-      `${fmt(m.restore.seconds, 0)} s at ${fmt(m.restore.gbPerSecond, 2)} GB/s (${m.restore.target}, ${m.restore.bottleneck}-bound)`,
+      m.restore ? `${fmt(m.restore.seconds, 0)} s at ${fmt(m.restore.gbPerSecond, 2)} GB/s (${m.restore.target}, ${m.restore.bottleneck}-bound)` : "-",
     ]),
   ];
   const totalGpusAtMaxScale = outputs.gpuPools.reduce((sum, p) => sum + p.maxNodes * p.gpusPerNode, 0);
+  const addons = [["add-on", "chart", "version", "namespace"], ...outputs.addons.map((a) => [a.name, a.chart, a.version, a.namespace || "(cluster)"])];
+  const endpoints = [
+    ["model", "served as", "base URL", "from"],
+    ...outputs.endpoints.map((e) => [e.model, e.servedModelName, e.baseUrl, e.source]),
+  ];
   return {
     stack,
     environment: outputs.environment,
@@ -235,6 +244,10 @@ export function summarize(stack: string, resources: readonly RecordedResource[],
     pools,
     models,
     totalGpusAtMaxScale,
+    addons,
+    endpoints,
+    curls: outputs.endpoints.map((e) => e.curl),
+    gatewayAddress: orAfterDeploy(outputs.gatewayAddress),
   };
 }
 
@@ -248,6 +261,13 @@ export function renderSummaryText(s: PlanSummary): string {
     "",
     "Models:",
     s.models.length > 1 ? indent(table(s.models)) : "  none",
+    "",
+    `Add-ons (dependency depth ${s.dependencyDepth}):`,
+    s.addons.length > 1 ? indent(table(s.addons)) : "  none",
+    "",
+    `Endpoints (gateway address ${s.gatewayAddress}):`,
+    s.endpoints.length > 1 ? indent(table(s.endpoints)) : "  none",
+    ...s.curls.map((c) => `  ${c}`),
     "",
   ].join("\n");
 }
@@ -268,6 +288,15 @@ export function renderSummaryMarkdown(s: PlanSummary): string {
     "",
     s.models.length > 1 ? markdownTable(s.models) : "none",
     "",
+    `## Add-ons (dependency depth ${s.dependencyDepth})`,
+    "",
+    s.addons.length > 1 ? markdownTable(s.addons) : "none",
+    "",
+    `## Endpoints (gateway address ${s.gatewayAddress})`,
+    "",
+    s.endpoints.length > 1 ? markdownTable(s.endpoints) : "none",
+    "",
+    ...(s.curls.length > 0 ? ["```sh", ...s.curls, "```", ""] : []),
   ].join("\n");
 }
 

@@ -39,7 +39,13 @@ export interface NodeHardware {
 }
 
 /** A GPU pool with its hardware looked up and every default filled in. */
-export interface ResolvedPool extends Omit<ParsedPool, "hardware" | "nvme" | "nvmeMountPath" | "desiredNodes" | "nodeLabels" | "taints"> {
+export type NodeImage = NonNullable<ParsedPool["nodeImage"]>;
+
+/** Node images that ship the NVIDIA driver and container toolkit. */
+export const IMAGES_WITH_DRIVER: readonly NodeImage[] = ["al2023-nvidia", "bottlerocket-nvidia", "preinstalled", "gke-cos"];
+
+export interface ResolvedPool extends Omit<ParsedPool, "hardware" | "nvme" | "nvmeMountPath" | "desiredNodes" | "nodeLabels" | "taints" | "nodeImage"> {
+  readonly nodeImage: NodeImage;
   readonly hardware: NodeHardware;
   readonly nvme: "raid0" | "none";
   readonly nvmeMountPath: string;
@@ -49,7 +55,11 @@ export interface ResolvedPool extends Omit<ParsedPool, "hardware" | "nvme" | "nv
 }
 
 /** A model with its architecture looked up, its sizing worked out and every default filled in. */
-export interface ResolvedModel extends Omit<ParsedModel, "architecture" | "maxModelLen" | "dtype"> {
+export interface ResolvedModel extends Omit<ParsedModel, "architecture" | "maxModelLen" | "dtype" | "servedModelName"> {
+  /** Model name clients send. */
+  readonly servedModelName: string;
+  /** Whether one replica spans several nodes (LeaderWorkerSet). */
+  readonly multiNode: boolean;
   /** The catalog name, or "custom" for an explicit architecture. */
   readonly architectureName: string;
   readonly architecture: ModelArchitecture;
@@ -102,6 +112,18 @@ function resolveHardware(
   return { gpuModel, gpusPerNode, gpuMemoryGiB, localNvme, networkGbps, fastInterconnect, instanceType };
 }
 
+const DEFAULT_NODE_IMAGE: Record<ParsedPlatform["cloud"]["provider"], NodeImage> = {
+  aws: "al2023-nvidia",
+  gcp: "gke-cos",
+  existing: "preinstalled",
+};
+const NODE_IMAGES_BY_CLOUD: Record<ParsedPlatform["cloud"]["provider"], readonly NodeImage[]> = {
+  aws: ["al2023-nvidia", "bottlerocket-nvidia"],
+  gcp: ["gke-cos"],
+  existing: ["al2023-nvidia", "bottlerocket-nvidia", "gke-cos", "preinstalled", "bare"],
+};
+const MIG_CAPABLE = /^(A100|H100|H200)/;
+
 function resolvePool(pool: ParsedPool, index: number, config: ParsedPlatform, report: Report): ResolvedPool | undefined {
   const path = `gpuPools[${index}]`;
   const hardware = resolveHardware(pool, config.cloud.provider, path, report);
@@ -124,8 +146,17 @@ function resolvePool(pool: ParsedPool, index: number, config: ParsedPlatform, re
   if (pool.capacityType === "capacity-block" && config.cloud.provider !== "aws") {
     report(`${path}.capacityType`, `capacity-block is an AWS purchase option; cloud.provider is ${config.cloud.provider}`);
   }
+  const nodeImage = pool.nodeImage ?? DEFAULT_NODE_IMAGE[config.cloud.provider];
+  const allowedImages = NODE_IMAGES_BY_CLOUD[config.cloud.provider];
+  if (!allowedImages.includes(nodeImage)) {
+    report(`${path}.nodeImage`, `"${nodeImage}" is not a ${config.cloud.provider} node image (use ${allowedImages.join(" or ")})`);
+  }
+  if (pool.gpuSharing.mode === "mig" && !MIG_CAPABLE.test(hardware.gpuModel)) {
+    report(`${path}.gpuSharing`, `MIG needs A100, H100 or H200 GPUs; pool "${pool.name}" has ${hardware.gpuModel}`);
+  }
   return {
     ...pool,
+    nodeImage,
     hardware,
     nvme,
     nvmeMountPath: pool.nvmeMountPath ?? DEFAULT_NVME_MOUNT_PATH,
@@ -149,6 +180,27 @@ function resolveArchitecture(model: ParsedModel, path: string, report: Report): 
   return [model.architecture, modelCatalog[model.architecture]];
 }
 
+function checkServingOptions(model: ParsedModel, path: string, config: ParsedPlatform, report: Report): void {
+  const tier = config.environment.tier;
+  if (model.routing === "round-robin" && tier !== "dev") {
+    report(`${path}.routing`, `round-robin ignores vLLM's prefix cache and is only allowed in dev; ${tier} uses llm-d, kserve or precise`);
+  }
+  if (model.disaggregation !== undefined) {
+    if (model.simulator) {
+      report(`${path}.disaggregation`, "does not apply to simulator models");
+    }
+    if (model.routing !== "llm-d" && model.routing !== "kserve") {
+      report(`${path}.disaggregation`, `needs a P/D router profile, which routing "${model.routing}" does not have (use llm-d or kserve)`);
+    }
+  }
+  if (model.simulator && model.pool !== undefined) {
+    report(`${path}.pool`, "does not apply to simulator models, which run on CPU nodes");
+  }
+  if (!model.simulator && model.pool === undefined) {
+    report(`${path}.pool`, "is required (or set simulator: true to run the CPU simulator)");
+  }
+}
+
 function resolveModel(
   model: ParsedModel,
   index: number,
@@ -160,13 +212,13 @@ function resolveModel(
   if (config.environment.tier === "prod" && model.source.revision === undefined) {
     report(`${path}.source.revision`, "is required in prod so every node serves the same weights");
   }
+  checkServingOptions(model, path, config, report);
   const resolvedArch = resolveArchitecture(model, path, report);
-  const poolKnown = pools.has(model.pool);
-  if (!poolKnown) {
+  if (model.pool !== undefined && !model.simulator && !pools.has(model.pool)) {
     const names = [...pools.keys()];
     report(`${path}.pool`, `"${model.pool}" is not a GPU pool (pools: ${names.length > 0 ? names.join(", ") : "none"})`);
   }
-  const pool = pools.get(model.pool);
+  const pool = model.simulator || model.pool === undefined ? undefined : pools.get(model.pool);
   if (resolvedArch === undefined) {
     return undefined;
   }
@@ -175,7 +227,7 @@ function resolveModel(
   if (maxModelLen > architecture.maxContext) {
     report(`${path}.maxModelLen`, `${maxModelLen} exceeds the model's maximum context of ${architecture.maxContext} tokens`);
   }
-  const gpusPerReplica = model.tensorParallel * model.dataLocal;
+  const gpusPerReplica = model.simulator ? 0 : model.tensorParallel * model.dataLocal;
   const dtype = model.dtype ?? architecture.dtype;
   const gpus = {
     tensorParallel: model.tensorParallel,
@@ -190,6 +242,14 @@ function resolveModel(
         report(
           `${path}.tensorParallel`,
           `${model.tensorParallel} × dataLocal ${model.dataLocal} = ${gpusPerReplica} GPUs exceeds the ${perNode} GPUs per node of pool "${pool.name}" (make the pool multiNode or lower it)`,
+        );
+      } else if (model.tensorParallel > perNode) {
+        // KServe v0.20 spans nodes with data parallelism (LeaderWorkerSet + its worker-data-parallel
+        // preset); tensor parallelism across nodes would need pipeline parallelism, whose presets
+        // it does not ship.
+        report(
+          `${path}.tensorParallel`,
+          `${model.tensorParallel} exceeds the ${perNode} GPUs of one node; multi-node replicas span nodes with dataLocal (data parallelism), so keep tensorParallel ≤ ${perNode}`,
         );
       } else if (gpusPerReplica % perNode !== 0) {
         report(
@@ -207,8 +267,27 @@ function resolveModel(
     if (!fit.fits) {
       report(`${path}.maxModelLen`, `${architectureName} does not fit pool "${pool.name}" (${pool.hardware.gpuModel}) at tensorParallel ${model.tensorParallel}: ${fit.reason}`);
     }
+    const prefillTp = model.disaggregation?.prefillTensorParallel;
+    if (prefillTp !== undefined && prefillTp * model.dataLocal > perNode && !pool.multiNode) {
+      report(`${path}.disaggregation.prefillTensorParallel`, `${prefillTp} × dataLocal ${model.dataLocal} exceeds the ${perNode} GPUs per node of pool "${pool.name}"`);
+    }
+    if (prefillTp !== undefined && !checkFit(architecture, { ...gpus, tensorParallel: prefillTp }, maxModelLen, { dtype, kvCacheDtype: model.kvCacheDtype }).fits) {
+      report(`${path}.disaggregation.prefillTensorParallel`, `${architectureName} does not fit ${prefillTp} ${pool.hardware.gpuModel} GPU(s) at maxModelLen ${maxModelLen}`);
+    }
   }
-  return { ...model, architectureName, architecture, dtype, maxModelLen, gpusPerReplica, memory };
+  const multiNode = pool !== undefined && gpusPerReplica > pool.hardware.gpusPerNode;
+  return {
+    ...model,
+    pool: model.simulator ? undefined : model.pool,
+    servedModelName: model.servedModelName ?? model.name,
+    architectureName,
+    architecture,
+    dtype,
+    maxModelLen,
+    gpusPerReplica,
+    memory,
+    multiNode,
+  };
 }
 
 function reportDuplicates(items: readonly { name: string }[], section: string, report: Report): void {
@@ -223,9 +302,27 @@ function reportDuplicates(items: readonly { name: string }[], section: string, r
   });
 }
 
+/**
+ * One GPU Operator serves the whole cluster, so pools must agree on what it installs: a driver
+ * on some nodes and not others, or a device plugin beside Bottlerocket's own, cannot be expressed.
+ */
+function reportMixedImages(pools: readonly ResolvedPool[], report: Report): void {
+  const shipsDriver = new Set(pools.map((p) => IMAGES_WITH_DRIVER.includes(p.nodeImage)));
+  const bottlerocket = new Set(pools.map((p) => p.nodeImage === "bottlerocket-nvidia"));
+  if (shipsDriver.size > 1 || bottlerocket.size > 1) {
+    const index = pools.findIndex((p) => p.nodeImage !== pools[0].nodeImage);
+    report(
+      `gpuPools[${index}].nodeImage`,
+      `"${pools[index].nodeImage}" differs from "${pools[0].nodeImage}" of pool "${pools[0].name}" in what it ships (driver, toolkit, device plugin); one GPU Operator cannot serve both, so use one image family per cluster`,
+    );
+  }
+}
+
 function reportPoolCapacity(models: readonly ResolvedModel[], pools: readonly ResolvedPool[], report: Report): void {
   pools.forEach((pool, index) => {
-    const demand = models.filter((m) => m.pool === pool.name).reduce((sum, m) => sum + m.replicas * m.gpusPerReplica, 0);
+    const demand = models
+      .filter((m) => m.pool === pool.name)
+      .reduce((sum, m) => sum + m.replicas * m.gpusPerReplica + (m.disaggregation ? m.disaggregation.prefillReplicas * (m.disaggregation.prefillTensorParallel ?? m.tensorParallel) * m.dataLocal : 0), 0);
     const capacity = pool.maxNodes * pool.hardware.gpusPerNode;
     if (demand > capacity) {
       report(
@@ -256,6 +353,12 @@ export function resolvePlatform(config: ParsedPlatform): { config: PlatformConfi
   }
 
   reportDuplicates(config.gpuPools, "gpuPools", report);
+  if (config.gateway.hostname !== undefined && config.gateway.issuer === undefined) {
+    report("gateway.issuer", "is required with gateway.hostname: the HTTPS listener needs a cert-manager issuer for its certificate");
+  }
+  if (config.gateway.issuer !== undefined && config.gateway.hostname === undefined) {
+    report("gateway.hostname", "is required with gateway.issuer: the certificate needs a hostname");
+  }
   reportDuplicates(config.models, "models", report);
 
   const resolvedPools = config.gpuPools.map((pool, i) => resolvePool(pool, i, config, report));
@@ -268,6 +371,7 @@ export function resolvePlatform(config: ParsedPlatform): { config: PlatformConfi
   const resolvedModels = config.models.map((model, i) => resolveModel(model, i, config, poolsByName, report));
 
   const pools = resolvedPools.filter((p): p is ResolvedPool => p !== undefined);
+  reportMixedImages(pools, report);
   const models = resolvedModels.filter((m): m is ResolvedModel => m !== undefined);
   if (issues.length === 0) {
     reportPoolCapacity(models, pools, report);

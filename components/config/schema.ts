@@ -132,6 +132,32 @@ export const poolSchema = z.strictObject({
     .array(taintSchema)
     .optional()
     .describe("Taints on this pool's nodes. Default: `nvidia.com/gpu=present:NoSchedule`."),
+  nodeImage: z
+    .enum(["al2023-nvidia", "bottlerocket-nvidia", "gke-cos", "preinstalled", "bare"])
+    .optional()
+    .describe(
+      "What the node image ships, which decides what the GPU Operator installs: `al2023-nvidia` (driver + toolkit), " +
+        "`bottlerocket-nvidia` (driver + toolkit + device plugin), `gke-cos` (Google-installed driver), `preinstalled` " +
+        "(driver + toolkit already on the nodes), `bare` (nothing; the operator installs driver and toolkit). " +
+        "Default: `al2023-nvidia` on aws, `gke-cos` on gcp, `preinstalled` on existing clusters.",
+    ),
+  gpuSharing: z
+    .discriminatedUnion("mode", [
+      z.strictObject({ mode: z.literal("none") }),
+      z.strictObject({
+        mode: z.literal("time-slicing"),
+        replicas: z.int().min(2).max(64).describe("Pods that share one GPU."),
+      }),
+      z.strictObject({
+        mode: z.literal("mig"),
+        profile: z
+          .string()
+          .regex(/^all-(disabled|balanced|\d+g\.\d+gb)$/, "must be a MIG manager profile such as all-1g.10gb or all-balanced")
+          .describe("MIG manager profile applied to the pool's nodes."),
+      }),
+    ])
+    .default({ mode: "none" })
+    .describe("How the pool's GPUs are shared: `none`, `time-slicing` with `replicas`, or `mig` with a `profile`. Default: none."),
 });
 
 const explicitArchitectureSchema = z.strictObject({
@@ -159,7 +185,7 @@ export const modelSchema = z.strictObject({
         .describe("Revision (commit) of the source. Required in `prod`."),
     })
     .describe("Model weights source."),
-  pool: z.string().min(1).describe("Name of the GPU pool it runs on. Required."),
+  pool: z.string().min(1).optional().describe("Name of the GPU pool it runs on. Required unless `simulator` is set."),
   architecture: z
     .union([z.string().min(1), explicitArchitectureSchema])
     .describe("A catalog model name (e.g. `llama-3.1-8b`) or an explicit architecture. Required."),
@@ -183,7 +209,104 @@ export const modelSchema = z.strictObject({
     .max(0.98, "must be at most 0.98 (leave room for the CUDA context)")
     .default(0.9)
     .describe("Fraction of each GPU vLLM may use. Default: 0.9."),
+  servedModelName: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9._\-/]*$/, "must be a model name clients can send (letters, digits, '.', '_', '-', '/')")
+    .optional()
+    .describe("Model name clients send in requests. Default: `name`."),
+  simulator: z
+    .boolean()
+    .default(false)
+    .describe("Run llm-d-inference-sim on CPU nodes instead of vLLM on GPUs (dev and local stacks). Default: false."),
+  routing: z
+    .enum(["llm-d", "kserve", "precise", "round-robin"])
+    .default("llm-d")
+    .describe(
+      "`llm-d`: an llm-d router release per model scoring prefix-cache, queue and KV-cache use; `kserve`: KServe's managed " +
+        "scheduler with the same scoring; `precise`: llm-d with vLLM KV-cache events; `round-robin`: no scheduler (dev only). Default: `llm-d`.",
+    ),
+  scorerWeights: z
+    .strictObject({
+      prefixCache: z.number().min(0).max(100).default(3).describe("Weight of prefix-cache hits. Default: 3."),
+      queue: z.number().min(0).max(100).default(2).describe("Weight of short queues. Default: 2."),
+      kvCacheUtilization: z.number().min(0).max(100).default(2).describe("Weight of free KV cache. Default: 2."),
+    })
+    .prefault({})
+    .describe("Endpoint-picker scorer weights (the llm-d router chart's defaults)."),
+  routerReplicas: z.int().min(1).max(10).default(2).describe("Endpoint-picker replicas (leader-elected). Default: 2."),
+  blockSize: z
+    .union([z.literal(16), z.literal(32), z.literal(64), z.literal(128)])
+    .default(64)
+    .describe("vLLM KV-cache block size in tokens; the router's prefix producer uses the same. Default: 64."),
+  disaggregation: z
+    .strictObject({
+      prefillReplicas: z.int().min(1).max(1000).describe("Prefill workers."),
+      prefillTensorParallel: z.int().min(1).max(64).optional().describe("Tensor parallel of prefill workers. Default: the model's."),
+    })
+    .optional()
+    .describe("Prefill/decode disaggregation: a separate prefill workload and a P/D router profile. Default: off."),
+  loraAdapters: z
+    .array(
+      z.strictObject({
+        name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, "must be a plain adapter name").describe("Adapter name clients request."),
+        uri: z.string().regex(/^(hf|s3|gs|oci|pvc):\/\/[^\s]+$/, "must be a URI with scheme hf://, s3://, gs://, oci:// or pvc://").describe("Where the adapter comes from."),
+      }),
+    )
+    .default([])
+    .describe("LoRA adapters served on top of the model. Default: none."),
+  extraArgs: z.array(z.string()).default([]).describe("Extra vLLM command-line arguments. Default: none."),
 });
+
+const switchSchema = (what: string) => z.boolean().default(true).describe(`Install ${what}. Default: true.`);
+
+const addonsSchema = z
+  .strictObject({
+    certManager: switchSchema("cert-manager (KServe's webhook certificates, gateway TLS)"),
+    gatewayApiCrds: switchSchema("the Gateway API standard CRDs and Envoy Gateway CRDs"),
+    inferenceExtensionCrds: switchSchema("the Gateway API Inference Extension CRDs (InferencePool v1)"),
+    gateway: switchSchema("the gateway implementation (Envoy Gateway + Envoy AI Gateway; none on GKE, which manages its own)"),
+    leaderWorkerSet: z
+      .boolean()
+      .optional()
+      .describe("Install the LeaderWorkerSet controller. Default: when a pool is multiNode."),
+    gpuOperator: switchSchema("the NVIDIA GPU Operator"),
+    kserve: switchSchema("KServe's LLMInferenceService controller and presets"),
+    sharedGateway: switchSchema("the shared inference Gateway"),
+  })
+  .prefault({})
+  .describe("Which cluster add-ons the platform installs; switch off what the cluster already has.");
+
+const gatewaySchema = z
+  .strictObject({
+    exposure: z
+      .enum(["internal", "internet"])
+      .default("internal")
+      .describe("`internal` (private load balancer) or `internet` (public). Default: internal."),
+    hostname: z
+      .string()
+      .regex(/^(\*\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)+$/, "must be a DNS name such as llm.example.com")
+      .optional()
+      .describe("Hostname of the endpoints; adds an HTTPS listener with a cert-manager certificate. Default: none (HTTP only)."),
+    issuer: z
+      .strictObject({
+        name: z.string().min(1).describe("Issuer name."),
+        kind: z.enum(["ClusterIssuer", "Issuer"]).default("ClusterIssuer").describe("Issuer kind. Default: ClusterIssuer."),
+      })
+      .optional()
+      .describe("cert-manager issuer of the gateway certificate. Required with `hostname`."),
+  })
+  .prefault({})
+  .describe("The shared inference Gateway every model is routed on.");
+
+const monitoringSchema = z
+  .strictObject({
+    prometheusOperator: z
+      .boolean()
+      .default(false)
+      .describe("Whether the cluster runs the Prometheus operator; adds ServiceMonitors/PodMonitors for DCGM, vLLM and the routers. Default: false."),
+  })
+  .prefault({})
+  .describe("Metrics scraping.");
 
 export const platformSchema = z
   .strictObject({
@@ -193,6 +316,9 @@ export const platformSchema = z
     modelsNamespace: dnsLabel(63).default("llm-models").describe("Namespace of the model services. Default: `llm-models`."),
     gpuPools: z.array(poolSchema).default([]).describe("GPU node pools. Default: none."),
     models: z.array(modelSchema).default([]).describe("Models to serve. Default: none."),
+    addons: addonsSchema,
+    gateway: gatewaySchema,
+    monitoring: monitoringSchema,
   })
   .describe("One environment of the LLM platform (`llm-platform:platform`).");
 

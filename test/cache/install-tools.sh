@@ -1,6 +1,7 @@
 #!/bin/sh
 # Installs what the snapshot-restore cache tests and bench need, idempotently:
 #   - rclone (Debian package; the in-cluster image pins its own rclone)
+#   - busybox (Debian package, optional: the scripts are also tested under busybox ash)
 #   - moto's S3 server in a venv at ${XDG_CACHE_HOME:-~/.cache}/llm-platform/moto-venv
 # Fast when both are already there. Needs root (or sudo-less apt) only for rclone.
 set -eu
@@ -19,6 +20,12 @@ elif [ "$(id -u)" -eq 0 ]; then
 else
   echo "install-tools: rclone missing and not root; install the rclone package" >&2
   exit 1
+fi
+
+# busybox (optional): the tests also run the scripts under busybox ash with busybox applets.
+if ! command -v busybox >/dev/null 2>&1 && [ "$(id -u)" -eq 0 ]; then
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q busybox >/dev/null 2>&1 ||
+    echo "install-tools: busybox could not be installed; its test will be skipped" >&2
 fi
 
 if [ -x "$venv/bin/moto_server" ] && [ "$("$venv/bin/python" -c 'import importlib.metadata as m; print(m.version("moto"))' 2>/dev/null)" = "$MOTO_VERSION" ]; then

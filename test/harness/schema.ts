@@ -126,10 +126,15 @@ export class KubernetesSchemas {
       }
       return problems;
     }
+    const thirdParty = THIRD_PARTY_MODELS[group];
+    if (thirdParty !== undefined) {
+      return [...problems, ...(await modelProblems(id, `${thirdParty}/${group}/${version}/${o.kind}`, o.kind, object))];
+    }
     if (group.includes(".") && !group.endsWith(".k8s.io")) {
       return [...problems, { object: id, message: `no CRD for ${o.apiVersion} ${o.kind} in ${CRDS_DIR}` }];
     }
-    return [...problems, ...(await coreProblems(id, group, version, o.kind, object))];
+    const modulePath = `kubernetes-models/${group === "" ? "" : `${group}/`}${version}/${o.kind}`;
+    return [...problems, ...(await modelProblems(id, modulePath, o.kind, object))];
   }
 }
 
@@ -162,14 +167,26 @@ interface CoreModel {
 }
 type CoreModelClass = new (data: unknown) => CoreModel;
 
-async function coreProblems(id: string, group: string, version: string, kind: string, object: unknown): Promise<SchemaProblem[]> {
-  // kubernetes-models publishes one module per kind: kubernetes-models/<group>/<version>/<Kind>.
-  const modulePath = `kubernetes-models/${group === "" ? "" : `${group}/`}${version}/${kind}`;
+/**
+ * Custom kinds outside ../shared/crds, validated with the kubernetes-models packages generated from
+ * those projects' own CRDs.
+ */
+const THIRD_PARTY_MODELS: Record<string, string> = {
+  "cert-manager.io": "@kubernetes-models/cert-manager",
+  "monitoring.coreos.com": "@kubernetes-models/prometheus-operator",
+};
+
+async function modelProblems(id: string, modulePath: string, kind: string, object: unknown): Promise<SchemaProblem[]> {
+  // kubernetes-models packages publish one module per kind: <package>/<group>/<version>/<Kind>.
   let Model: CoreModelClass;
   try {
     const mod = (await import(modulePath)) as Record<string, CoreModelClass>;
     Model = mod[kind];
+    if (Model === undefined) {
+      throw new Error("no such kind");
+    }
   } catch {
+    const [, group, version] = /^(?:kubernetes-models|@kubernetes-models\/[^/]+)\/(?:(.+)\/)?([^/]+)\/[^/]+$/.exec(modulePath) ?? [];
     return [{ object: id, message: `no schema for ${group || "core"}/${version} ${kind} (neither a shared CRD nor a kubernetes-models kind)` }];
   }
   try {

@@ -85,6 +85,11 @@ cleanup() {
   for _d in "$staging" "$work" "$aside"; do
     if [ -n "$_d" ]; then rm -rf "$_d"; fi
   done
+  # A failed first restore of a model leaves no empty model directory behind.
+  if [ -n "${model_dir:-}" ]; then
+    _d=$model_dir
+    while [ "$_d" != "$models" ] && rmdir "$_d" 2>/dev/null; do _d=${_d%/*}; done
+  fi
   return 0
 }
 
@@ -189,6 +194,10 @@ fi
 command -v rclone >/dev/null 2>&1 || fail "$EX_FAIL" "rclone is not installed"
 command -v flock >/dev/null 2>&1 || fail "$EX_FAIL" "flock is not installed"
 
+# Validated above to hold nothing JSON would need to escape.
+j_model="\"$MODEL_ID\""
+j_revision="\"$REVISION\""
+
 case "$CACHE_ROOT" in /*) ;; *) CACHE_ROOT=$(pwd)/$CACHE_ROOT ;; esac
 models=$CACHE_ROOT/models
 model_dir=$models/$MODEL_ID
@@ -225,7 +234,7 @@ if [ -f "$final/$MARKER_NAME" ] && [ -f "$final/$MANIFEST_NAME" ]; then
   if problem=$(verify_tree "$final" "$final/$MANIFEST_NAME" "$VERIFY_CHECKSUMS"); then
     seconds=$(awk -v a="$t0" -v b="$(now)" 'BEGIN { printf "%.2f", b - a }')
     printf '{"event":"restore","model":%s,"revision":%s,"result":"cached","bytes":0,"seconds":%s,"gbps":0}\n' \
-      "$(json_str "$MODEL_ID")" "$(json_str "$REVISION")" "$seconds"
+      "$j_model" "$j_revision" "$seconds"
     exit 0
   fi
   warn "the cached copy in $final does not match its manifest ($problem); restoring it again"
@@ -235,22 +244,23 @@ fi
 
 # ---- snapshot: seeded? manifest --------------------------------------------------------------
 
-rclone lsf --files-only --max-depth 1 --log-level ERROR "$SNAPSHOT" >"$work/listing" 2>"$work/listing.err"
+# One rclone call fetches both control files (a missing prefix on S3/GCS lists as empty).
+rclone copy "$SNAPSHOT" "$work/snapshot" --include "/$MARKER_NAME" --include "/$MANIFEST_NAME" \
+  --no-check-dest --use-server-modtime --log-level ERROR 2>"$work/control.err"
 rc=$?
 if [ "$rc" -ne 0 ]; then
-  if grep -qiE "$ACCESS_RE" "$work/listing.err"; then
-    rclone_error "$work/listing.err" "listing"
-  elif [ "$rc" -eq 3 ] || [ "$rc" -eq 4 ] || grep -qiE "$NOT_FOUND_RE" "$work/listing.err"; then
+  if grep -qiE "$ACCESS_RE" "$work/control.err"; then
+    rclone_error "$work/control.err" "reading"
+  elif [ "$rc" -eq 3 ] || [ "$rc" -eq 4 ] || grep -qiE "$NOT_FOUND_RE" "$work/control.err"; then
     fail "$EX_NO_SNAPSHOT" "snapshot $SNAPSHOT does not exist (seed it first)"
   fi
-  rclone_error "$work/listing.err" "listing"
+  rclone_error "$work/control.err" "reading"
 fi
-grep -qxF "$MARKER_NAME" "$work/listing" ||
+[ -f "$work/snapshot/$MARKER_NAME" ] ||
   fail "$EX_NO_SNAPSHOT" "snapshot $SNAPSHOT is not seeded: it has no $MARKER_NAME (seeding missing or unfinished)"
-grep -qxF "$MANIFEST_NAME" "$work/listing" ||
+[ -f "$work/snapshot/$MANIFEST_NAME" ] ||
   fail "$EX_NO_SNAPSHOT" "snapshot $SNAPSHOT has $MARKER_NAME but no $MANIFEST_NAME"
-rclone cat --log-level ERROR "$SNAPSHOT/$MANIFEST_NAME" >"$work/manifest" 2>"$work/manifest.err" ||
-  rclone_error "$work/manifest.err" "reading the manifest of"
+mv "$work/snapshot/$MANIFEST_NAME" "$work/manifest" || fail "$EX_FAIL" "cannot read $work/snapshot/$MANIFEST_NAME"
 
 # Validate the manifest and add it up: "<size>\t<sha256>\t<relative path>" per line.
 summary=$(awk -F "$TAB" '
@@ -318,7 +328,7 @@ mv "$staging" "$final" || fail "$EX_FAIL" "cannot rename $staging to $final"
 staging=""
 t1=$(now)
 if ! printf '{"model":%s,"revision":%s,"snapshot":%s,"bytes":%s,"restored_at":"%s"}\n' \
-  "$(json_str "$MODEL_ID")" "$(json_str "$REVISION")" "$(json_str "$SNAPSHOT")" "$total" \
+  "$j_model" "$j_revision" "$(json_str "$SNAPSHOT")" "$total" \
   "$(date -u +%Y-%m-%dT%H:%M:%SZ)" >"$final/$MARKER_NAME.tmp" ||
   ! mv -f "$final/$MARKER_NAME.tmp" "$final/$MARKER_NAME"; then
   fail "$EX_FAIL" "cannot write $final/$MARKER_NAME"
@@ -334,5 +344,5 @@ figures=$(awk -v a="$t0" -v b="$t1" -v bytes="$total" 'BEGIN {
   printf "%.0f,\"seconds\":%.2f,\"gbps\":%.3f", bytes, s, bytes / s / 1e9
 }')
 printf '{"event":"restore","model":%s,"revision":%s,"result":"restored","bytes":%s}\n' \
-  "$(json_str "$MODEL_ID")" "$(json_str "$REVISION")" "$figures"
+  "$j_model" "$j_revision" "$figures"
 exit 0

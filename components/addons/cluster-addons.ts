@@ -1,0 +1,192 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import type { PlatformConfig } from "../config";
+import { customObject } from "../kube-object";
+import {
+  aiGatewayValues,
+  AI_GATEWAY_NAMESPACE,
+  certManagerValues,
+  envoyGatewayValues,
+  gatewayCrdsValues,
+  kserveResourcesValues,
+  kserveRuntimeConfigsValues,
+  leaderWorkerSetValues,
+} from "./chart-values";
+import { envoyGatewayClass, GATEWAY_NAME, GATEWAY_NAMESPACE, gatewayCertificate, gkeGpuOperatorQuota, sharedGateway } from "./gateway-manifests";
+import { gpuOperatorValues } from "./gpu-operator-values";
+import { ChartPin, charts, manifests } from "./versions";
+
+export interface ClusterAddonsArgs {
+  /** The validated environment; `addons`, `gateway`, `monitoring` and the pools decide what is installed. Required. */
+  readonly config: PlatformConfig;
+  /** Provider of the cluster the add-ons go into. Required. */
+  readonly provider: k8s.Provider;
+  /** Labels for every object created directly. Default: none. */
+  readonly labels?: Record<string, string>;
+}
+
+/** One installed add-on, for outputs and the plan summary. */
+export interface AddonRelease {
+  readonly name: string;
+  readonly chart: string;
+  readonly version: string;
+  readonly namespace: string;
+  readonly source: string;
+}
+
+/** Helm timeouts in seconds: long enough for image pulls on fresh nodes, short enough to fail a stuck `up`. */
+const TIMEOUT = { crds: 300, controller: 600, gpuOperator: 900, kserveController: 900 } as const;
+
+/**
+ * Cluster add-ons in dependency order: cert-manager, Gateway API + Inference Extension CRDs, Envoy
+ * Gateway + Envoy AI Gateway, LeaderWorkerSet, the GPU Operator, KServe's LLMInferenceService
+ * charts, and the shared inference Gateway. Only real orderings are `dependsOn` edges, so
+ * independent releases install in parallel.
+ */
+export class ClusterAddons extends pulumi.ComponentResource {
+  /** Every release and manifest installed, with versions. */
+  public readonly releases: readonly AddonRelease[];
+  /** Namespace and name of the shared inference Gateway. */
+  public readonly gatewayNamespace: string;
+  public readonly gatewayName: string;
+  /** The shared Gateway object (its status carries the load-balancer address), if installed. */
+  public readonly gateway?: k8s.apiextensions.CustomResource;
+  /** What model services must wait for: KServe's presets and webhook, the CRDs and the Gateway. */
+  public readonly servingDependencies: pulumi.Resource[];
+  /** What a model's router release needs: the InferencePool CRD. */
+  public readonly routerDependencies: pulumi.Resource[];
+
+  constructor(name: string, args: ClusterAddonsArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("llm-platform:index:ClusterAddons", name, {}, opts);
+    const { config, provider } = args;
+    const labels = args.labels ?? {};
+    const addons = config.addons;
+    const cloud = config.cloud.provider;
+    const prometheusOperator = config.monitoring.prometheusOperator;
+    const replicas = config.environment.tier === "prod" ? 2 : 1;
+    const childOpts = (dependsOn: (pulumi.Resource | undefined)[] = []): pulumi.CustomResourceOptions => ({
+      parent: this,
+      provider,
+      dependsOn: dependsOn.filter((d): d is pulumi.Resource => d !== undefined),
+    });
+    const releases: AddonRelease[] = [];
+    const release = (
+      key: string,
+      pin: ChartPin,
+      values: Record<string, unknown>,
+      timeout: number,
+      dependsOn: (pulumi.Resource | undefined)[] = [],
+      extra: Partial<k8s.helm.v3.ReleaseArgs> = {},
+    ): k8s.helm.v3.Release => {
+      const namespace = extra.namespace ?? pin.namespace;
+      releases.push({ name: key, chart: pin.chart, version: pin.version, namespace: String(namespace), source: pin.source });
+      const oci = pin.repository.startsWith("oci://");
+      return new k8s.helm.v3.Release(
+        `${name}-${key}`,
+        {
+          name: key,
+          chart: oci ? `${pin.repository}/${pin.chart}` : pin.chart,
+          ...(oci ? {} : { repositoryOpts: { repo: pin.repository } }),
+          version: pin.version,
+          namespace,
+          createNamespace: true,
+          values,
+          timeout,
+          // A failed install rolls back rather than leaving half a release behind.
+          atomic: true,
+          ...extra,
+        },
+        childOpts(dependsOn),
+      );
+    };
+
+    const certManager = addons.certManager
+      ? release("cert-manager", charts.certManager, certManagerValues({ prometheusOperator, replicas }), TIMEOUT.controller)
+      : undefined;
+
+    // GKE manages its own Gateway controller and CRDs; elsewhere Envoy Gateway serves the Gateway.
+    const envoy = cloud !== "gcp" && addons.gateway;
+    const gatewayCrds = addons.gatewayApiCrds
+      ? release("gateway-crds", charts.gatewayCrds, gatewayCrdsValues({ envoyGateway: envoy }), TIMEOUT.crds)
+      : undefined;
+
+    let inferenceCrds: pulumi.Resource | undefined;
+    if (addons.inferenceExtensionCrds) {
+      releases.push({
+        name: "inference-extension-crds",
+        chart: "manifests.yaml",
+        version: manifests.inferenceExtensionCrds.version,
+        namespace: "",
+        source: manifests.inferenceExtensionCrds.source,
+      });
+      inferenceCrds = new k8s.yaml.v2.ConfigFile(`${name}-inference-extension-crds`, { file: manifests.inferenceExtensionCrds.url }, childOpts());
+    }
+
+    if (envoy) {
+      release("envoy-gateway", charts.envoyGateway, envoyGatewayValues({ replicas }), TIMEOUT.controller, [gatewayCrds], {
+        skipCrds: true,
+      });
+      const aiCrds = release("ai-gateway-crds", charts.aiGatewayCrds, {}, TIMEOUT.crds);
+      release("ai-gateway", charts.aiGateway, aiGatewayValues({ replicas }), TIMEOUT.controller, [aiCrds], { namespace: AI_GATEWAY_NAMESPACE });
+    }
+
+    const multiNode = config.gpuPools.some((p) => p.multiNode);
+    if (addons.leaderWorkerSet ?? multiNode) {
+      release("lws", charts.leaderWorkerSet, leaderWorkerSetValues({ prometheusOperator }), TIMEOUT.controller);
+    }
+
+    if (addons.gpuOperator && config.gpuPools.length > 0) {
+      const values = gpuOperatorValues({ pools: config.gpuPools, kubernetesVersion: config.cluster.kubernetesVersion, prometheusOperator });
+      let quota: pulumi.Resource | undefined;
+      if (cloud === "gcp") {
+        const ns = new k8s.core.v1.Namespace(`${name}-gpu-operator-ns`, { metadata: { name: charts.gpuOperator.namespace, labels } }, childOpts());
+        quota = new k8s.core.v1.ResourceQuota(
+          `${name}-gpu-operator-quota`,
+          gkeGpuOperatorQuota(charts.gpuOperator.namespace, labels) as k8s.core.v1.ResourceQuotaArgs,
+          childOpts([ns]),
+        );
+      }
+      release("gpu-operator", charts.gpuOperator, values, TIMEOUT.gpuOperator, [quota]);
+    }
+
+    this.gatewayNamespace = GATEWAY_NAMESPACE;
+    this.gatewayName = GATEWAY_NAME;
+    const servingDependencies: pulumi.Resource[] = [];
+    if (addons.kserve) {
+      const crd = release("kserve-llmisvc-crd", charts.kserveLlmisvcCrd, {}, TIMEOUT.crds);
+      const resources = release(
+        "kserve-llmisvc-resources",
+        charts.kserveLlmisvcResources,
+        kserveResourcesValues({ gatewayNamespace: GATEWAY_NAMESPACE, gatewayName: GATEWAY_NAME }),
+        TIMEOUT.kserveController,
+        // The controller needs its CRDs, cert-manager for its webhook certificate, and the Gateway
+        // API and InferencePool CRDs it watches.
+        [crd, certManager, gatewayCrds, inferenceCrds],
+      );
+      // Presets go through the LLMInferenceService webhook, so they wait for the controller
+      // (Helm's wait covers its Deployment becoming ready once the certificate is mounted).
+      servingDependencies.push(release("kserve-runtime-configs", charts.kserveRuntimeConfigs, kserveRuntimeConfigsValues(), TIMEOUT.crds, [resources]));
+    } else {
+      servingDependencies.push(...[gatewayCrds, inferenceCrds].filter((d): d is pulumi.Resource => d !== undefined));
+    }
+
+    if (addons.sharedGateway) {
+      const namespace = new k8s.core.v1.Namespace(`${name}-gateway-ns`, { metadata: { name: GATEWAY_NAMESPACE, labels } }, childOpts());
+      const gatewayClass = envoy ? customObject(`${name}-gateway-class`, envoyGatewayClass(labels), childOpts([gatewayCrds])) : undefined;
+      const certificate =
+        config.gateway.hostname !== undefined && config.gateway.issuer !== undefined
+          ? customObject(`${name}-gateway-certificate`, gatewayCertificate(config.gateway.hostname, config.gateway.issuer, labels), childOpts([namespace, certManager]))
+          : undefined;
+      this.gateway = customObject(
+        `${name}-gateway`,
+        sharedGateway({ cloud, exposure: config.gateway.exposure, hostname: config.gateway.hostname, labels }),
+        childOpts([namespace, gatewayCrds, gatewayClass, certificate]),
+      );
+      servingDependencies.push(this.gateway);
+    }
+    this.servingDependencies = servingDependencies;
+    this.routerDependencies = inferenceCrds ? [inferenceCrds] : [];
+    this.releases = releases;
+    this.registerOutputs({ releases, gatewayNamespace: this.gatewayNamespace, gatewayName: this.gatewayName });
+  }
+}

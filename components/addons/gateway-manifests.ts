@@ -1,0 +1,115 @@
+import type { KubeObject } from "../kube-object";
+
+// The shared inference Gateway every model service is routed on. Pure builders of the objects.
+
+export const GATEWAY_NAMESPACE = "llm-gateway";
+export const GATEWAY_NAME = "inference-gateway";
+export const ENVOY_GATEWAY_CLASS = "llm-platform-envoy";
+/** Label a namespace needs for its routes to attach to the shared Gateway. */
+export const GATEWAY_ACCESS_LABEL = "llm-platform.io/gateway-access";
+export const EXPOSURE_LABEL = "llm-platform.io/exposure";
+export const GATEWAY_TLS_SECRET = `${GATEWAY_NAME}-tls`;
+
+export interface GatewayOptions {
+  readonly cloud: "aws" | "gcp" | "existing";
+  readonly exposure: "internal" | "internet";
+  readonly hostname?: string;
+  readonly labels: Record<string, string>;
+}
+
+/** Envoy Gateway's class; GKE brings its own managed classes. */
+export function envoyGatewayClass(labels: Record<string, string>): KubeObject {
+  return {
+    apiVersion: "gateway.networking.k8s.io/v1",
+    kind: "GatewayClass",
+    metadata: { name: ENVOY_GATEWAY_CLASS, labels },
+    spec: { controllerName: "gateway.envoyproxy.io/gatewayclass-controller" },
+  };
+}
+
+/**
+ * GKE's regional classes are the ones that take InferencePool backends: internal Application Load
+ * Balancer for private traffic, regional external for public.
+ */
+export function gatewayClassName(options: Pick<GatewayOptions, "cloud" | "exposure">): string {
+  if (options.cloud === "gcp") {
+    return options.exposure === "internet" ? "gke-l7-regional-external-managed" : "gke-l7-rilb";
+  }
+  return ENVOY_GATEWAY_CLASS;
+}
+
+/**
+ * AWS Load Balancer Controller annotations for the Service Envoy Gateway creates; Gateway API's
+ * `infrastructure.annotations` (GEP-1762) carries them to the generated resources.
+ */
+function loadBalancerAnnotations(options: GatewayOptions): Record<string, string> | undefined {
+  if (options.cloud !== "aws") {
+    return undefined;
+  }
+  return {
+    "service.beta.kubernetes.io/aws-load-balancer-type": "external",
+    "service.beta.kubernetes.io/aws-load-balancer-nlb-target-type": "ip",
+    "service.beta.kubernetes.io/aws-load-balancer-scheme": options.exposure === "internet" ? "internet-facing" : "internal",
+  };
+}
+
+export function sharedGateway(options: GatewayOptions): KubeObject {
+  const allowedRoutes = { namespaces: { from: "Selector", selector: { matchLabels: { [GATEWAY_ACCESS_LABEL]: "true" } } } };
+  const listeners: object[] = [];
+  // An internet-facing gateway with a hostname speaks only HTTPS.
+  if (!(options.exposure === "internet" && options.hostname !== undefined)) {
+    listeners.push({ name: "http", port: 80, protocol: "HTTP", allowedRoutes });
+  }
+  if (options.hostname !== undefined) {
+    listeners.push({
+      name: "https",
+      port: 443,
+      protocol: "HTTPS",
+      hostname: options.hostname,
+      tls: { mode: "Terminate", certificateRefs: [{ kind: "Secret", name: GATEWAY_TLS_SECRET }] },
+      allowedRoutes,
+    });
+  }
+  const annotations = loadBalancerAnnotations(options);
+  return {
+    apiVersion: "gateway.networking.k8s.io/v1",
+    kind: "Gateway",
+    metadata: { name: GATEWAY_NAME, namespace: GATEWAY_NAMESPACE, labels: { ...options.labels, [EXPOSURE_LABEL]: options.exposure } },
+    spec: {
+      gatewayClassName: gatewayClassName(options),
+      listeners,
+      ...(annotations ? { infrastructure: { annotations } } : {}),
+    },
+  };
+}
+
+export function gatewayCertificate(hostname: string, issuer: { name: string; kind: string }, labels: Record<string, string>): KubeObject {
+  return {
+    apiVersion: "cert-manager.io/v1",
+    kind: "Certificate",
+    metadata: { name: GATEWAY_NAME, namespace: GATEWAY_NAMESPACE, labels },
+    spec: {
+      secretName: GATEWAY_TLS_SECRET,
+      dnsNames: [hostname],
+      issuerRef: { group: "cert-manager.io", kind: issuer.kind, name: issuer.name },
+    },
+  };
+}
+
+/**
+ * ResourceQuota that lets the operator's system-node-critical pods run in its namespace on GKE,
+ * which otherwise limits that priority class to kube-system (NVIDIA google-gke.rst, v25.10).
+ */
+export function gkeGpuOperatorQuota(namespace: string, labels: Record<string, string>): KubeObject {
+  return {
+    apiVersion: "v1",
+    kind: "ResourceQuota",
+    metadata: { name: "gpu-operator-quota", namespace, labels },
+    spec: {
+      hard: { pods: "100" },
+      scopeSelector: {
+        matchExpressions: [{ operator: "In", scopeName: "PriorityClass", values: ["system-node-critical", "system-cluster-critical"] }],
+      },
+    },
+  };
+}

@@ -1,0 +1,5 @@
+export * from "./chart-values";
+export * from "./cluster-addons";
+export * from "./gateway-manifests";
+export * from "./gpu-operator-values";
+export * from "./versions";

@@ -1,0 +1,116 @@
+// Every upstream chart, manifest and image the platform installs, pinned in one place with where
+// it comes from. Chart versions are the exact strings the registries publish (with their "v").
+
+export interface ChartPin {
+  /** Chart name (for OCI charts, the last path segment). */
+  readonly chart: string;
+  /** Helm repository URL, or the OCI location without the chart name. */
+  readonly repository: string;
+  readonly version: string;
+  /** Namespace the upstream install docs use. */
+  readonly namespace: string;
+  /** Where the pin and its values were read. */
+  readonly source: string;
+}
+
+export const charts = {
+  certManager: {
+    chart: "cert-manager",
+    repository: "https://charts.jetstack.io",
+    version: "v1.17.4",
+    namespace: "cert-manager",
+    source: "cert-manager/cert-manager v1.17.4 deploy/charts/cert-manager/values.yaml; KServe v0.20.0 requires 1.17+ (hack/setup/quick-install/llmisvc-full-install-helm.sh)",
+  },
+  gatewayCrds: {
+    chart: "gateway-crds-helm",
+    repository: "oci://docker.io/envoyproxy",
+    version: "v1.8.1",
+    namespace: "envoy-gateway-system",
+    source: "envoyproxy/gateway v1.8.1 charts/gateway-crds-helm (Gateway API v1.5.1 standard channel + Envoy Gateway CRDs)",
+  },
+  envoyGateway: {
+    chart: "gateway-helm",
+    repository: "oci://docker.io/envoyproxy",
+    version: "v1.8.1",
+    namespace: "envoy-gateway-system",
+    source: "envoyproxy/gateway v1.8.1 charts/gateway-helm/values.tmpl.yaml; AI Gateway values from envoyproxy/ai-gateway v1.0.0 manifests/envoy-gateway-values.yaml",
+  },
+  aiGatewayCrds: {
+    chart: "ai-gateway-crds-helm",
+    repository: "oci://docker.io/envoyproxy",
+    version: "v1.0.0",
+    namespace: "envoy-ai-gateway-system",
+    source: "envoyproxy/ai-gateway v1.0.0 manifests/charts/ai-gateway-crds-helm",
+  },
+  aiGateway: {
+    chart: "ai-gateway-helm",
+    repository: "oci://docker.io/envoyproxy",
+    version: "v1.0.0",
+    namespace: "envoy-ai-gateway-system",
+    source: "envoyproxy/ai-gateway v1.0.0 manifests/charts/ai-gateway-helm/values.yaml",
+  },
+  leaderWorkerSet: {
+    chart: "lws",
+    repository: "oci://registry.k8s.io/lws/charts",
+    version: "v0.8.0",
+    namespace: "lws-system",
+    source: "kubernetes-sigs/lws v0.8.0 charts/lws/values.yaml; OCI tag as pushed by hack/push-chart.sh",
+  },
+  gpuOperator: {
+    chart: "gpu-operator",
+    repository: "https://helm.ngc.nvidia.com/nvidia",
+    version: "v25.10.1",
+    namespace: "gpu-operator",
+    source: "NVIDIA/gpu-operator v25.10.1 deployments/gpu-operator/values.yaml",
+  },
+  kserveLlmisvcCrd: {
+    chart: "kserve-llmisvc-crd",
+    repository: "oci://ghcr.io/kserve/charts",
+    version: "v0.20.0",
+    namespace: "kserve",
+    source: "kserve/kserve v0.20.0 charts/kserve-llmisvc-crd",
+  },
+  kserveLlmisvcResources: {
+    chart: "kserve-llmisvc-resources",
+    repository: "oci://ghcr.io/kserve/charts",
+    version: "v0.20.0",
+    namespace: "kserve",
+    source: "kserve/kserve v0.20.0 charts/kserve-llmisvc-resources/values.yaml",
+  },
+  kserveRuntimeConfigs: {
+    chart: "kserve-runtime-configs",
+    repository: "oci://ghcr.io/kserve/charts",
+    version: "v0.20.0",
+    namespace: "kserve",
+    source: "kserve/kserve v0.20.0 charts/kserve-runtime-configs/values.yaml (LLMInferenceServiceConfig presets, namespace kserve)",
+  },
+  llmdRouter: {
+    chart: "llm-d-router-gateway",
+    repository: "oci://ghcr.io/llm-d/charts",
+    version: "v0.10.0",
+    namespace: "",
+    source: "llm-d/llm-d-router v0.10.0 config/charts/llm-d-router-gateway and config/charts/routerlib/values.yaml",
+  },
+} as const satisfies Record<string, ChartPin>;
+
+/** Manifests applied from upstream release assets (no chart exists for them). */
+export const manifests = {
+  inferenceExtensionCrds: {
+    url: "https://github.com/kubernetes-sigs/gateway-api-inference-extension/releases/download/v1.5.0/manifests.yaml",
+    version: "v1.5.0",
+    source: "kubernetes-sigs/gateway-api-inference-extension v1.5.0 release asset (InferencePool inference.networking.k8s.io/v1)",
+  },
+} as const;
+
+/** Container images the platform runs itself (everything else comes from the charts and KServe presets). */
+export const images = {
+  endpointPicker: { image: "ghcr.io/llm-d/llm-d-router-endpoint-picker", tag: "v0.10.0", source: "llm-d/llm-d-router v0.10.0 release" },
+  inferenceSimulator: { image: "ghcr.io/llm-d/llm-d-inference-sim", tag: "v0.10.2", source: "llm-d/llm-d-inference-sim v0.10.2 Dockerfile (entrypoint /app/llm-d-inference-sim)" },
+} as const;
+
+export function imageRef(pin: { image: string; tag: string }): string {
+  return `${pin.image}:${pin.tag}`;
+}
+
+/** Gateway API bundle version the CRD chart installs (for documentation and plan output). */
+export const GATEWAY_API_VERSION = "v1.5.1";

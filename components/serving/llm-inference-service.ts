@@ -1,0 +1,171 @@
+import type { GpuPoolDescriptor } from "../cluster/pool-descriptor";
+import type { ResolvedModel } from "../config";
+import type { KubeObject } from "../kube-object";
+import { endpointPickerConfig } from "./epp-config";
+import { simulatorArgs, VLLM_PORT, vllmArgs } from "./vllm-args";
+import { images, imageRef } from "../addons/versions";
+
+// The KServe LLMInferenceService (serving.kserve.io/v1alpha2, KServe v0.20) of one model. KServe's
+// presets supply the vLLM command, probes and routes; this spec overlays the `main` container by
+// name (strategic merge, pkg/controller/v1alpha2/llmisvc/config_merge.go) and sets what the
+// platform decides: resources, placement, security, routing.
+
+export interface LlmInferenceServiceOptions {
+  readonly model: ResolvedModel;
+  /** The GPU pool; undefined for simulator models. */
+  readonly pool?: GpuPoolDescriptor;
+  readonly namespace: string;
+  readonly gateway: { readonly name: string; readonly namespace: string };
+  /** InferencePool the llm-d router release creates (llm-d and precise routing). */
+  readonly poolName: string;
+  /** Estimated seconds to get the weights onto the node (startup-probe budget). */
+  readonly restoreSeconds: number;
+  readonly labels: Record<string, string>;
+}
+
+/** Probe period, and the margin for CUDA graph capture and compilation after the weights load. */
+const PROBE_PERIOD_SECONDS = 10;
+const STARTUP_MARGIN_SECONDS = 300;
+
+/** Startup-probe failure threshold: weights load at least as fast as they restore, plus a margin. */
+export function startupFailureThreshold(restoreSeconds: number): number {
+  return Math.ceil((restoreSeconds + STARTUP_MARGIN_SECONDS) / PROBE_PERIOD_SECONDS);
+}
+
+/** /dev/shm for NCCL between tensor-parallel ranks; the preset's 1Gi is for TP=1. */
+export function sharedMemorySize(tensorParallel: number): string {
+  return tensorParallel > 1 ? `${Math.min(8 * tensorParallel, 64)}Gi` : "1Gi";
+}
+
+/** Writable directories vLLM, Triton and Hugging Face libraries expect when running as non-root. */
+const WRITABLE_DIRS = [
+  { name: "cache-dir", mountPath: "/.cache" },
+  { name: "triton-dir", mountPath: "/.triton" },
+  { name: "config-dir", mountPath: "/.config" },
+];
+
+const CONTAINER_SECURITY = {
+  allowPrivilegeEscalation: false,
+  capabilities: { drop: ["ALL"] },
+  runAsNonRoot: true,
+};
+
+function podSpec(options: LlmInferenceServiceOptions, gpus: number, args: string[]): Record<string, unknown> {
+  const { model, pool } = options;
+  const env = [
+    ...(model.routing === "precise"
+      ? [
+          { name: "POD_IP", valueFrom: { fieldRef: { fieldPath: "status.podIP" } } },
+          { name: "PYTHONHASHSEED", value: "42" },
+        ]
+      : []),
+  ];
+  const resources = model.simulator
+    ? { requests: { cpu: "200m", memory: "1Gi" }, limits: { cpu: "1", memory: "2Gi" } }
+    : { requests: { "nvidia.com/gpu": String(gpus) }, limits: { "nvidia.com/gpu": String(gpus) } };
+  const container: Record<string, unknown> = {
+    name: "main",
+    ...(model.simulator ? { image: imageRef(images.inferenceSimulator), command: ["/app/llm-d-inference-sim"] } : {}),
+    args,
+    ...(env.length > 0 ? { env } : {}),
+    resources,
+    securityContext: model.simulator ? { ...CONTAINER_SECURITY, runAsUser: 65532, runAsGroup: 65532 } : CONTAINER_SECURITY,
+    startupProbe: {
+      httpGet: { path: "/health", port: VLLM_PORT },
+      periodSeconds: PROBE_PERIOD_SECONDS,
+      failureThreshold: startupFailureThreshold(model.simulator ? 0 : options.restoreSeconds),
+    },
+    volumeMounts: [...WRITABLE_DIRS.map((d) => ({ name: d.name, mountPath: d.mountPath })), { name: "dshm", mountPath: "/dev/shm" }],
+  };
+  return {
+    ...(pool ? { nodeSelector: { ...pool.nodeSelector }, tolerations: pool.tolerations.map((t) => ({ ...t })) } : {}),
+    // In-flight generations finish before the pod goes; the preset's preStop hook drains first.
+    terminationGracePeriodSeconds: 120,
+    securityContext: { runAsNonRoot: true, seccompProfile: { type: "RuntimeDefault" } },
+    containers: [container],
+    volumes: [
+      ...WRITABLE_DIRS.map((d) => ({ name: d.name, emptyDir: {} })),
+      { name: "dshm", emptyDir: { medium: "Memory", sizeLimit: sharedMemorySize(model.tensorParallel) } },
+    ],
+  };
+}
+
+function router(options: LlmInferenceServiceOptions): Record<string, unknown> {
+  const { model } = options;
+  const base = { route: {}, gateway: { refs: [{ name: options.gateway.name, namespace: options.gateway.namespace }] } };
+  switch (model.routing) {
+    case "llm-d":
+    case "precise":
+      return { ...base, scheduler: { pool: { ref: { name: options.poolName } } } };
+    case "kserve":
+      return {
+        ...base,
+        scheduler: {
+          replicas: model.routerReplicas,
+          config: {
+            inline: endpointPickerConfig({
+              weights: model.scorerWeights,
+              blockSize: model.blockSize,
+              disaggregation: model.disaggregation !== undefined,
+              flavour: "kserve",
+            }),
+          },
+        },
+      };
+    case "round-robin":
+      return base;
+  }
+}
+
+/** The LLMInferenceService object of one model. */
+export function llmInferenceService(options: LlmInferenceServiceOptions): KubeObject {
+  const { model, pool } = options;
+  const tensorGpus = model.tensorParallel;
+  const args = model.simulator ? simulatorArgs(model) : vllmArgs(model);
+  const spec: Record<string, unknown> = {
+    model: {
+      uri: model.source.uri,
+      name: model.servedModelName,
+      ...(model.loraAdapters.length > 0 ? { lora: { adapters: model.loraAdapters.map((a) => ({ name: a.name, uri: a.uri })) } } : {}),
+    },
+    replicas: model.replicas,
+    ...(model.simulator ? { storageInitializer: { enabled: false } } : {}),
+  };
+  if (model.multiNode && pool !== undefined) {
+    // Data parallelism across nodes: each node runs gpusPerNode / TP ranks (worker-data-parallel preset).
+    const perNode = pool.gpusPerNode / tensorGpus;
+    spec.parallelism = { tensor: tensorGpus, data: model.dataLocal, dataLocal: perNode };
+    spec.template = podSpec(options, pool.gpusPerNode, args);
+    spec.worker = podSpec(options, pool.gpusPerNode, args);
+  } else {
+    if (!model.simulator) {
+      spec.parallelism = { tensor: tensorGpus };
+    }
+    spec.template = podSpec(options, model.gpusPerReplica, args);
+  }
+  if (model.disaggregation !== undefined) {
+    const prefillTp = model.disaggregation.prefillTensorParallel ?? model.tensorParallel;
+    const prefillModel = { ...model, tensorParallel: prefillTp };
+    spec.prefill = {
+      replicas: model.disaggregation.prefillReplicas,
+      parallelism: { tensor: prefillTp },
+      template: podSpec({ ...options, model: prefillModel }, prefillTp * model.dataLocal, vllmArgs(prefillModel)),
+    };
+  }
+  spec.router = router(options);
+  return {
+    apiVersion: "serving.kserve.io/v1alpha2",
+    kind: "LLMInferenceService",
+    metadata: {
+      name: model.name,
+      namespace: options.namespace,
+      labels: { ...options.labels, "llm-platform.io/model": model.name, ...(pool ? { "llm-platform.io/pool": pool.name } : {}) },
+      annotations: {
+        "llm-platform.io/architecture": model.architectureName,
+        "llm-platform.io/routing": model.routing,
+        ...(model.source.revision ? { "llm-platform.io/revision": model.source.revision } : {}),
+      },
+    },
+    spec,
+  };
+}

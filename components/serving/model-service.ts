@@ -1,0 +1,108 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { charts } from "../addons/versions";
+import type { GpuPoolDescriptor } from "../cluster/pool-descriptor";
+import type { ResolvedModel } from "../config";
+import { customObject } from "../kube-object";
+import { endpoint, ModelEndpoint } from "./endpoints";
+import { llmInferenceService } from "./llm-inference-service";
+import { modelPodMonitor } from "./monitoring";
+import { routerReleaseName, routerValues } from "./router-values";
+
+export interface ModelServiceArgs {
+  /** The resolved model. Required. */
+  readonly model: ResolvedModel;
+  /** Its GPU pool; undefined for simulator models. */
+  readonly pool?: GpuPoolDescriptor;
+  /** Namespace of the model services (created beforehand; pass it in dependsOn). Required. */
+  readonly namespace: string;
+  /** Provider of the cluster. Required. */
+  readonly provider: k8s.Provider;
+  /** The shared Gateway the route attaches to. Required. */
+  readonly gateway: { readonly name: string; readonly namespace: string; readonly resource?: k8s.apiextensions.CustomResource };
+  /** Whether clients reach the gateway over HTTPS. Default: false. */
+  readonly https?: boolean;
+  /** Estimated seconds to restore the weights onto a node. Default: 0. */
+  readonly restoreSeconds?: number;
+  /** Whether the cluster runs the Prometheus operator. Default: false. */
+  readonly prometheusOperator?: boolean;
+  /** Whether the cluster's gateway is GKE's. Default: false. */
+  readonly gke?: boolean;
+  /** Resources the service must wait for (KServe presets, CRDs, Gateway). Default: none. */
+  readonly dependsOn?: pulumi.Resource[];
+  /** Resources the router release must wait for (namespace, InferencePool CRD). Default: none. */
+  readonly routerDependsOn?: pulumi.Resource[];
+  /** Labels for every object. Default: none. */
+  readonly labels?: Record<string, string>;
+}
+
+/** One served model: its LLMInferenceService, its llm-d router, and its endpoint. */
+export class ModelService extends pulumi.ComponentResource {
+  /** OpenAI-compatible endpoint: base URL, served model name, namespace, curl line. */
+  public readonly endpoint: pulumi.Output<ModelEndpoint>;
+  /** Name of the InferencePool routing to this model (llm-d and precise routing). */
+  public readonly poolName?: string;
+
+  constructor(name: string, args: ModelServiceArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("llm-platform:index:ModelService", name, {}, opts);
+    const { model } = args;
+    const labels = args.labels ?? {};
+    const childOpts = (dependsOn: pulumi.Resource[]): pulumi.CustomResourceOptions => ({ parent: this, provider: args.provider, dependsOn });
+
+    const usesRouterRelease = model.routing === "llm-d" || model.routing === "precise";
+    const poolName = routerReleaseName(model.name);
+    const routerRelease = usesRouterRelease
+      ? new k8s.helm.v3.Release(
+          `${name}-router`,
+          {
+            name: poolName,
+            chart: `${charts.llmdRouter.repository}/${charts.llmdRouter.chart}`,
+            version: charts.llmdRouter.version,
+            namespace: args.namespace,
+            values: routerValues(model, { prometheusOperator: args.prometheusOperator ?? false, gke: args.gke ?? false }),
+            timeout: 600,
+            atomic: true,
+          },
+          // Independent of KServe: the chart needs only the InferencePool CRD and the namespace.
+          childOpts(args.routerDependsOn ?? []),
+        )
+      : undefined;
+    this.poolName = usesRouterRelease ? poolName : undefined;
+
+    const workload = customObject(
+      `${name}-llmisvc`,
+      llmInferenceService({
+        model,
+        pool: args.pool,
+        namespace: args.namespace,
+        gateway: { name: args.gateway.name, namespace: args.gateway.namespace },
+        poolName,
+        restoreSeconds: args.restoreSeconds ?? 0,
+        labels,
+      }),
+      // The InferencePool the router release creates is what the service's scheduler points at.
+      childOpts([...(args.dependsOn ?? []), ...(routerRelease ? [routerRelease] : [])]),
+    );
+
+    if (args.prometheusOperator) {
+      customObject(`${name}-podmonitor`, modelPodMonitor(model.name, args.namespace, labels), childOpts(args.routerDependsOn ?? []));
+    }
+
+    // Values that exist only once deployed: KServe's status.url, the gateway's address.
+    const statusUrl = (workload as unknown as { status?: pulumi.Output<{ url?: string } | undefined> }).status;
+    const gatewayStatus = (args.gateway.resource as unknown as { status?: pulumi.Output<{ addresses?: { value?: string }[] } | undefined> } | undefined)?.status;
+    this.endpoint = pulumi
+      .all([statusUrl ?? pulumi.output(undefined), gatewayStatus ?? pulumi.output(undefined)])
+      .apply(([status, gw]) =>
+        endpoint({
+          model: model.name,
+          servedModelName: model.servedModelName,
+          namespace: args.namespace,
+          statusUrl: status?.url,
+          gatewayAddress: gw?.addresses?.[0]?.value,
+          scheme: args.https ? "https" : "http",
+        }),
+      );
+    this.registerOutputs({ endpoint: this.endpoint, poolName: this.poolName });
+  }
+}

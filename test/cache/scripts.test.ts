@@ -1,0 +1,597 @@
+/**
+ * The snapshot-restore cache's in-cluster scripts (components/cache/scripts/), run for real under
+ * `sh` with rclone against two stores: a local directory (the filesystem store) and moto's S3
+ * server on loopback with credential checks on. Every case asserts on files, exit codes and the
+ * JSON log lines.
+ */
+import * as assert from "assert";
+import { ChildProcess, spawn, spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import {
+  MANIFEST_NAME,
+  MARKER_NAME,
+  MotoServer,
+  RunResult,
+  Tools,
+  ensureTools,
+  leftovers,
+  rclone,
+  runScript,
+  sleep,
+  startMoto,
+  treeDigest,
+  writeRandomFile,
+} from "./tools";
+
+let tools: Tools = { problems: ["not looked for yet"] };
+const MODEL_ID = "org/model";
+
+interface Store {
+  kind: "filesystem" | "s3";
+  /** Environment the scripts need to reach the store. */
+  env: Record<string, string>;
+  /** The snapshot path of a model revision in this store. */
+  snapshot(name: string): string;
+  /** Replaces one object of a snapshot with a local file. */
+  put(snapshot: string, rel: string, file: string): void;
+  /** Names of the objects directly in a snapshot. */
+  list(snapshot: string): string[];
+  cat(snapshot: string, rel: string): string;
+}
+
+/** A small model: config, tokenizer, three ~1 MiB shards, a nested file and a name with a space. */
+function makeModel(dir: string, bigFileBytes = 0): { bytes: number; files: number } {
+  fs.mkdirSync(dir, { recursive: true });
+  fs.writeFileSync(path.join(dir, "config.json"), JSON.stringify({ architectures: ["LlamaForCausalLM"], hidden_size: 64 }));
+  fs.writeFileSync(path.join(dir, "tokenizer.json"), JSON.stringify({ vocab: Array.from({ length: 500 }, (_, i) => `t${i}`) }));
+  for (let i = 1; i <= 3; i++) writeRandomFile(path.join(dir, `model-0000${i}-of-00003.safetensors`), (1 << 20) + i * 4099);
+  fs.mkdirSync(path.join(dir, "original"), { recursive: true });
+  fs.writeFileSync(path.join(dir, "original", "params.json"), '{"dim": 64}\n');
+  fs.writeFileSync(path.join(dir, "README with space.md"), "# model\n");
+  if (bigFileBytes > 0) writeRandomFile(path.join(dir, "consolidated.pth"), bigFileBytes);
+  let bytes = 0;
+  let files = 0;
+  const walk = (d: string): void => {
+    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
+      const p = path.join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else {
+        bytes += fs.statSync(p).size;
+        files++;
+      }
+    }
+  };
+  walk(dir);
+  return { bytes, files };
+}
+
+function only(r: RunResult, event: string): Record<string, unknown> {
+  const lines = r.json.filter((l) => l.event === event);
+  assert.strictEqual(lines.length, 1, `expected one "${event}" line, got: ${r.stdout}\nstderr: ${r.stderr}`);
+  return lines[0];
+}
+
+function lastError(r: RunResult): Record<string, unknown> {
+  assert.ok(r.errors.length > 0, `expected a JSON error line on stderr, got: ${r.stderr}`);
+  return r.errors[r.errors.length - 1];
+}
+
+/** A directory of busybox applet links plus rclone and flock: the tools of the Alpine image. */
+function busyboxPath(dir: string): string | undefined {
+  if (!tools.busybox || !tools.rclone || !tools.flock) return undefined;
+  fs.mkdirSync(dir, { recursive: true });
+  const applets = spawnSync(tools.busybox, ["--list"], { encoding: "utf8" }).stdout.split("\n").filter(Boolean);
+  for (const a of applets) fs.symlinkSync(tools.busybox, path.join(dir, a));
+  // Debian's busybox is built without the flock applet that Alpine's has; util-linux's stands in.
+  for (const [name, target] of [["rclone", tools.rclone], ["flock", tools.flock]]) {
+    fs.rmSync(path.join(dir, name), { force: true });
+    fs.symlinkSync(target, path.join(dir, name));
+  }
+  return dir;
+}
+
+function storeSuite(kind: Store["kind"]): void {
+  describe(`cache scripts against the ${kind} store`, function () {
+    this.timeout(30_000);
+    let tmp = "";
+    let moto: MotoServer | undefined;
+    let store: Store;
+    let counter = 0;
+
+    before(async function () {
+      const missing = tools.problems.filter((p) => kind === "s3" || !p.includes("moto"));
+      if (missing.length > 0) {
+        console.warn(`    skipped: ${missing.join("; ")}`);
+        this.skip();
+      }
+      tmp = fs.mkdtempSync(path.join(os.tmpdir(), `llm-platform-cache-${kind}-`));
+      if (kind === "s3") {
+        moto = await startMoto(tools, path.join(tmp, "moto.log"));
+        const env = moto.rcloneEnv();
+        rclone(["mkdir", "snap:snapshots"], env);
+        store = {
+          kind,
+          env,
+          snapshot: (name) => `snap:snapshots/models/${name}`,
+          put: (snapshot, rel, file) => void rclone(["copyto", file, `${snapshot}/${rel}`], env),
+          list: (snapshot) => rclone(["lsf", "--files-only", snapshot], env).split("\n").filter(Boolean),
+          cat: (snapshot, rel) => rclone(["cat", `${snapshot}/${rel}`], env),
+        };
+      } else {
+        const root = path.join(tmp, "store");
+        store = {
+          kind,
+          env: {},
+          snapshot: (name) => path.join(root, "models", name),
+          put: (snapshot, rel, file) => fs.copyFileSync(file, path.join(snapshot, rel)),
+          list: (snapshot) => (fs.existsSync(snapshot) ? fs.readdirSync(snapshot).filter((n) => fs.statSync(path.join(snapshot, n)).isFile()) : []),
+          cat: (snapshot, rel) => fs.readFileSync(path.join(snapshot, rel), "utf8"),
+        };
+      }
+    });
+
+    after(async () => {
+      await moto?.stop();
+      if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
+    });
+
+    /** A fresh source model, seeded into a fresh snapshot. */
+    async function seeded(bigFileBytes = 0): Promise<{ name: string; source: string; snapshot: string; bytes: number; files: number; seed: RunResult }> {
+      const name = `rev${++counter}`;
+      const source = path.join(tmp, "src", name);
+      const { bytes, files } = makeModel(source, bigFileBytes);
+      const snapshot = store.snapshot(name);
+      const seed = await runScript("seed.sh", { SOURCE_DIR: source, SNAPSHOT: snapshot, TRANSFERS: "8", ...store.env });
+      assert.strictEqual(seed.code, 0, `seed failed: ${seed.stderr}`);
+      return { name, source, snapshot, bytes, files, seed };
+    }
+
+    function restoreEnv(cacheRoot: string, revision: string, snapshot: string, extra: Record<string, string> = {}): Record<string, string> {
+      return { CACHE_ROOT: cacheRoot, MODEL_ID, REVISION: revision, SNAPSHOT: snapshot, TRANSFERS: "8", ...store.env, ...extra };
+    }
+
+    function cacheRoot(): string {
+      return path.join(tmp, "cache", `c${++counter}`);
+    }
+
+    it("seeds a snapshot with manifest and marker, then restores it byte for byte with one JSON log line", async () => {
+      const { name, source, snapshot, bytes, files, seed } = await seeded();
+      const seedLine = only(seed, "seed");
+      assert.strictEqual(seedLine.result, "seeded");
+      assert.strictEqual(seedLine.files, files);
+      assert.strictEqual(seedLine.bytes, bytes);
+      const objects = store.list(snapshot);
+      assert.ok(objects.includes(MARKER_NAME) && objects.includes(MANIFEST_NAME), `store holds ${objects.join(", ")}`);
+      // The manifest: "<size>\t<sha256>\t<path>" per file, sorted, without manifest and marker.
+      const manifest = store.cat(snapshot, MANIFEST_NAME).trim().split("\n").map((l) => l.split("\t"));
+      const expected = Object.entries(treeDigest(source)).map(([rel, sha]) => [String(fs.statSync(path.join(source, rel)).size), sha, rel]);
+      assert.deepStrictEqual(manifest, expected);
+
+      const root = cacheRoot();
+      const r = await runScript("restore.sh", restoreEnv(root, name, snapshot));
+      assert.strictEqual(r.code, 0, r.stderr);
+      assert.strictEqual(r.stdout.trim().split("\n").length, 1, `one line on stdout: ${r.stdout}`);
+      const log = only(r, "restore");
+      assert.deepStrictEqual(Object.keys(log), ["event", "model", "revision", "result", "bytes", "seconds", "gbps"]);
+      assert.strictEqual(log.model, MODEL_ID);
+      assert.strictEqual(log.revision, name);
+      assert.strictEqual(log.result, "restored");
+      assert.strictEqual(log.bytes, bytes);
+      assert.ok(typeof log.seconds === "number" && log.seconds > 0, `seconds: ${String(log.seconds)}`);
+      assert.ok(typeof log.gbps === "number" && log.gbps > 0, `gbps: ${String(log.gbps)}`);
+      assert.ok(Math.abs((log.gbps as number) - bytes / (log.seconds as number) / 1e9) < 0.002, "gbps = bytes / seconds / 1e9");
+      assert.strictEqual(r.stderr, "");
+
+      const final = path.join(root, "models", MODEL_ID, name);
+      assert.deepStrictEqual(treeDigest(final), treeDigest(source));
+      const marker = JSON.parse(fs.readFileSync(path.join(final, MARKER_NAME), "utf8")) as Record<string, unknown>;
+      assert.strictEqual(marker.bytes, bytes);
+      assert.strictEqual(fs.readFileSync(path.join(final, MANIFEST_NAME), "utf8"), store.cat(snapshot, MANIFEST_NAME));
+      assert.deepStrictEqual(leftovers(path.dirname(final)), []);
+      assert.ok(fs.existsSync(path.join(root, "models", ".locks", `org--model@${name}.lock`)));
+    });
+
+    it("a second restore finds the copy complete and copies nothing (not even contacting the store)", async () => {
+      const { name, source, snapshot } = await seeded();
+      const root = cacheRoot();
+      assert.strictEqual((await runScript("restore.sh", restoreEnv(root, name, snapshot))).code, 0);
+      const shard = path.join(root, "models", MODEL_ID, name, "model-00001-of-00003.safetensors");
+      const before = fs.statSync(shard);
+
+      const again = await runScript("restore.sh", restoreEnv(root, name, snapshot, { VERIFY_CHECKSUMS: "1" }));
+      assert.strictEqual(again.code, 0, again.stderr);
+      const log = only(again, "restore");
+      assert.strictEqual(log.result, "cached");
+      assert.strictEqual(log.bytes, 0);
+      const after = fs.statSync(shard);
+      assert.strictEqual(after.ino, before.ino);
+      assert.strictEqual(after.mtimeMs, before.mtimeMs);
+
+      // A cached revision restores even when the store is unreachable.
+      const offline = await runScript("restore.sh", restoreEnv(root, name, `${snapshot}-gone`, { RCLONE_CONFIG_SNAP_ENDPOINT: "http://127.0.0.1:9" }));
+      assert.strictEqual(offline.code, 0, offline.stderr);
+      assert.strictEqual(only(offline, "restore").result, "cached");
+      assert.deepStrictEqual(treeDigest(path.join(root, "models", MODEL_ID, name)), treeDigest(source));
+    });
+
+    it("restores again when the cached copy no longer matches its manifest", async () => {
+      const { name, source, snapshot } = await seeded();
+      const root = cacheRoot();
+      assert.strictEqual((await runScript("restore.sh", restoreEnv(root, name, snapshot))).code, 0);
+      const final = path.join(root, "models", MODEL_ID, name);
+      fs.truncateSync(path.join(final, "tokenizer.json"), 10);
+      const r = await runScript("restore.sh", restoreEnv(root, name, snapshot));
+      assert.strictEqual(r.code, 0, r.stderr);
+      assert.strictEqual(only(r, "restore").result, "restored");
+      assert.match(String(lastError(r).reason), /tokenizer\.json: size 10/);
+      assert.deepStrictEqual(treeDigest(final), treeDigest(source));
+      assert.deepStrictEqual(leftovers(path.dirname(final)), []);
+
+      // A directory without the marker is incomplete: it is replaced whole, stray files included.
+      fs.rmSync(path.join(final, MARKER_NAME));
+      fs.writeFileSync(path.join(final, "stray.bin"), "left by an older copy");
+      const again = await runScript("restore.sh", restoreEnv(root, name, snapshot));
+      assert.strictEqual(again.code, 0, again.stderr);
+      assert.strictEqual(only(again, "restore").result, "restored");
+      assert.match(String(lastError(again).reason), /without \.llm-platform-complete/);
+      assert.deepStrictEqual(treeDigest(final), treeDigest(source));
+      assert.ok(fs.existsSync(path.join(final, MARKER_NAME)));
+      assert.deepStrictEqual(leftovers(path.dirname(final)), [], "the set-aside copy is deleted");
+    });
+
+    it("seeding an already seeded revision is a no-op", async () => {
+      const { source, snapshot } = await seeded();
+      const marker = store.cat(snapshot, MARKER_NAME);
+      const config = store.cat(snapshot, "config.json");
+      fs.writeFileSync(path.join(source, "config.json"), '{"changed": true}');
+      const again = await runScript("seed.sh", { SOURCE_DIR: source, SNAPSHOT: snapshot, ...store.env });
+      assert.strictEqual(again.code, 0, again.stderr);
+      assert.strictEqual(only(again, "seed").result, "already-seeded");
+      assert.strictEqual(store.cat(snapshot, MARKER_NAME), marker);
+      assert.strictEqual(store.cat(snapshot, "config.json"), config);
+    });
+
+    it("a restore killed mid-copy publishes nothing; the rerun completes and leaves no staging behind", async () => {
+      const { name, source, snapshot, bytes } = await seeded(6 << 20);
+      const root = cacheRoot();
+      const modelDir = path.join(root, "models", MODEL_ID);
+      const final = path.join(modelDir, name);
+      let child: ChildProcess | undefined;
+      const killed = runScript("restore.sh", restoreEnv(root, name, snapshot, { RCLONE_BWLIMIT: "1M", TRANSFERS: "2" }), {
+        detached: true,
+        onSpawn: (c) => (child = c),
+      });
+      // Wait until rclone has written part of the copy into the staging directory.
+      let partial = 0;
+      const deadline = Date.now() + 15_000;
+      while (partial < 256 << 10) {
+        assert.ok(Date.now() < deadline, "rclone never started writing into staging");
+        assert.ok(!fs.existsSync(final), "the final directory appeared before the copy finished");
+        for (const s of leftovers(modelDir, [".staging-"])) {
+          partial = 0;
+          const walk = (d: string): void => {
+            for (const e of fs.readdirSync(d, { withFileTypes: true })) {
+              const p = path.join(d, e.name);
+              if (e.isDirectory()) walk(p);
+              else if (e.name !== MANIFEST_NAME) partial += fs.statSync(p).size;
+            }
+          };
+          walk(path.join(modelDir, s));
+        }
+        await sleep(50);
+      }
+      assert.ok(partial < bytes, "killed before the copy was complete");
+      // A killed container takes the script and its rclone down together.
+      process.kill(-(child as ChildProcess).pid!, "SIGKILL");
+      const r = await killed;
+      assert.strictEqual(r.signal, "SIGKILL");
+      assert.ok(!fs.existsSync(final), "nothing is published by a killed restore");
+      assert.strictEqual(leftovers(modelDir, [".staging-"]).length, 1, "the killed run's staging dir is left behind");
+
+      const rerun = await runScript("restore.sh", restoreEnv(root, name, snapshot));
+      assert.strictEqual(rerun.code, 0, rerun.stderr);
+      assert.strictEqual(only(rerun, "restore").result, "restored");
+      assert.deepStrictEqual(treeDigest(final), treeDigest(source));
+      assert.deepStrictEqual(leftovers(modelDir), [], "no staging, work or set-aside dirs are left");
+      assert.ok(fs.existsSync(path.join(final, MARKER_NAME)));
+    });
+
+    it("a restore stopped with SIGTERM stops its rclone, removes its staging and exits 143", async () => {
+      const { name, snapshot } = await seeded(4 << 20);
+      const root = cacheRoot();
+      const modelDir = path.join(root, "models", MODEL_ID);
+      let child: ChildProcess | undefined;
+      const stopped = runScript("restore.sh", restoreEnv(root, name, snapshot, { RCLONE_BWLIMIT: "1M" }), { onSpawn: (c) => (child = c) });
+      const deadline = Date.now() + 15_000;
+      while (leftovers(modelDir, [".staging-"]).length === 0) {
+        assert.ok(Date.now() < deadline, "no staging dir appeared");
+        await sleep(50);
+      }
+      const staging = path.join(modelDir, leftovers(modelDir, [".staging-"])[0]);
+      await sleep(200);
+      child!.kill("SIGTERM");
+      const r = await stopped;
+      assert.strictEqual(r.code, 143, r.stderr);
+      const rclones = fs.readdirSync("/proc").filter((p) => /^\d+$/.test(p)).filter((p) => {
+        try {
+          return fs.readFileSync(`/proc/${p}/cmdline`, "utf8").includes(staging);
+        } catch {
+          return false;
+        }
+      });
+      assert.deepStrictEqual(rclones, [], "no rclone is left writing into the staging dir");
+      assert.ok(!fs.existsSync(modelDir), "staging and the empty model dir are removed");
+    });
+
+    it("a corrupted object (same size, other bytes) fails with VERIFY_CHECKSUMS=1: exit 13, nothing published", async () => {
+      const { name, source, snapshot } = await seeded();
+      const shard = "model-00002-of-00003.safetensors";
+      const bad = path.join(tmp, `bad-${name}`);
+      const data = fs.readFileSync(path.join(source, shard));
+      data[data.length >> 1] ^= 0xff;
+      fs.writeFileSync(bad, data);
+      store.put(snapshot, shard, bad);
+
+      const root = cacheRoot();
+      const r = await runScript("restore.sh", restoreEnv(root, name, snapshot, { VERIFY_CHECKSUMS: "1" }));
+      assert.strictEqual(r.code, 13, r.stderr);
+      const err = lastError(r);
+      assert.strictEqual(err.event, "restore-error");
+      assert.strictEqual(err.code, 13);
+      assert.match(String(err.reason), new RegExp(shard.replace(/\./g, "\\.")));
+      assert.deepStrictEqual(r.json, [], "no success line");
+      const modelDir = path.join(root, "models", MODEL_ID);
+      assert.ok(!fs.existsSync(path.join(modelDir, name)), "nothing published");
+      assert.deepStrictEqual(leftovers(modelDir), [], "staging removed");
+    });
+
+    it("a truncated object fails the size check even without checksums: exit 13 naming the file", async () => {
+      const { name, source, snapshot } = await seeded();
+      const shard = "model-00003-of-00003.safetensors";
+      const bad = path.join(tmp, `short-${name}`);
+      fs.writeFileSync(bad, fs.readFileSync(path.join(source, shard)).subarray(0, 1000));
+      store.put(snapshot, shard, bad);
+
+      const root = cacheRoot();
+      const r = await runScript("restore.sh", restoreEnv(root, name, snapshot));
+      assert.strictEqual(r.code, 13, r.stderr);
+      assert.match(String(lastError(r).reason), /model-00003-of-00003\.safetensors: size 1000, manifest says \d+/);
+      const modelDir = path.join(root, "models", MODEL_ID);
+      assert.ok(!fs.existsSync(path.join(modelDir, name)));
+      assert.deepStrictEqual(leftovers(modelDir), []);
+    });
+
+    it("two restores of the same revision at once: one restores, the other waits and finds it cached", async () => {
+      const { name, source, snapshot } = await seeded();
+      const root = cacheRoot();
+      const env = restoreEnv(root, name, snapshot, { RCLONE_BWLIMIT: "8M" });
+      const [a, b] = await Promise.all([runScript("restore.sh", env), runScript("restore.sh", env)]);
+      assert.strictEqual(a.code, 0, a.stderr);
+      assert.strictEqual(b.code, 0, b.stderr);
+      assert.deepStrictEqual([only(a, "restore").result, only(b, "restore").result].sort(), ["cached", "restored"]);
+      const final = path.join(root, "models", MODEL_ID, name);
+      assert.deepStrictEqual(treeDigest(final), treeDigest(source));
+      assert.deepStrictEqual(leftovers(path.dirname(final)), []);
+    });
+
+    it("refuses to start without room for the model plus headroom: exit 12 with needed and available bytes", async function () {
+      const { name, snapshot, bytes } = await seeded();
+      // A real small filesystem when we may mount one (root); else the test-only override.
+      const small = path.join(tmp, `small-${name}`);
+      fs.mkdirSync(small, { recursive: true });
+      const mounted = spawnSync("mount", ["-t", "tmpfs", "-o", "size=2m", "tmpfs", small]).status === 0;
+      try {
+        const r = await runScript("restore.sh", restoreEnv(small, name, snapshot, mounted ? {} : { FREE_BYTES_OVERRIDE: String(2 << 20) }));
+        assert.strictEqual(r.code, 12, r.stderr);
+        const err = lastError(r);
+        assert.strictEqual(err.code, 12);
+        assert.strictEqual(err.needed, Math.ceil(bytes * 1.05));
+        assert.ok(typeof err.available === "number" && err.available < (err.needed as number) && err.available > 0);
+        assert.match(String(err.reason), new RegExp(`need ${String(err.needed)} bytes .* ${String(err.available)} available`));
+        assert.deepStrictEqual(leftovers(path.join(small, "models", MODEL_ID)), [], "nothing staged");
+        assert.ok(!fs.existsSync(path.join(small, "models", MODEL_ID, name)));
+      } finally {
+        if (mounted) spawnSync("umount", [small]);
+      }
+      if (!mounted) console.warn("    (tmpfs could not be mounted: used FREE_BYTES_OVERRIDE)");
+
+      // The headroom counts: 3% spare space is not enough at the default 5%, enough at 2%.
+      const root = cacheRoot();
+      const tight = String(Math.ceil(bytes * 1.03));
+      const refused = await runScript("restore.sh", restoreEnv(root, name, snapshot, { FREE_BYTES_OVERRIDE: tight }));
+      assert.strictEqual(refused.code, 12, refused.stderr);
+      const ok = await runScript("restore.sh", restoreEnv(root, name, snapshot, { FREE_BYTES_OVERRIDE: tight, MIN_FREE_HEADROOM_PCT: "2" }));
+      assert.strictEqual(ok.code, 0, ok.stderr);
+    });
+
+    it("a snapshot that is missing or only half seeded is reported missing: exit 10", async () => {
+      const root = cacheRoot();
+      const missing = await runScript("restore.sh", restoreEnv(root, "never", store.snapshot("never-seeded")));
+      assert.strictEqual(missing.code, 10, missing.stderr);
+      assert.match(String(lastError(missing).reason), /never-seeded/);
+      assert.deepStrictEqual(fs.readdirSync(path.join(root, "models")), [".locks"], "a failed first restore leaves no model dir");
+
+      // Files and manifest uploaded, marker not yet: a seeding still running, or one that died.
+      const { name, snapshot } = await seeded();
+      const half = store.snapshot(`${name}-half`);
+      if (kind === "s3") rclone(["copy", "--exclude", `/${MARKER_NAME}`, snapshot, half], store.env);
+      else fs.cpSync(snapshot, half, { recursive: true, filter: (p) => path.basename(p) !== MARKER_NAME });
+      const r = await runScript("restore.sh", restoreEnv(root, name, half));
+      assert.strictEqual(r.code, 10, r.stderr);
+      assert.match(String(lastError(r).reason), /not seeded/);
+      assert.ok(!fs.existsSync(path.join(root, "models", MODEL_ID, name)));
+
+      if (kind === "s3") {
+        const noBucket = await runScript("restore.sh", restoreEnv(root, name, "snap:no-such-bucket/models/x"));
+        assert.strictEqual(noBucket.code, 10, noBucket.stderr);
+      }
+    });
+
+    if (kind === "s3") {
+      it("wrong credentials: restore and seed exit 11 with a clear message", async () => {
+        const { name, source, snapshot } = await seeded();
+        const root = cacheRoot();
+        for (const creds of [
+          { accessKeyId: moto!.accessKeyId, secretAccessKey: "not-the-secret" },
+          { accessKeyId: "AKIAUNKNOWNKEY000000", secretAccessKey: "whatever" },
+        ]) {
+          const r = await runScript("restore.sh", restoreEnv(root, name, snapshot, moto!.rcloneEnv(creds)));
+          assert.strictEqual(r.code, 11, r.stderr);
+          const err = lastError(r);
+          assert.strictEqual(err.code, 11);
+          assert.match(String(err.reason), /refused access.*credentials/);
+          assert.match(String(err.reason), /SignatureDoesNotMatch|InvalidAccessKeyId/);
+        }
+        const seed = await runScript("seed.sh", { SOURCE_DIR: source, SNAPSHOT: store.snapshot("other"), ...moto!.rcloneEnv({ accessKeyId: "AKIAUNKNOWNKEY000000", secretAccessKey: "x" }) });
+        assert.strictEqual(seed.code, 11, seed.stderr);
+        assert.ok(!fs.existsSync(path.join(root, "models", MODEL_ID, name)));
+      });
+    }
+
+    for (const shell of ["busybox", "bash"] as const) {
+      it(`runs under ${shell === "busybox" ? "busybox ash with busybox applets only (plus rclone and flock)" : "bash"}`, async function () {
+        let env: Record<string, string> = { ...store.env };
+        let sh = "bash";
+        if (shell === "busybox") {
+          const bin = busyboxPath(path.join(tmp, `busybox-${++counter}`));
+          if (!bin) this.skip();
+          env = { ...env, PATH: bin! };
+          sh = path.join(bin!, "sh");
+        }
+        const name = `${shell}${++counter}`;
+        const source = path.join(tmp, "src", name);
+        makeModel(source);
+        const snapshot = store.snapshot(name);
+        const seed = await runScript("seed.sh", { ...env, SOURCE_DIR: source, SNAPSHOT: snapshot }, { shell: sh });
+        assert.strictEqual(seed.code, 0, seed.stderr);
+        const root = cacheRoot();
+        const restoreVars = { ...env, CACHE_ROOT: root, MODEL_ID, REVISION: name, SNAPSHOT: snapshot, VERIFY_CHECKSUMS: "1" };
+        const r = await runScript("restore.sh", restoreVars, { shell: sh });
+        assert.strictEqual(r.code, 0, r.stderr);
+        assert.strictEqual(only(r, "restore").result, "restored");
+        assert.deepStrictEqual(treeDigest(path.join(root, "models", MODEL_ID, name)), treeDigest(source));
+        const again = await runScript("restore.sh", restoreVars, { shell: sh });
+        assert.strictEqual(only(again, "restore").result, "cached");
+        const missing = await runScript("restore.sh", { ...restoreVars, REVISION: "x", SNAPSHOT: `${snapshot}-missing` }, { shell: sh });
+        assert.strictEqual(missing.code, 10, missing.stderr);
+        const prune = await runScript("prune.sh", { ...env, CACHE_ROOT: root, CONFIGURED: "" }, { shell: sh });
+        assert.strictEqual(prune.code, 0, prune.stderr);
+        assert.ok(!fs.existsSync(path.join(root, "models", MODEL_ID)));
+      });
+    }
+  });
+}
+
+describe("snapshot-restore cache scripts", function () {
+  before(function () {
+    // Installs rclone / moto on first use (install-tools.sh): pip may take a minute.
+    this.timeout(600_000);
+    tools = ensureTools();
+  });
+
+  storeSuite("filesystem");
+  storeSuite("s3");
+  pruneSuite();
+});
+
+function pruneSuite(): void {
+  describe("prune.sh", function () {
+    this.timeout(30_000);
+    let tmp = "";
+    let snapshot = "";
+    let holder: ChildProcess | undefined;
+
+    before(async function () {
+      const missing = tools.problems.filter((p) => !p.includes("moto"));
+      if (missing.length > 0) {
+        console.warn(`    skipped: ${missing.join("; ")}`);
+        this.skip();
+      }
+      tmp = fs.mkdtempSync(path.join(os.tmpdir(), "llm-platform-prune-"));
+      const source = path.join(tmp, "src");
+      fs.mkdirSync(source);
+      fs.writeFileSync(path.join(source, "config.json"), "{}");
+      writeRandomFile(path.join(source, "model.safetensors"), 64 << 10);
+      snapshot = path.join(tmp, "store", "m");
+      const seed = await runScript("seed.sh", { SOURCE_DIR: source, SNAPSHOT: snapshot });
+      assert.strictEqual(seed.code, 0, seed.stderr);
+    });
+
+    /** Ends flock and its sleep (which holds the lock too) together. */
+    function releaseLock(): void {
+      if (holder?.pid && holder.exitCode === null && holder.signalCode === null) process.kill(-holder.pid, "SIGKILL");
+    }
+
+    after(() => {
+      releaseLock();
+      if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
+    });
+
+    async function restore(root: string, id: string, rev: string): Promise<void> {
+      const r = await runScript("restore.sh", { CACHE_ROOT: root, MODEL_ID: id, REVISION: rev, SNAPSHOT: snapshot });
+      assert.strictEqual(r.code, 0, r.stderr);
+    }
+
+    it("removes only revisions neither configured nor in use, skips locked ones, and removes empty model dirs", async () => {
+      const root = path.join(tmp, "cache");
+      const models = path.join(root, "models");
+      for (const [id, rev] of [["org/a", "r1"], ["org/a", "r2"], ["org/a", "r3"], ["org/b", "r1"], ["c", "r1"], ["c", "r2"]]) await restore(root, id, rev);
+      // A killed restore's leftover.
+      fs.mkdirSync(path.join(models, "org/a/.staging-r9-12345"));
+      fs.writeFileSync(path.join(models, "org/a/.staging-r9-12345/part"), "x");
+      // c@r2 is being restored right now: its lock is held.
+      const lock = path.join(models, ".locks", "c@r2.lock");
+      holder = spawn("flock", ["-x", lock, "sleep", "60"], { stdio: "ignore", detached: true });
+      const deadline = Date.now() + 5000;
+      while (spawnSync("flock", ["-n", lock, "true"]).status === 0) {
+        assert.ok(Date.now() < deadline, "the lock holder did not take the lock");
+        await sleep(20);
+      }
+
+      const r = await runScript("prune.sh", { CACHE_ROOT: root, CONFIGURED: "org/a@r1 c@r1", IN_USE: "org/a@r2" });
+      releaseLock();
+      assert.strictEqual(r.code, 0, r.stderr);
+      const removed = r.json.filter((l) => l.event === "prune").map((l) => `${String(l.kind)} ${String(l.model)}@${String(l.revision)}`).sort();
+      assert.deepStrictEqual(removed, ["leftover org/a@r9", "revision org/a@r3", "revision org/b@r1"]);
+      for (const l of r.json.filter((l) => l.event === "prune")) assert.ok((l.bytes as number) > 0);
+      const skipped = r.json.filter((l) => l.event === "prune-skip");
+      assert.deepStrictEqual(skipped.map((l) => `${String(l.model)}@${String(l.revision)} ${String(l.reason)}`), ["c@r2 busy"]);
+      assert.deepStrictEqual(r.json[r.json.length - 1], { event: "prune-summary", kept: 3, removed: 3, skipped: 1 });
+
+      assert.ok(fs.existsSync(path.join(models, "org/a/r1", MARKER_NAME)), "configured revision kept");
+      assert.ok(fs.existsSync(path.join(models, "org/a/r2", MARKER_NAME)), "in-use revision kept");
+      assert.ok(fs.existsSync(path.join(models, "c/r1", MARKER_NAME)));
+      assert.ok(fs.existsSync(path.join(models, "c/r2", MARKER_NAME)), "locked revision not touched");
+      assert.ok(!fs.existsSync(path.join(models, "org/a/r3")));
+      assert.ok(!fs.existsSync(path.join(models, "org/b")), "empty model dir removed");
+      assert.ok(fs.existsSync(path.join(models, "org")), "parent with other models kept");
+      assert.deepStrictEqual(leftovers(path.join(models, "org/a")), []);
+      assert.ok(fs.existsSync(path.join(models, ".locks")), "lock files stay");
+
+      // Run again with nothing configured or in use: everything goes, models/ stays.
+      const all = await runScript("prune.sh", { CACHE_ROOT: root, CONFIGURED: "" });
+      assert.strictEqual(all.code, 0, all.stderr);
+      assert.strictEqual(all.json.filter((l) => l.event === "prune").length, 4);
+      assert.deepStrictEqual(fs.readdirSync(models), [".locks"]);
+    });
+
+    it("refuses to run without CONFIGURED, so an unset variable never empties the cache", async () => {
+      const root = path.join(tmp, "cache2");
+      await restore(root, "m", "r1");
+      const r = await runScript("prune.sh", { CACHE_ROOT: root, CONFIGURED: undefined });
+      assert.strictEqual(r.code, 2);
+      assert.match(String(lastError(r).reason), /CONFIGURED is not set/);
+      assert.ok(fs.existsSync(path.join(root, "models", "m", "r1", MARKER_NAME)));
+    });
+
+    it("restore.sh rejects model ids and revisions that would escape the cache directory", async () => {
+      for (const [id, rev] of [["../x", "r1"], ["org/.hidden", "r1"], ["org/m", "../../etc"], ["/abs", "r1"], ["org/m", ".staging-r1-1"]]) {
+        const r = await runScript("restore.sh", { CACHE_ROOT: path.join(tmp, "cache3"), MODEL_ID: id, REVISION: rev, SNAPSHOT: snapshot });
+        assert.strictEqual(r.code, 2, `${id}@${rev}: ${r.stderr}`);
+      }
+      assert.ok(!fs.existsSync(path.join(tmp, "cache3")));
+    });
+  });
+}
