@@ -39,17 +39,22 @@ describe("offline plan", () => {
     const out = tempDir();
     const { code, stdout } = await cli(["local", "--stacks-dir", STACKS, "--out", out]);
     assert.strictEqual(code, 0);
-    for (const file of ["tree.txt", "manifests.yaml", "graph.mmd", "summary.md", "summary.json", "resources.yaml"]) {
+    for (const file of ["tree.txt", "manifests.yaml", "graph.mmd", "summary.md", "summary.json", "resources.yaml", "policy.json"]) {
       assert.ok(fs.statSync(path.join(out, file)).size > 0, `${file} written`);
     }
     assert.match(stdout, /^Plan for stack local: environment local \(dev\), cluster llm-local, models namespace llm-models/);
-    assert.match(stdout, /GPU pools \(1 GPUs at max scale\):/);
-    assert.match(stdout, /qwen3-8b +l4 +1 +1 +1 +7\.6 /);
+    assert.match(stdout, /GPU pools \(0 GPUs at max scale\):/);
+    assert.match(stdout, /qwen3-8b +\(simulator\) +2 /);
+    assert.match(stdout, /Add-ons \(dependency depth 5\):\n(.*\n)* {2}kserve-llmisvc-resources +kserve-llmisvc-resources +v0\.20\.0 +kserve\n/);
+    assert.match(stdout, /Endpoints \(gateway address \(known after deploy\)\):\n.*\n {2}qwen3-8b +qwen3-8b +http:\/\/<gateway-address>\/llm-models\/qwen3-8b\/v1 +pending-address\n/);
+    assert.match(stdout, /curl -s http:\/\/<gateway-address>\/llm-models\/llama-3-1-8b\/v1\/chat\/completions .*"model":"meta-llama\/Llama-3.1-8B-Instruct"/);
     assert.match(fs.readFileSync(path.join(out, "tree.txt"), "utf8"), /^llm-platform:index:LlmPlatform local\n {2}llm-platform:index:ExistingCluster local-cluster\n {4}pulumi:providers:kubernetes local-cluster-k8s\n/);
     assert.match(fs.readFileSync(path.join(out, "graph.mmd"), "utf8"), /^flowchart TD\n/);
     const summary = JSON.parse(fs.readFileSync(path.join(out, "summary.json"), "utf8"));
     assert.strictEqual(summary.outputs.models[0].model, "qwen3-8b");
-    assert.strictEqual(summary.dependencyDepth, 2);
+    assert.strictEqual(summary.dependencyDepth, 5);
+    assert.deepStrictEqual(summary.outputs.endpoints.map((e: { model: string }) => e.model), ["qwen3-8b", "llama-3-1-8b"]);
+    assert.ok(fs.existsSync(path.join(out, "helm", "local-qwen3-8b-router.values.yaml")));
   });
 
   it("replaces an earlier plan's files", async () => {

@@ -6,6 +6,7 @@ import { platformProgram } from "../components/program";
 import { baseConfig } from "./harness/fixtures";
 import { isSecretOutput, resolved, runMocked } from "./harness/pulumi";
 import { kubernetesSchemas } from "./harness/schema";
+import { isKubernetesObject } from "../automation/plan/render";
 
 const KUBECONFIG = "apiVersion: v1\nkind: Config\nclusters: []\n";
 
@@ -14,18 +15,26 @@ describe("LlmPlatform on an existing cluster", () => {
     const config = parsePlatformConfig(baseConfig());
     const { recorder, result: platform } = await runMocked(() => new LlmPlatform("test", { config, kubeconfig: pulumi.secret(KUBECONFIG) }));
 
+    const root = recorder.get("llm-platform:index:LlmPlatform", "test");
     assert.deepStrictEqual(
-      recorder.resources.map((r) => [r.type, r.name]),
+      recorder.resources
+        .filter((r) => r.parent === root.urn)
+        .map((r) => [r.type, r.name])
+        .sort((a, b) => a.join().localeCompare(b.join())),
       [
-        ["llm-platform:index:LlmPlatform", "test"],
-        ["llm-platform:index:ExistingCluster", "test-cluster"],
-        ["pulumi:providers:kubernetes", "test-cluster-k8s"],
         ["kubernetes:core/v1:Namespace", "test-models"],
+        ["llm-platform:index:ClusterAddons", "test-addons"],
+        ["llm-platform:index:ExistingCluster", "test-cluster"],
+        ["llm-platform:index:ModelService", "test-llama-70b"],
+        ["llm-platform:index:ModelService", "test-qwen3-8b"],
       ],
     );
-    const root = recorder.get("llm-platform:index:LlmPlatform", "test");
-    const cluster = recorder.get("llm-platform:index:ExistingCluster", "test-cluster");
+    // Every Kubernetes object goes through the cluster's provider.
     const provider = recorder.get("pulumi:providers:kubernetes", "test-cluster-k8s");
+    for (const r of recorder.resources.filter((r) => r.custom && r.type.startsWith("kubernetes:"))) {
+      assert.ok(r.provider?.startsWith(`${provider.urn}::`), `${r.type} ${r.name} uses the cluster provider`);
+    }
+    const cluster = recorder.get("llm-platform:index:ExistingCluster", "test-cluster");
     const namespace = recorder.get("kubernetes:core/v1:Namespace", "test-models");
     assert.strictEqual(root.parent, undefined);
     assert.strictEqual(cluster.parent, root.urn);
@@ -43,6 +52,7 @@ describe("LlmPlatform on an existing cluster", () => {
         "app.kubernetes.io/part-of": "llm-platform",
         "app.kubernetes.io/managed-by": "pulumi",
         "llm-platform.io/environment": "test",
+        "llm-platform.io/gateway-access": "true",
       },
     });
     assert.strictEqual(await resolved(platform.modelsNamespace), "llm-models");
@@ -97,7 +107,7 @@ describe("LlmPlatform on an existing cluster", () => {
 
   it("emits only objects that pass their upstream schema", async () => {
     const { recorder } = await runMocked(() => new LlmPlatform("test", { config: parsePlatformConfig(baseConfig()) }));
-    const objects = recorder.resources.filter((r) => r.type.startsWith("kubernetes:")).map((r) => r.inputs);
+    const objects = recorder.resources.filter(isKubernetesObject).map((r) => r.inputs);
     assert.ok(objects.length > 0);
     for (const o of objects) {
       assert.deepStrictEqual(await kubernetesSchemas().validate(o), []);

@@ -146,20 +146,47 @@ async function main(): Promise<void> {
       for (const k of order) await once(k, i);
     }
     for (let i = 0; i < verifyRuns; i++) await once("verify", i);
+
+    // Fixed cost per restore, free of the copy's noise: the same comparison on a one-file snapshot.
+    const tinySource = path.join(work, "tiny");
+    fs.mkdirSync(tinySource);
+    fs.writeFileSync(path.join(tinySource, "config.json"), "{}\n");
+    const tiny = "snap:bench/models/org/tiny/rev1";
+    const tinySeed = await runScript("seed.sh", { SOURCE_DIR: tinySource, SNAPSHOT: tiny, ...env });
+    if (tinySeed.code !== 0) throw new Error(`seed failed: ${tinySeed.stderr}`);
+    const tinyBare: number[] = [];
+    const tinyRestore: number[] = [];
+    for (let i = 0; i < 9; i++) {
+      fs.rmSync(target, { recursive: true, force: true });
+      const b = await run("rclone", ["copy", tiny, path.join(target, "copy"), ...copyFlags()], cleanEnv(env));
+      if (b.code !== 0) throw new Error(`bare rclone failed: ${b.stderr}`);
+      tinyBare.push(b.ms);
+      const t0 = process.hrtime.bigint();
+      const r = await runScript("restore.sh", { CACHE_ROOT: path.join(target, "cache"), MODEL_ID: "org/tiny", REVISION: "rev1", SNAPSHOT: tiny, TRANSFERS, ...env });
+      if (r.code !== 0) throw new Error(`restore.sh failed: ${r.stderr}`);
+      tinyRestore.push(Number(process.hrtime.bigint() - t0) / 1e6);
+    }
     fs.rmSync(target, { recursive: true, force: true });
+    const fixedMs = median(tinyRestore) - median(tinyBare);
+    console.log(`one-file snapshot: bare ${median(tinyBare).toFixed(0)} ms, restore.sh ${median(tinyRestore).toFixed(0)} ms (fixed cost ${fixedMs.toFixed(0)} ms)`);
 
     const mb = median(bare);
     const mr = median(restore);
-    const ratio = mr / mb;
+    // Each pair ran back to back, so its ratio is what the machine's drift disturbs least.
+    const pairRatios = bare.map((b, i) => restore[i] / b);
+    const ratio = median(pairRatios);
     const verdict = ratio >= TARGET_RATIO ? "meets" : "misses";
-    console.log(`median: bare ${mb.toFixed(3)} GB/s, restore.sh ${mr.toFixed(3)} GB/s, ratio ${(ratio * 100).toFixed(1)}% (${verdict} the ${TARGET_RATIO * 100}% target)`);
+    console.log(`median: bare ${mb.toFixed(3)} GB/s, restore.sh ${mr.toFixed(3)} GB/s; median pair ratio ${(ratio * 100).toFixed(1)}% (${verdict} the ${TARGET_RATIO * 100}% target); ratio of medians ${((mr / mb) * 100).toFixed(1)}%`);
 
     if (write) {
       const cpu = os.cpus();
+      const spread = (xs: number[]): string => `${((Math.max(...xs) / Math.min(...xs) - 1) * 100).toFixed(0)}%`;
       const fmt = (xs: number[]): string => xs.map((x) => x.toFixed(3)).join(", ");
+      const pct = (x: number): string => `${(x * 100).toFixed(1)}%`;
+      const rows = bare.map((b, i) => `| ${i + 1} | ${i % 2 === 0 ? "bare first" : "restore.sh first"} | ${b.toFixed(3)} | ${restore[i].toFixed(3)} | ${reported[i].toFixed(3)} | ${pct(pairRatios[i])} |`).join("\n");
       const md = `# Restore benchmark
 
-Written by \`npx tsx bench/restore/restore-bench.ts\` (${runs} alternating pairs, order flipped every pair, \`sync\` before each run; do not edit).
+Written by \`npx tsx bench/restore/restore-bench.ts\` (${runs} back-to-back pairs, order flipped every pair, \`sync\` before each run; do not edit).
 
 restore.sh (lock, manifest, free-space check, \`rclone copy\` into staging, size check of every
 file, atomic rename, marker) against a bare \`rclone copy\` with the same flags
@@ -176,14 +203,23 @@ GB/s = 10^9 bytes per second of wall clock around the process.
 | data | ${files} files, ${bytes} bytes (${(bytes / 2 ** 30).toFixed(2)} GiB): ${SHARDS} × ${SHARD_BYTES >> 20} MiB shards + ${SMALL_FILES} files of 4 KiB–1 MiB + config |
 | TRANSFERS | ${TRANSFERS} |
 
-| run | GB/s per run | median GB/s |
-| --- | --- | --- |
-| bare \`rclone copy\` | ${fmt(bare)} | **${mb.toFixed(3)}** |
-| restore.sh (sizes checked) | ${fmt(restore)} | **${mr.toFixed(3)}** |
-| restore.sh, its own log line's \`gbps\` | ${fmt(reported)} | ${median(reported).toFixed(3)} |
-| restore.sh with VERIFY_CHECKSUMS=1 | ${fmt(verify)} | ${verify.length ? median(verify).toFixed(3) : "–"} |
+| pair | order | bare GB/s | restore.sh GB/s | restore.sh log \`gbps\` | restore.sh / bare |
+| --- | --- | --- | --- | --- | --- |
+${rows}
+| **median** | | **${mb.toFixed(3)}** | **${mr.toFixed(3)}** | ${median(reported).toFixed(3)} | **${pct(ratio)}** |
 
-**restore.sh / bare = ${(ratio * 100).toFixed(1)}%** — ${verdict} the target of ≥ ${TARGET_RATIO * 100}%.
+**restore.sh reaches ${pct(ratio)} of bare \`rclone copy\`** (median of the pair ratios; the ratio of
+the medians is ${pct(mr / mb)}) — ${verdict} the target of ≥ ${TARGET_RATIO * 100}%.
+
+restore.sh with VERIFY_CHECKSUMS=1 (sha256 of every file after the copy): ${fmt(verify)} GB/s
+(median ${verify.length ? median(verify).toFixed(3) : "–"}).
+
+Runs of the same command spread by ${spread(bare)} (bare) and ${spread(restore)} (restore.sh) from slowest to
+fastest on this shared 2-core machine, which is why pairs are compared rather than single runs.
+The fixed cost restore.sh adds, measured on a one-file snapshot (median of 9 alternating runs):
+bare \`rclone copy\` ${median(tinyBare).toFixed(0)} ms, restore.sh ${median(tinyRestore).toFixed(0)} ms, i.e. **${fixedMs.toFixed(0)} ms per restore** (one more
+rclone start for the marker and manifest, lock, free-space check, a \`stat\` of every file, rename,
+marker): ${pct((fixedMs / 1000) / (bytes / (mb * 1e9)))} of this data set's median bare copy time.
 
 The log line's \`gbps\` counts from the lock to the marker (rclone start-up, listing, manifest,
 copy, verification, publish), not the shell's own start-up. On this machine the store is a

@@ -47,6 +47,9 @@ export interface EppOptions {
   readonly tokenizerModel?: string;
 }
 
+/** PYTHONHASHSEED of vLLM and hashSeed of the precise producer. */
+export const PYTHON_HASH_SEED = "42";
+
 /** Port vLLM publishes KV-cache events on, which the precise producer's pod discovery dials. */
 export const KV_EVENTS_PORT = 5557;
 
@@ -72,7 +75,8 @@ export function endpointPickerConfig(options: EppOptions): EndpointPickerConfig 
       {
         type: "precise-prefix-cache-producer",
         parameters: {
-          tokenProcessorConfig: { blockSizeTokens: options.blockSize },
+          // Same seed as the PYTHONHASHSEED vLLM runs with, so both hash blocks alike.
+          tokenProcessorConfig: { blockSizeTokens: options.blockSize, hashSeed: PYTHON_HASH_SEED },
           indexerConfig: { kvBlockIndexConfig: { enableMetrics: true } },
           kvEventsConfig: { discoverPods: true, podDiscoveryConfig: { socketPort: KV_EVENTS_PORT } },
         },

@@ -1,7 +1,7 @@
 import type { GpuPoolDescriptor } from "../cluster/pool-descriptor";
 import type { ResolvedModel } from "../config";
 import type { KubeObject } from "../kube-object";
-import { endpointPickerConfig } from "./epp-config";
+import { endpointPickerConfig, PYTHON_HASH_SEED } from "./epp-config";
 import { simulatorArgs, VLLM_PORT, vllmArgs } from "./vllm-args";
 import { images, imageRef } from "../addons/versions";
 
@@ -56,7 +56,7 @@ function podSpec(options: LlmInferenceServiceOptions, gpus: number, args: string
     ...(model.routing === "precise"
       ? [
           { name: "POD_IP", valueFrom: { fieldRef: { fieldPath: "status.podIP" } } },
-          { name: "PYTHONHASHSEED", value: "42" },
+          { name: "PYTHONHASHSEED", value: PYTHON_HASH_SEED },
         ]
       : []),
   ];

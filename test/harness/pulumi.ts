@@ -2,6 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { ResourceRecorder, resolved, settle } from "../../automation/plan/recorder";
 
 export { resolved, ResourceRecorder };
+export type { RecordedResource } from "../../automation/plan/recorder";
 
 /**
  * Runs `program` under the mock runtime with the given stack config and returns what it

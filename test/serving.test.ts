@@ -1,0 +1,307 @@
+import * as assert from "assert";
+import { parse } from "yaml";
+import { parsePlatformConfig, PlatformInput } from "../components/config";
+import { LlmPlatform } from "../components/platform";
+import { endpoint, endpointPickerConfig, EPP_CONFIG_FILE, sharedMemorySize, startupFailureThreshold, vllmArgs } from "../components/serving";
+import { baseConfig } from "./harness/fixtures";
+import { eppConfigProblems } from "./harness/epp-schema";
+import { RecordedResource, resolved, runMocked } from "./harness/pulumi";
+import { kubernetesSchemas } from "./harness/schema";
+
+type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- assertions walk untyped Kubernetes JSON
+
+const LLMISVC = "kubernetes:serving.kserve.io/v1alpha2:LLMInferenceService";
+const RELEASE = "kubernetes:helm.sh/v3:Release";
+
+/** Builds the platform from a config under mocks; returns what was registered and the endpoints. */
+async function platformFor(raw: PlatformInput) {
+  const config = parsePlatformConfig(raw);
+  const { recorder, result } = await runMocked(() => new LlmPlatform("t", { config }));
+  return { recorder, platform: result, endpoints: await resolved(result.endpoints) };
+}
+
+function service(resources: RecordedResource[], model: string): Json {
+  const found = resources.find((r) => r.type === LLMISVC && (r.inputs as Json).metadata.name === model);
+  assert.ok(found, `LLMInferenceService ${model}`);
+  return found.inputs as Json;
+}
+
+function routerRelease(resources: RecordedResource[], model: string): { release: RecordedResource; epp: Json } {
+  const release = resources.find((r) => r.type === RELEASE && r.inputs.name === `${model}-router`);
+  assert.ok(release, `router release of ${model}`);
+  const values = release.inputs.values as Json;
+  return { release, epp: parse(values.router.epp.pluginsCustomConfig[EPP_CONFIG_FILE]) };
+}
+
+const main = (svc: Json, at: "template" | "worker" = "template"): Json => svc.spec[at].containers.find((c: Json) => c.name === "main");
+
+/** Scorer weights of the default (or named) scheduling profile. */
+const weights = (epp: Json, profile = "default"): Record<string, number | undefined> =>
+  Object.fromEntries(epp.schedulingProfiles.find((p: Json) => p.name === profile).plugins.map((p: Json) => [p.pluginRef, p.weight]));
+
+function withModels(models: NonNullable<PlatformInput["models"]>, change: (c: ReturnType<typeof baseConfig>) => void = () => {}): PlatformInput {
+  const raw = baseConfig();
+  raw.models = models;
+  change(raw);
+  return raw;
+}
+
+async function validAgainstSchemas(resources: RecordedResource[]): Promise<void> {
+  for (const r of resources.filter((r) => r.type === LLMISVC)) {
+    assert.deepStrictEqual(await kubernetesSchemas().validate(r.inputs), [], `LLMInferenceService ${r.name}`);
+  }
+}
+
+describe("model services", () => {
+  describe("a single-GPU model (Qwen3-8B on g6.xlarge, llm-d routing)", () => {
+    it("runs vLLM on one GPU of its pool, non-root, with writable caches and prefix caching on", async () => {
+      const { recorder } = await platformFor(withModels([{ name: "qwen3-8b", source: { uri: "hf://Qwen/Qwen3-8B" }, pool: "l4", architecture: "qwen3-8b", dtype: "fp8" }]));
+      const svc = service(recorder.resources, "qwen3-8b");
+      assert.strictEqual(svc.apiVersion, "serving.kserve.io/v1alpha2");
+      assert.deepStrictEqual(svc.spec.model, { uri: "hf://Qwen/Qwen3-8B", name: "qwen3-8b" });
+      assert.deepStrictEqual(svc.spec.parallelism, { tensor: 1 });
+      assert.strictEqual(svc.spec.replicas, 1);
+      const c = main(svc);
+      assert.deepStrictEqual(c.resources, { requests: { "nvidia.com/gpu": "1" }, limits: { "nvidia.com/gpu": "1" } });
+      assert.deepStrictEqual(c.args, ["--max-model-len=8192", "--gpu-memory-utilization=0.9", "--enable-prefix-caching", "--block-size=64", "--quantization=fp8"]);
+      assert.deepStrictEqual(c.securityContext, { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] }, runAsNonRoot: true });
+      assert.deepStrictEqual(
+        c.volumeMounts.map((m: Json) => m.mountPath),
+        ["/.cache", "/.triton", "/.config", "/dev/shm"],
+      );
+      assert.deepStrictEqual(svc.spec.template.nodeSelector, { "llm-platform.io/pool": "l4" });
+      assert.deepStrictEqual(svc.spec.template.tolerations, [{ key: "nvidia.com/gpu", operator: "Equal", value: "present", effect: "NoSchedule" }]);
+      assert.strictEqual(svc.spec.template.terminationGracePeriodSeconds, 120);
+      assert.deepStrictEqual(svc.spec.template.volumes.find((v: Json) => v.name === "dshm"), { name: "dshm", emptyDir: { medium: "Memory", sizeLimit: "1Gi" } });
+      await validAgainstSchemas(recorder.resources);
+    });
+
+    it("routes through its llm-d router's InferencePool on the shared gateway", async () => {
+      const { recorder, endpoints } = await platformFor(withModels([{ name: "qwen3-8b", source: { uri: "hf://Qwen/Qwen3-8B" }, pool: "l4", architecture: "qwen3-8b" }]));
+      const svc = service(recorder.resources, "qwen3-8b");
+      assert.deepStrictEqual(svc.spec.router, {
+        route: {},
+        gateway: { refs: [{ name: "inference-gateway", namespace: "llm-gateway" }] },
+        scheduler: { pool: { ref: { name: "qwen3-8b-router" } } },
+      });
+      const { release, epp } = routerRelease(recorder.resources, "qwen3-8b");
+      assert.strictEqual(release.inputs.chart, "oci://ghcr.io/llm-d/charts/llm-d-router-gateway");
+      assert.strictEqual(release.inputs.version, "v0.10.0");
+      assert.strictEqual(release.inputs.namespace, "llm-models");
+      const values = release.inputs.values as Json;
+      assert.deepStrictEqual(values.router.modelServers, { matchLabels: { "app.kubernetes.io/name": "qwen3-8b", "kserve.io/component": "workload" }, targetPorts: [{ number: 8000 }] });
+      assert.strictEqual(values.router.epp.replicas, 2);
+      assert.strictEqual(values.router.epp.image.tag, "v0.10.0");
+      assert.deepStrictEqual(values.httpRoute, { create: false });
+      assert.deepStrictEqual(eppConfigProblems(epp), []);
+      assert.deepStrictEqual(weights(epp), { "prefix-cache-scorer": 3, "queue-scorer": 2, "kv-cache-utilization-scorer": 2, "max-score-picker": undefined });
+      // The producer hashes prompts in vLLM's block size.
+      assert.deepStrictEqual(epp.plugins.find((p: Json) => p.type === "approx-prefix-cache-producer").parameters, { autoTune: false, blockSizeTokens: 64 });
+      // The service waits for its router (the pool it points at).
+      const svcResource = recorder.resources.find((r) => r.type === LLMISVC) as RecordedResource;
+      assert.ok(svcResource.dependencies.includes(release.urn));
+      assert.deepStrictEqual(endpoints, [
+        {
+          model: "qwen3-8b",
+          servedModelName: "qwen3-8b",
+          namespace: "llm-models",
+          baseUrl: "http://<gateway-address>/llm-models/qwen3-8b/v1",
+          source: "pending-address",
+          curl: `curl -s http://<gateway-address>/llm-models/qwen3-8b/v1/chat/completions -H 'Content-Type: application/json' -d '{"model":"qwen3-8b","messages":[{"role":"user","content":"Say hello."}]}'`,
+        },
+      ]);
+    });
+
+    it("takes scorer weights from config", async () => {
+      const { recorder } = await platformFor(
+        withModels([{ name: "q", source: { uri: "hf://Qwen/Qwen3-8B" }, pool: "l4", architecture: "qwen3-8b", scorerWeights: { prefixCache: 5, queue: 1, kvCacheUtilization: 0 } }]),
+      );
+      const { epp } = routerRelease(recorder.resources, "q");
+      assert.deepStrictEqual(weights(epp), { "prefix-cache-scorer": 5, "queue-scorer": 1, "max-score-picker": undefined });
+      assert.deepStrictEqual(eppConfigProblems(epp), []);
+    });
+  });
+
+  describe("a TP=4 Llama-3.1-70B on p5.48xlarge", () => {
+    it("asks for 4 GPUs, sizes /dev/shm for NCCL and budgets the startup probe from the restore estimate", async () => {
+      const { recorder, platform } = await platformFor(baseConfig());
+      const svc = service(recorder.resources, "llama-70b");
+      assert.deepStrictEqual(svc.spec.parallelism, { tensor: 4 });
+      assert.deepStrictEqual(main(svc).resources.limits, { "nvidia.com/gpu": "4" });
+      assert.strictEqual(svc.spec.template.volumes.find((v: Json) => v.name === "dshm").emptyDir.sizeLimit, "32Gi");
+      const restore = platform.estimates[0].restore?.seconds ?? 0;
+      assert.ok(restore > 10);
+      assert.strictEqual(main(svc).startupProbe.failureThreshold, startupFailureThreshold(restore));
+      assert.deepStrictEqual(main(svc).startupProbe.httpGet, { path: "/health", port: 8000 });
+      assert.strictEqual(svc.metadata.annotations["llm-platform.io/revision"], "945c8663693130f8be2ee66210e062158b2a9693");
+      await validAgainstSchemas(recorder.resources);
+    });
+  });
+
+  describe("a prefill/decode disaggregated model", () => {
+    it("adds a prefill workload and a P/D router profile", async () => {
+      const raw = baseConfig();
+      raw.models[0].disaggregation = { prefillReplicas: 2, prefillTensorParallel: 4 };
+      const { recorder } = await platformFor(raw);
+      const svc = service(recorder.resources, "llama-70b");
+      assert.strictEqual(svc.spec.prefill.replicas, 2);
+      assert.deepStrictEqual(svc.spec.prefill.parallelism, { tensor: 4 });
+      assert.deepStrictEqual(svc.spec.prefill.template.containers[0].resources.limits, { "nvidia.com/gpu": "4" });
+      const { epp } = routerRelease(recorder.resources, "llama-70b");
+      assert.deepStrictEqual(eppConfigProblems(epp), []);
+      assert.deepStrictEqual(epp.schedulingProfiles.map((p: Json) => p.name), ["prefill", "decode"]);
+      assert.strictEqual(epp.schedulingProfiles[0].plugins[0].pluginRef, "prefill-filter");
+      assert.deepStrictEqual(epp.plugins.find((p: Json) => p.type === "disagg-profile-handler").parameters, { deciders: { prefill: "prefix-based-pd-decider" } });
+      assert.ok(!epp.plugins.some((p: Json) => p.type === "single-profile-handler"));
+      await validAgainstSchemas(recorder.resources);
+    });
+  });
+
+  describe("a multi-node model", () => {
+    it("spans two nodes with data parallelism through a LeaderWorkerSet worker", async () => {
+      const raw = baseConfig();
+      raw.gpuPools[0].multiNode = true;
+      raw.models[0] = { ...raw.models[0], name: "llama-405b", architecture: "llama-3.1-405b", dtype: "fp8", tensorParallel: 8, dataLocal: 2, maxModelLen: 16384 };
+      const { recorder } = await platformFor(raw);
+      const svc = service(recorder.resources, "llama-405b");
+      assert.deepStrictEqual(svc.spec.parallelism, { tensor: 8, data: 2, dataLocal: 1 });
+      assert.deepStrictEqual(main(svc, "worker").resources.limits, { "nvidia.com/gpu": "8" });
+      assert.deepStrictEqual(main(svc).resources.limits, { "nvidia.com/gpu": "8" });
+      assert.ok(!main(svc).args.some((a: string) => a.startsWith("--data-parallel-size")), "the multi-node preset sets data parallelism");
+      assert.ok(recorder.resources.some((r) => r.type === RELEASE && r.inputs.name === "lws"), "LeaderWorkerSet is installed for multi-node pools");
+      await validAgainstSchemas(recorder.resources);
+    });
+  });
+
+  describe("a simulator model", () => {
+    it("runs llm-d-inference-sim on CPU with no GPU request, no pool and no download", async () => {
+      const { recorder, endpoints } = await platformFor(
+        withModels([{ name: "sim", source: { uri: "hf://Qwen/Qwen3-8B" }, architecture: "qwen3-8b", simulator: true, servedModelName: "Qwen/Qwen3-8B" }]),
+      );
+      const svc = service(recorder.resources, "sim");
+      const c = main(svc);
+      assert.strictEqual(c.image, "ghcr.io/llm-d/llm-d-inference-sim:v0.10.2");
+      assert.deepStrictEqual(c.command, ["/app/llm-d-inference-sim"]);
+      assert.deepStrictEqual(c.args, ["--port=8000", "--model=Qwen/Qwen3-8B", "--served-model-name=Qwen/Qwen3-8B", "--max-model-len=8192", "--mode=random", "--force-dummy-tokenizer"]);
+      assert.deepStrictEqual(c.resources, { requests: { cpu: "200m", memory: "1Gi" }, limits: { cpu: "1", memory: "2Gi" } });
+      assert.strictEqual(svc.spec.template.nodeSelector, undefined);
+      assert.strictEqual(svc.spec.template.tolerations, undefined);
+      assert.deepStrictEqual(svc.spec.storageInitializer, { enabled: false });
+      assert.strictEqual(svc.spec.parallelism, undefined);
+      assert.strictEqual(endpoints[0].servedModelName, "Qwen/Qwen3-8B");
+      assert.match(endpoints[0].curl, /"model":"Qwen\/Qwen3-8B"/);
+      await validAgainstSchemas(recorder.resources);
+    });
+  });
+
+  describe("routing modes", () => {
+    it("kserve: KServe's managed scheduler with the same scoring inline, two replicas, no router release", async () => {
+      const { recorder } = await platformFor(withModels([{ name: "q", source: { uri: "hf://Qwen/Qwen3-8B" }, pool: "l4", architecture: "qwen3-8b", routing: "kserve" }]));
+      const svc = service(recorder.resources, "q");
+      assert.strictEqual(svc.spec.router.scheduler.replicas, 2);
+      const inline = svc.spec.router.scheduler.config.inline;
+      assert.strictEqual(inline.apiVersion, "inference.networking.x-k8s.io/v1alpha1");
+      assert.deepStrictEqual(eppConfigProblems(inline), []);
+      assert.strictEqual(weights(inline)["prefix-cache-scorer"], 3);
+      assert.ok(!recorder.resources.some((r) => r.type === RELEASE && r.inputs.name === "q-router"));
+      await validAgainstSchemas(recorder.resources);
+    });
+
+    it("precise: vLLM publishes KV events and the router indexes them", async () => {
+      const { recorder } = await platformFor(withModels([{ name: "q", source: { uri: "hf://Qwen/Qwen3-8B" }, pool: "l4", architecture: "qwen3-8b", routing: "precise" }]));
+      const c = main(service(recorder.resources, "q"));
+      const kvEvents = c.args.find((a: string) => a.startsWith("--kv-events-config="));
+      assert.deepStrictEqual(JSON.parse(kvEvents.slice("--kv-events-config=".length)), {
+        enable_kv_cache_events: true,
+        publisher: "zmq",
+        endpoint: "tcp://*:5557",
+        topic: "kv@$(POD_IP):8000@q",
+      });
+      assert.deepStrictEqual(c.env.map((e: Json) => e.name), ["POD_IP", "PYTHONHASHSEED"]);
+      const { epp, release } = routerRelease(recorder.resources, "q");
+      assert.deepStrictEqual(eppConfigProblems(epp), []);
+      const producer = epp.plugins.find((p: Json) => p.type === "precise-prefix-cache-producer");
+      assert.deepStrictEqual(producer.parameters.tokenProcessorConfig, { blockSizeTokens: 64, hashSeed: "42" });
+      assert.strictEqual((release.inputs.values as Json).router.tokenizer.modelName, "Qwen/Qwen3-8B");
+      await validAgainstSchemas(recorder.resources);
+    });
+
+    it("round-robin (dev only): no scheduler at all", async () => {
+      const { recorder } = await platformFor(withModels([{ name: "q", source: { uri: "hf://Qwen/Qwen3-8B" }, pool: "l4", architecture: "qwen3-8b", routing: "round-robin" }]));
+      assert.strictEqual(service(recorder.resources, "q").spec.router.scheduler, undefined);
+    });
+  });
+
+  describe("pure builders", () => {
+    it("vLLM args follow the model: fp8 KV cache, single-node data parallel, LoRA, extra args last", () => {
+      const config = parsePlatformConfig(
+        withModels([
+          {
+            name: "q",
+            source: { uri: "hf://Qwen/Qwen3-8B" },
+            pool: "h100",
+            architecture: "qwen3-8b",
+            kvCacheDtype: "fp8",
+            dataLocal: 2,
+            loraAdapters: [{ name: "sql", uri: "hf://org/sql-lora" }],
+            extraArgs: ["--max-num-seqs=128"],
+          },
+        ]),
+      );
+      assert.deepStrictEqual(vllmArgs(config.models[0]).slice(4), ["--kv-cache-dtype=fp8", "--data-parallel-size=2", "--enable-lora", "--max-loras=1", "--max-num-seqs=128"]);
+    });
+
+    it("every EPP flavour renders a config the upstream schema accepts", () => {
+      for (const flavour of ["llm-d", "kserve", "precise"] as const) {
+        for (const disaggregation of [false, true]) {
+          const config = endpointPickerConfig({ weights: { prefixCache: 3, queue: 2, kvCacheUtilization: 2 }, blockSize: 64, disaggregation, flavour, tokenizerModel: "Qwen/Qwen3-8B" });
+          assert.deepStrictEqual(eppConfigProblems(config), [], `${flavour} P/D=${disaggregation}`);
+        }
+      }
+    });
+
+    it("the EPP schema rejects unknown parameters, unknown plugins and dangling references", () => {
+      const good = endpointPickerConfig({ weights: { prefixCache: 3, queue: 2, kvCacheUtilization: 2 }, blockSize: 64, disaggregation: false, flavour: "llm-d" });
+      const badParam = { ...good, plugins: good.plugins.map((p) => (p.type === "prefix-cache-scorer" ? { ...p, parameters: { hashBlockSize: 64 } } : p)) };
+      assert.match(eppConfigProblems(badParam).join("\n"), /prefix-cache-scorer\)\.parameters\.: Unrecognized key: "hashBlockSize"/);
+      const badType = { ...good, plugins: [...good.plugins, { type: "magic-scorer" }] };
+      assert.match(eppConfigProblems(badType).join("\n"), /plugin type magic-scorer is not one this schema knows/);
+      const dangling = { ...good, schedulingProfiles: [{ name: "default", plugins: [{ pluginRef: "nope", weight: 1 }] }] };
+      assert.match(eppConfigProblems(dangling).join("\n"), /pluginRef nope names no declared plugin/);
+      assert.match(eppConfigProblems({ ...good, kind: "Config" }).join("\n"), /kind/);
+    });
+
+    it("endpoints prefer KServe's status URL, then the gateway address, then a placeholder", () => {
+      const base = { model: "m", servedModelName: "m", namespace: "ns", scheme: "https" as const };
+      assert.deepStrictEqual(
+        [endpoint({ ...base, statusUrl: "http://10.0.0.1/ns/m/" }), endpoint({ ...base, gatewayAddress: "lb.example.com" }), endpoint(base)].map((e) => [e.baseUrl, e.source]),
+        [
+          ["http://10.0.0.1/ns/m/v1", "status.url"],
+          ["https://lb.example.com/ns/m/v1", "gateway-route"],
+          ["https://<gateway-address>/ns/m/v1", "pending-address"],
+        ],
+      );
+    });
+
+    it("shared memory grows with tensor parallelism up to a cap", () => {
+      assert.deepStrictEqual([1, 2, 4, 8, 16].map(sharedMemorySize), ["1Gi", "16Gi", "32Gi", "64Gi", "64Gi"]);
+    });
+  });
+
+  describe("config errors for serving options", () => {
+    const reject = (raw: PlatformInput, pattern: RegExp) => assert.throws(() => parsePlatformConfig(raw), pattern);
+    it("round-robin outside dev, P/D without a P/D-capable router or on the simulator, pools on simulators", () => {
+      const staging = withModels([{ name: "q", source: { uri: "hf://a/b" }, pool: "l4", architecture: "qwen3-8b", routing: "round-robin" }], (c) => (c.environment.tier = "staging"));
+      reject(staging, /models\[0\]\.routing: round-robin ignores vLLM's prefix cache and is only allowed in dev/);
+      reject(withModels([{ name: "q", source: { uri: "hf://a/b" }, pool: "l4", architecture: "qwen3-8b", routing: "precise", disaggregation: { prefillReplicas: 1 } }]), /models\[0\]\.disaggregation: needs a P\/D router profile/);
+      reject(withModels([{ name: "q", source: { uri: "hf://a/b" }, architecture: "qwen3-8b", simulator: true, disaggregation: { prefillReplicas: 1 } }]), /does not apply to simulator models/);
+      reject(withModels([{ name: "q", source: { uri: "hf://a/b" }, pool: "l4", architecture: "qwen3-8b", simulator: true }]), /models\[0\]\.pool: does not apply to simulator models/);
+      reject(withModels([{ name: "q", source: { uri: "hf://a/b" }, architecture: "qwen3-8b" }]), /models\[0\]\.pool: is required \(or set simulator: true/);
+    });
+    it("a prefill tensor parallel that does not fit", () => {
+      const raw = baseConfig();
+      raw.models[0].disaggregation = { prefillReplicas: 1, prefillTensorParallel: 1 };
+      reject(raw, /models\[0\]\.disaggregation\.prefillTensorParallel: llama-3.1-70b does not fit 1 H100-80GB GPU/);
+    });
+  });
+});
