@@ -229,6 +229,22 @@ describe("platform config", () => {
       expectIssue(withModel((m) => (m.replicas = 5)), "gpuPools[0].maxNodes", /need 20 GPUs at full replica count but 2 node\(s\) × 8 GPUs give 16/);
     });
 
+    it("pools whose node images disagree on what they ship, and images of another cloud", () => {
+      const raw = baseConfig();
+      raw.gpuPools[0].nodeImage = "bare";
+      expectIssue(raw, "gpuPools[1].nodeImage", /"preinstalled" differs from "bare" of pool "h100" in what it ships/);
+      const gcp = { ...baseConfig(), cloud: { provider: "gcp" as const, region: "us-central1" } };
+      gcp.gpuPools = [{ name: "a3", instanceType: "a3-highgpu-8g", nodeImage: "al2023-nvidia", maxNodes: 1 }];
+      gcp.models = [];
+      expectIssue(gcp, "gpuPools[0].nodeImage", /"al2023-nvidia" is not a gcp node image \(use gke-cos\)/);
+    });
+
+    it("MIG on GPUs without it, and a hostname without an issuer (and the reverse)", () => {
+      expectIssue(withPool((p) => ((p.name = "l4x"), (p.instanceType = "g6.xlarge"), (p.gpuSharing = { mode: "mig", profile: "all-1g.10gb" }))), "gpuPools[0].gpuSharing", /MIG needs A100, H100 or H200 GPUs; pool "l4x" has L4/);
+      expectIssue({ ...baseConfig(), gateway: { hostname: "llm.example.com" } }, "gateway.issuer", /is required with gateway.hostname/);
+      expectIssue({ ...baseConfig(), gateway: { issuer: { name: "le" } } }, "gateway.hostname", /is required with gateway.issuer/);
+    });
+
     it("a config that is not an object at all", () => {
       expectIssue("platform", "(root)", /expected object/i);
     });
