@@ -10,6 +10,8 @@ export type { PlatformInput, Tier } from "./config/schema";
 export const PLATFORM_CONFIG_KEY = "platform";
 /** The secret stack-config key that holds an existing cluster's kubeconfig. */
 export const KUBECONFIG_CONFIG_KEY = "kubeconfig";
+/** The secret stack-config key that holds the Hugging Face token the seeders use. */
+export const HF_TOKEN_CONFIG_KEY = "hfToken";
 
 /** Raised when a platform config has problems; `issues` lists every one of them. */
 export class ConfigError extends Error {

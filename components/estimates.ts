@@ -19,15 +19,20 @@ export interface ModelEstimate {
   readonly kvCacheTokensPerReplica: number;
   /** Full-length sequences one replica holds at once. */
   readonly maxLengthSequencesPerReplica: number;
+  /** How the weights reach the GPUs (see modelCache.mode). */
+  readonly cacheMode: ResolvedModel["cacheMode"];
+  /** Where the model's snapshot lives in the store, when the cache is on. */
+  readonly snapshot?: string;
   /** Copying the weights onto a node: from the snapshot store to NVMe, or streamed when there is none. Absent for simulator models. */
   readonly restore?: RestoreEstimate & { readonly target: "nvme" | "stream" };
 }
 
 /** Estimates for a model on its pool (undefined for simulator models, which load no weights). */
-export function estimateModel(model: ResolvedModel, pool: GpuPoolDescriptor | undefined): ModelEstimate {
+export function estimateModel(model: ResolvedModel, pool: GpuPoolDescriptor | undefined, snapshot?: string): ModelEstimate {
   if (pool === undefined) {
     return {
       model: model.name,
+      cacheMode: model.cacheMode,
       replicas: model.replicas,
       gpusPerReplica: 0,
       totalGpus: 0,
@@ -39,9 +44,13 @@ export function estimateModel(model: ResolvedModel, pool: GpuPoolDescriptor | un
   }
   const bytes = weightBytes(model.architecture, model.dtype);
   const perReplica = model.memory.kvCacheTokens * model.dataLocal;
-  const restore = estimateRestore(bytes, { networkGbps: pool.networkGbps, nvmeWriteMBps: pool.nvme?.writeMBps });
+  // Streaming (or KServe's download) writes nothing to NVMe, so only the network bounds it.
+  const viaNvme = pool.nvme !== undefined && model.cacheMode !== "stream";
+  const restore = estimateRestore(bytes, { networkGbps: pool.networkGbps, nvmeWriteMBps: viaNvme ? pool.nvme?.writeMBps : undefined });
   return {
     model: model.name,
+    cacheMode: model.cacheMode,
+    ...(snapshot !== undefined ? { snapshot } : {}),
     pool: pool.name,
     replicas: model.replicas,
     gpusPerReplica: model.gpusPerReplica,
@@ -50,6 +59,6 @@ export function estimateModel(model: ResolvedModel, pool: GpuPoolDescriptor | un
     kvCacheTokensPerRank: model.memory.kvCacheTokens,
     kvCacheTokensPerReplica: perReplica,
     maxLengthSequencesPerReplica: Math.floor(perReplica / model.maxModelLen),
-    restore: { ...restore, target: pool.nvme !== undefined ? "nvme" : "stream" },
+    restore: { ...restore, target: viaNvme ? "nvme" : "stream" },
   };
 }

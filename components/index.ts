@@ -1,5 +1,6 @@
 // Public API of the package.
 export * from "./addons";
+export * from "./cache";
 export * from "./catalog";
 export * from "./cluster";
 export * from "./config";

@@ -6,6 +6,7 @@ import { estimateModel, ModelEstimate } from "./estimates";
 import { PLATFORM_TYPE, platformFacts } from "./facts";
 import { ClusterAddons, GATEWAY_ACCESS_LABEL } from "./addons";
 import { ModelEndpoint, ModelService } from "./serving";
+import { ModelCache, modelId, snapshotUrl } from "./cache";
 
 export interface LlmPlatformArgs {
   /** The validated environment description (see `parsePlatformConfig`). Required. */
@@ -15,6 +16,8 @@ export interface LlmPlatformArgs {
    * ambient kubeconfig.
    */
   readonly kubeconfig?: pulumi.Input<string>;
+  /** Hugging Face token for the model-cache seeders (gated models), as a secret. Default: none. */
+  readonly hfToken?: pulumi.Input<string>;
 }
 
 /** Labels every object the platform creates carries. */
@@ -33,6 +36,8 @@ export class LlmPlatform extends pulumi.ComponentResource {
   public readonly gpuPools: readonly GpuPoolDescriptor[];
   public readonly estimates: readonly ModelEstimate[];
   public readonly addons: ClusterAddons;
+  /** The snapshot-restore cache, when any model uses it. */
+  public readonly cache?: ModelCache;
   /** One OpenAI-compatible endpoint per model. */
   public readonly endpoints: pulumi.Output<ModelEndpoint[]>;
   /** Address of the shared Gateway's load balancer, once it has one. */
@@ -46,7 +51,10 @@ export class LlmPlatform extends pulumi.ComponentResource {
     }
     const { config } = args;
     const pools = new Map(config.gpuPools.map((p) => [p.name, describePool(p)]));
-    const estimates = config.models.map((m) => estimateModel(m, m.pool === undefined ? undefined : pools.get(m.pool)));
+    const store = config.modelCache.store;
+    const snapshotOf = (m: PlatformConfig["models"][number]) =>
+      store !== undefined && m.cacheMode !== "off" ? snapshotUrl(store, modelId(m.source.uri), m.source.revision ?? "") : undefined;
+    const estimates = config.models.map((m) => estimateModel(m, m.pool === undefined ? undefined : pools.get(m.pool), snapshotOf(m)));
     // The facts are the component's inputs so policy packs can check them (see facts.ts).
     super(PLATFORM_TYPE, name, { facts: platformFacts(config, estimates) }, opts);
     this.estimates = estimates;
@@ -69,6 +77,31 @@ export class LlmPlatform extends pulumi.ComponentResource {
 
     this.addons = new ClusterAddons(`${name}-addons`, { config, provider, labels }, { parent: this });
     const restore = new Map(estimates.map((e) => [e.model, e.restore?.seconds ?? 0]));
+    const cachedModels = config.models.filter((m) => m.cacheMode !== "off");
+    this.cache =
+      cachedModels.length > 0 && store !== undefined
+        ? new ModelCache(
+            `${name}-cache`,
+            {
+              models: cachedModels,
+              pools,
+              settings: {
+                store,
+                credentialsSecret: config.modelCache.credentialsSecret,
+                verifyChecksums: config.modelCache.verifyChecksums,
+                transfers: config.modelCache.transfers,
+                pruneGraceHours: config.modelCache.pruneGraceHours,
+              },
+              namespace: config.modelsNamespace,
+              provider,
+              hfToken: args.hfToken,
+              dependsOn: [namespace],
+              labels,
+            },
+            { parent: this },
+          )
+        : undefined;
+    const cache = this.cache;
     const services = config.models.map(
       (model) =>
         new ModelService(
@@ -83,7 +116,8 @@ export class LlmPlatform extends pulumi.ComponentResource {
             restoreSeconds: restore.get(model.name),
             prometheusOperator: config.monitoring.prometheusOperator,
             gke: config.cloud.provider === "gcp",
-            dependsOn: [namespace, ...this.addons.servingDependencies],
+            dependsOn: [namespace, ...this.addons.servingDependencies, ...(cache?.servingDependencies ?? [])],
+            cache: cache && { settings: cache.settings, serviceAccount: cache.readerServiceAccount },
             routerDependsOn: [namespace, ...this.addons.routerDependencies],
             labels,
           },

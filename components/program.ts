@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { KUBECONFIG_CONFIG_KEY, parsePlatformConfig, PLATFORM_CONFIG_KEY } from "./config";
+import { HF_TOKEN_CONFIG_KEY, KUBECONFIG_CONFIG_KEY, parsePlatformConfig, PLATFORM_CONFIG_KEY } from "./config";
 import { LlmPlatform } from "./platform";
 
 /** The stack outputs of one environment. */
@@ -23,7 +23,8 @@ export function platformProgram(): PlatformStackOutputs {
   const stackConfig = new pulumi.Config("llm-platform");
   const config = parsePlatformConfig(stackConfig.requireObject<unknown>(PLATFORM_CONFIG_KEY));
   const kubeconfig = stackConfig.getSecret(KUBECONFIG_CONFIG_KEY);
-  const platform = new LlmPlatform(config.environment.name, { config, kubeconfig });
+  const hfToken = stackConfig.getSecret(HF_TOKEN_CONFIG_KEY);
+  const platform = new LlmPlatform(config.environment.name, { config, kubeconfig, hfToken });
   return {
     environment: config.environment.name,
     tier: config.environment.tier,

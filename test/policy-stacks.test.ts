@@ -44,6 +44,7 @@ describe("policy pack on whole stacks", () => {
     const raw = {
       environment: { name: "hand", tier: "prod" },
       cloud: { provider: "existing" },
+      modelCache: { mode: "auto", store: { provider: "s3", bucket: "llm-snapshots" } },
       gpuPools: [{ name: "h100", instanceType: "p5.48xlarge", maxNodes: 1 }],
     };
     const { recorder } = await runMocked(

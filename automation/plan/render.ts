@@ -212,7 +212,7 @@ export function summarize(stack: string, resources: readonly RecordedResource[],
     ]),
   ];
   const models = [
-    ["model", "pool", "replicas", "GPUs/replica", "GPUs", "weights (GiB)", "KV tokens/replica", "max-len seqs/replica", "restore"],
+    ["model", "pool", "replicas", "GPUs/replica", "GPUs", "weights (GiB)", "KV tokens/replica", "max-len seqs/replica", "weights from", "restore"],
     ...outputs.models.map((m) => [
       m.model,
       m.pool ?? "(simulator)",
@@ -222,6 +222,7 @@ export function summarize(stack: string, resources: readonly RecordedResource[],
       fmt(m.weightGiB),
       String(m.kvCacheTokensPerReplica),
       String(m.maxLengthSequencesPerReplica),
+      m.cacheMode === "off" ? (m.pool ? "source (KServe download)" : "-") : `${m.cacheMode}: ${m.snapshot ?? ""}`,
       m.restore ? `${fmt(m.restore.seconds, 0)} s at ${fmt(m.restore.gbPerSecond, 2)} GB/s (${m.restore.target}, ${m.restore.bottleneck}-bound)` : "-",
     ]),
   ];

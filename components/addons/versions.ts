@@ -106,6 +106,12 @@ export const manifests = {
 export const images = {
   endpointPicker: { image: "ghcr.io/llm-d/llm-d-router-endpoint-picker", tag: "v0.10.0", source: "llm-d/llm-d-router v0.10.0 release" },
   inferenceSimulator: { image: "ghcr.io/llm-d/llm-d-inference-sim", tag: "v0.10.2", source: "llm-d/llm-d-inference-sim v0.10.2 Dockerfile (entrypoint /app/llm-d-inference-sim)" },
+  rclone: { image: "docker.io/rclone/rclone", tag: "1.68.2", source: "rclone v1.68.2 release image (Alpine, busybox sh, flock); runs the cache scripts" },
+  seederDownloader: {
+    image: "docker.io/vllm/vllm-openai-cpu",
+    tag: "v0.19.1",
+    source: "the CPU vLLM image the llm-d router chart v0.10.0 pins for its tokenizer; ships the huggingface_hub `hf` CLI",
+  },
 } as const;
 
 export function imageRef(pin: { image: string; tag: string }): string {

@@ -55,11 +55,16 @@ export interface ResolvedPool extends Omit<ParsedPool, "hardware" | "nvme" | "nv
 }
 
 /** A model with its architecture looked up, its sizing worked out and every default filled in. */
+/** Where a model's weights come from at serving time. */
+export type CacheMode = "nvme" | "stream" | "off";
+
 export interface ResolvedModel extends Omit<ParsedModel, "architecture" | "maxModelLen" | "dtype" | "servedModelName"> {
   /** Model name clients send. */
   readonly servedModelName: string;
   /** Whether one replica spans several nodes (LeaderWorkerSet). */
   readonly multiNode: boolean;
+  /** How the weights reach the GPUs: restored to NVMe, streamed from the store, or downloaded by KServe. */
+  readonly cacheMode: CacheMode;
   /** The catalog name, or "custom" for an explicit architecture. */
   readonly architectureName: string;
   readonly architecture: ModelArchitecture;
@@ -213,6 +218,14 @@ function resolveModel(
     report(`${path}.source.revision`, "is required in prod so every node serves the same weights");
   }
   checkServingOptions(model, path, config, report);
+  if (config.modelCache.mode !== "off" && !model.simulator) {
+    if (model.source.revision === undefined) {
+      report(`${path}.source.revision`, "is required with the model cache: snapshots are keyed by revision");
+    }
+    if (!model.source.uri.startsWith("hf://")) {
+      report(`${path}.source.uri`, "the model cache seeds from Hugging Face (hf://) sources");
+    }
+  }
   const resolvedArch = resolveArchitecture(model, path, report);
   if (model.pool !== undefined && !model.simulator && !pools.has(model.pool)) {
     const names = [...pools.keys()];
@@ -276,7 +289,13 @@ function resolveModel(
     }
   }
   const multiNode = pool !== undefined && gpusPerReplica > pool.hardware.gpusPerNode;
+  const mode = config.modelCache.mode;
+  const cacheMode: CacheMode = model.simulator || mode === "off" ? "off" : mode === "auto" ? (pool?.nvme === "raid0" ? "nvme" : "stream") : mode;
+  if (cacheMode === "nvme" && pool !== undefined && pool.nvme !== "raid0") {
+    report(`${path}.pool`, `pool "${pool.name}" has no NVMe array for modelCache.mode nvme (use auto or stream, or a pool with local NVMe)`);
+  }
   return {
+    cacheMode,
     ...model,
     pool: model.simulator ? undefined : model.pool,
     servedModelName: model.servedModelName ?? model.name,
@@ -353,6 +372,12 @@ export function resolvePlatform(config: ParsedPlatform): { config: PlatformConfi
   }
 
   reportDuplicates(config.gpuPools, "gpuPools", report);
+  if (config.modelCache.mode !== "off" && config.modelCache.store === undefined) {
+    report("modelCache.store", `is required with modelCache.mode ${config.modelCache.mode}`);
+  }
+  if (config.modelCache.mode === "off" && config.environment.tier === "prod") {
+    report("modelCache.mode", "off downloads weights from the source on every pod start; prod uses nvme, stream or auto");
+  }
   if (config.gateway.hostname !== undefined && config.gateway.issuer === undefined) {
     report("gateway.issuer", "is required with gateway.hostname: the HTTPS listener needs a cert-manager issuer for its certificate");
   }

@@ -298,6 +298,45 @@ const gatewaySchema = z
   .prefault({})
   .describe("The shared inference Gateway every model is routed on.");
 
+const modelCacheSchema = z
+  .strictObject({
+    mode: z
+      .enum(["auto", "nvme", "stream", "off"])
+      .default("off")
+      .describe(
+        "`nvme`: weights restored from the snapshot store onto each node's NVMe array and mounted read-only; `stream`: vLLM " +
+          "streams them from the store (`--load-format runai_streamer`); `auto`: nvme on pools with local NVMe, stream elsewhere; " +
+          "`off`: KServe downloads from the source on every start (dev only). Default: off.",
+      ),
+    store: z
+      .strictObject({
+        provider: z.enum(["s3", "gcs"]).describe("Object store kind."),
+        bucket: z
+          .string()
+          .regex(/^[a-z0-9][a-z0-9.\-_]{1,61}[a-z0-9]$/, "must be a bucket name")
+          .describe("Bucket holding models/<model-id>/<revision>/."),
+        region: z.string().optional().describe("Bucket region (S3)."),
+        endpoint: z.url().optional().describe("Endpoint of an S3-compatible store. Default: the provider's."),
+      })
+      .optional()
+      .describe("The environment's snapshot store. Required unless mode is off (managed clusters fill it in)."),
+    credentialsSecret: z
+      .string()
+      .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, "must be a Secret name")
+      .optional()
+      .describe("Secret in the models namespace with store credentials as environment variables. Default: workload identity."),
+    verifyChecksums: z.boolean().default(false).describe("Check every file's sha256 on restore, not only its size. Default: false."),
+    transfers: z.int().min(1).max(256).default(32).describe("Parallel transfers of a restore. Default: 32."),
+    pruneGraceHours: z
+      .int()
+      .min(1)
+      .max(720)
+      .default(24)
+      .describe("Hours an unconfigured revision stays on a node after a pod last started from it. Default: 24."),
+  })
+  .prefault({})
+  .describe("The snapshot-restore model cache: seed once into the store, restore onto any node, no PVCs.");
+
 const monitoringSchema = z
   .strictObject({
     prometheusOperator: z
@@ -319,6 +358,7 @@ export const platformSchema = z
     addons: addonsSchema,
     gateway: gatewaySchema,
     monitoring: monitoringSchema,
+    modelCache: modelCacheSchema,
   })
   .describe("One environment of the LLM platform (`llm-platform:platform`).");
 

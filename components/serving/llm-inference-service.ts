@@ -4,6 +4,7 @@ import type { KubeObject } from "../kube-object";
 import { endpointPickerConfig, PYTHON_HASH_SEED } from "./epp-config";
 import { simulatorArgs, VLLM_PORT, vllmArgs } from "./vllm-args";
 import { images, imageRef } from "../addons/versions";
+import { CacheSettings, nvmeServingParts, streamingCommand } from "../cache/workloads";
 
 // The KServe LLMInferenceService (serving.kserve.io/v1alpha2, KServe v0.20) of one model. KServe's
 // presets supply the vLLM command, probes and routes; this spec overlays the `main` container by
@@ -21,6 +22,8 @@ export interface LlmInferenceServiceOptions {
   /** Estimated seconds to get the weights onto the node (startup-probe budget). */
   readonly restoreSeconds: number;
   readonly labels: Record<string, string>;
+  /** The model cache, when it provides this model's weights. */
+  readonly cache?: { readonly settings: CacheSettings; readonly serviceAccount: string };
 }
 
 /** Probe period, and the margin for CUDA graph capture and compilation after the weights load. */
@@ -77,16 +80,36 @@ function podSpec(options: LlmInferenceServiceOptions, gpus: number, args: string
     },
     volumeMounts: [...WRITABLE_DIRS.map((d) => ({ name: d.name, mountPath: d.mountPath })), { name: "dshm", mountPath: "/dev/shm" }],
   };
+  const volumes: object[] = [
+    ...WRITABLE_DIRS.map((d) => ({ name: d.name, emptyDir: {} })),
+    { name: "dshm", emptyDir: { medium: "Memory", sizeLimit: sharedMemorySize(model.tensorParallel) } },
+  ];
+  let initContainers: object[] | undefined;
+  const cache = options.cache;
+  if (cache !== undefined && model.cacheMode === "nvme" && pool !== undefined) {
+    // Weights restored onto the node's NVMe by the init container, mounted read-only where the
+    // preset serves from; no PVC, no node affinity beyond the pool.
+    const parts = nvmeServingParts(model, pool, cache.settings);
+    initContainers = parts.initContainers;
+    volumes.push(...parts.volumes);
+    (container.volumeMounts as object[]).push(...parts.mainVolumeMounts);
+  } else if (cache !== undefined && model.cacheMode === "stream") {
+    const stream = streamingCommand(model, cache.settings);
+    container.command = stream.command;
+    container.env = [...((container.env as object[] | undefined) ?? []), ...stream.env];
+    if (stream.envFrom) {
+      container.envFrom = stream.envFrom;
+    }
+  }
   return {
     ...(pool ? { nodeSelector: { ...pool.nodeSelector }, tolerations: pool.tolerations.map((t) => ({ ...t })) } : {}),
+    ...(cache !== undefined && model.cacheMode !== "off" ? { serviceAccountName: cache.serviceAccount } : {}),
     // In-flight generations finish before the pod goes; the preset's preStop hook drains first.
     terminationGracePeriodSeconds: 120,
     securityContext: { runAsNonRoot: true, seccompProfile: { type: "RuntimeDefault" } },
+    ...(initContainers ? { initContainers } : {}),
     containers: [container],
-    volumes: [
-      ...WRITABLE_DIRS.map((d) => ({ name: d.name, emptyDir: {} })),
-      { name: "dshm", emptyDir: { medium: "Memory", sizeLimit: sharedMemorySize(model.tensorParallel) } },
-    ],
+    volumes,
   };
 }
 
@@ -129,7 +152,8 @@ export function llmInferenceService(options: LlmInferenceServiceOptions): KubeOb
       ...(model.loraAdapters.length > 0 ? { lora: { adapters: model.loraAdapters.map((a) => ({ name: a.name, uri: a.uri })) } } : {}),
     },
     replicas: model.replicas,
-    ...(model.simulator ? { storageInitializer: { enabled: false } } : {}),
+    // The simulator loads nothing; cached models get their weights from the cache instead of KServe's download.
+    ...(model.simulator || (options.cache !== undefined && model.cacheMode !== "off") ? { storageInitializer: { enabled: false } } : {}),
   };
   if (model.multiNode && pool !== undefined) {
     // Data parallelism across nodes: each node runs gpusPerNode / TP ranks (worker-data-parallel preset).

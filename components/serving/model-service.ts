@@ -5,7 +5,7 @@ import type { GpuPoolDescriptor } from "../cluster/pool-descriptor";
 import type { ResolvedModel } from "../config";
 import { customObject } from "../kube-object";
 import { endpoint, ModelEndpoint } from "./endpoints";
-import { llmInferenceService } from "./llm-inference-service";
+import { llmInferenceService, LlmInferenceServiceOptions } from "./llm-inference-service";
 import { modelPodMonitor } from "./monitoring";
 import { routerReleaseName, routerValues } from "./router-values";
 
@@ -34,6 +34,8 @@ export interface ModelServiceArgs {
   readonly routerDependsOn?: pulumi.Resource[];
   /** Labels for every object. Default: none. */
   readonly labels?: Record<string, string>;
+  /** The model cache, when it provides the weights (nvme or stream mode). Default: KServe downloads them. */
+  readonly cache?: LlmInferenceServiceOptions["cache"];
 }
 
 /** One served model: its LLMInferenceService, its llm-d router, and its endpoint. */
@@ -79,6 +81,7 @@ export class ModelService extends pulumi.ComponentResource {
         poolName,
         restoreSeconds: args.restoreSeconds ?? 0,
         labels,
+        cache: args.cache,
       }),
       // The InferencePool the router release creates is what the service's scheduler points at.
       childOpts([...(args.dependsOn ?? []), ...(routerRelease ? [routerRelease] : [])]),

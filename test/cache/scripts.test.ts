@@ -67,6 +67,17 @@ function makeModel(dir: string, bigFileBytes = 0): { bytes: number; files: numbe
   return { bytes, files };
 }
 
+/** restore.sh's use stamp of a revision: models/.last-used/<id with '/' as %2F>@<revision>. */
+function stampPath(root: string, id: string, rev: string): string {
+  return path.join(root, "models", ".last-used", `${id.replace(/\//g, "%2F")}@${rev}`);
+}
+
+/** Sets a file's mtime (and atime) to `minutes` ago. */
+function age(file: string, minutes: number): void {
+  const t = new Date(Date.now() - minutes * 60_000);
+  fs.utimesSync(file, t, t);
+}
+
 function only(r: RunResult, event: string): Record<string, unknown> {
   const lines = r.json.filter((l) => l.event === event);
   assert.strictEqual(lines.length, 1, `expected one "${event}" line, got: ${r.stdout}\nstderr: ${r.stderr}`);
@@ -214,6 +225,33 @@ function storeSuite(kind: Store["kind"]): void {
       assert.strictEqual(offline.code, 0, offline.stderr);
       assert.strictEqual(only(offline, "restore").result, "cached");
       assert.deepStrictEqual(treeDigest(path.join(root, "models", MODEL_ID, name)), treeDigest(source));
+    });
+
+    it("every success touches the revision's use stamp (model id encoded as one segment), a cached restore too", async () => {
+      const { name, snapshot } = await seeded();
+      const root = cacheRoot();
+      const stamp = stampPath(root, MODEL_ID, name);
+      assert.strictEqual(path.basename(stamp), `org%2Fmodel@${name}`);
+      const t0 = Date.now();
+      const r = await runScript("restore.sh", restoreEnv(root, name, snapshot));
+      assert.strictEqual(r.code, 0, r.stderr);
+      assert.strictEqual(r.stderr, "");
+      assert.deepStrictEqual(fs.readdirSync(path.dirname(stamp)), [path.basename(stamp)]);
+      const st = fs.statSync(stamp);
+      assert.ok(st.isFile() && st.size === 0);
+      assert.ok(st.mtimeMs >= t0 - 2000, "stamped at restore time");
+
+      age(stamp, 120);
+      const before = Date.now();
+      const cached = await runScript("restore.sh", restoreEnv(root, name, snapshot));
+      assert.strictEqual(only(cached, "restore").result, "cached");
+      assert.strictEqual(cached.stderr, "");
+      assert.ok(fs.statSync(stamp).mtimeMs >= before - 2000, "a cached restore refreshes the stamp");
+
+      // A failed restore stamps nothing.
+      const failed = await runScript("restore.sh", restoreEnv(root, "other", store.snapshot("never-seeded")));
+      assert.strictEqual(failed.code, 10, failed.stderr);
+      assert.deepStrictEqual(fs.readdirSync(path.dirname(stamp)), [path.basename(stamp)]);
     });
 
     it("restores again when the cached copy no longer matches its manifest", async () => {
@@ -476,9 +514,17 @@ function storeSuite(kind: Store["kind"]): void {
         assert.strictEqual(only(again, "restore").result, "cached");
         const missing = await runScript("restore.sh", { ...restoreVars, REVISION: "x", SNAPSHOT: `${snapshot}-missing` }, { shell: sh });
         assert.strictEqual(missing.code, 10, missing.stderr);
-        const prune = await runScript("prune.sh", { ...env, CACHE_ROOT: root, CONFIGURED: "" }, { shell: sh });
+        const stamp = stampPath(root, MODEL_ID, name);
+        assert.ok(fs.existsSync(stamp), "use stamp written");
+        // find -mmin under this shell's tools: a 30-minute-old stamp is within 60 minutes, not 20.
+        age(stamp, 30);
+        const graced = await runScript("prune.sh", { ...env, CACHE_ROOT: root, CONFIGURED: "", IN_USE_GRACE_MINUTES: "60" }, { shell: sh });
+        assert.strictEqual(graced.code, 0, graced.stderr);
+        assert.deepStrictEqual(graced.json, [{ event: "prune-summary", kept: 1, removed: 0, skipped: 0 }]);
+        const prune = await runScript("prune.sh", { ...env, CACHE_ROOT: root, CONFIGURED: "", IN_USE_GRACE_MINUTES: "20" }, { shell: sh });
         assert.strictEqual(prune.code, 0, prune.stderr);
         assert.ok(!fs.existsSync(path.join(root, "models", MODEL_ID)));
+        assert.ok(!fs.existsSync(stamp), "the removed revision's stamp goes with it");
       });
     }
   });
@@ -569,12 +615,48 @@ function pruneSuite(): void {
       assert.ok(fs.existsSync(path.join(models, "org")), "parent with other models kept");
       assert.deepStrictEqual(leftovers(path.join(models, "org/a")), []);
       assert.ok(fs.existsSync(path.join(models, ".locks")), "lock files stay");
+      // Stamps go with their revisions; without IN_USE_GRACE_MINUTES they keep nothing.
+      assert.deepStrictEqual(fs.readdirSync(path.join(models, ".last-used")).sort(), ["c@r1", "c@r2", "org%2Fa@r1", "org%2Fa@r2"]);
 
       // Run again with nothing configured or in use: everything goes, models/ stays.
       const all = await runScript("prune.sh", { CACHE_ROOT: root, CONFIGURED: "" });
       assert.strictEqual(all.code, 0, all.stderr);
       assert.strictEqual(all.json.filter((l) => l.event === "prune").length, 4);
-      assert.deepStrictEqual(fs.readdirSync(models), [".locks"]);
+      assert.deepStrictEqual(fs.readdirSync(models).sort(), [".last-used", ".locks"]);
+      assert.deepStrictEqual(fs.readdirSync(path.join(models, ".last-used")), []);
+    });
+
+    it("IN_USE_GRACE_MINUTES keeps unconfigured revisions whose use stamp is recent; stale stamps are removed", async () => {
+      const root = path.join(tmp, "cache-grace");
+      const models = path.join(root, "models");
+      for (const [id, rev] of [["m", "r1"], ["m", "r2"], ["m", "r3"], ["org/x", "r1"], ["org/x", "r2"]]) await restore(root, id, rev);
+      age(stampPath(root, "m", "r2"), 20); // within the 30-minute grace
+      age(stampPath(root, "org/x", "r2"), 45); // older
+      fs.rmSync(stampPath(root, "m", "r3")); // never stamped (restored before stamps existed)
+      // Stamps whose revision is gone: a whole model, and one revision of a model that remains.
+      for (const [id, rev] of [["org/gone", "r1"], ["org/x", "r9"]]) fs.writeFileSync(stampPath(root, id, rev), "");
+      // Not a name restore.sh writes: left alone.
+      fs.writeFileSync(path.join(models, ".last-used", "notes.txt"), "");
+
+      const r = await runScript("prune.sh", { CACHE_ROOT: root, CONFIGURED: "org/x@r1", IN_USE_GRACE_MINUTES: "30" });
+      assert.strictEqual(r.code, 0, r.stderr);
+      const removed = r.json.filter((l) => l.event === "prune").map((l) => `${String(l.kind)} ${String(l.model)}@${String(l.revision)}`).sort();
+      assert.deepStrictEqual(removed, ["revision m@r3", "revision org/x@r2", "stamp org/gone@r1", "stamp org/x@r9"]);
+      const stampLine = r.json.find((l) => l.kind === "stamp" && l.model === "org/gone");
+      assert.deepStrictEqual(stampLine, { event: "prune", model: "org/gone", revision: "r1", path: stampPath(root, "org/gone", "r1"), kind: "stamp", bytes: 0 });
+      assert.deepStrictEqual(r.json[r.json.length - 1], { event: "prune-summary", kept: 3, removed: 4, skipped: 0 });
+      for (const rev of ["r1", "r2"]) assert.ok(fs.existsSync(path.join(models, "m", rev, MARKER_NAME)), `m@${rev} kept by its fresh stamp`);
+      assert.ok(fs.existsSync(path.join(models, "org/x/r1", MARKER_NAME)));
+      assert.ok(!fs.existsSync(path.join(models, "org/x/r2")));
+      assert.ok(!fs.existsSync(path.join(models, "m/r3")));
+      assert.deepStrictEqual(fs.readdirSync(path.join(models, ".last-used")).sort(), ["m@r1", "m@r2", "notes.txt", "org%2Fx@r1"]);
+
+      // Grace 0 (the default) ignores stamps: the unconfigured revisions go, fresh stamps or not.
+      const off = await runScript("prune.sh", { CACHE_ROOT: root, CONFIGURED: "org/x@r1", IN_USE_GRACE_MINUTES: "0" });
+      assert.strictEqual(off.code, 0, off.stderr);
+      assert.deepStrictEqual(off.json.filter((l) => l.event === "prune").map((l) => `${String(l.model)}@${String(l.revision)}`).sort(), ["m@r1", "m@r2"]);
+      assert.ok(!fs.existsSync(path.join(models, "m")));
+      assert.deepStrictEqual(fs.readdirSync(path.join(models, ".last-used")).sort(), ["notes.txt", "org%2Fx@r1"]);
     });
 
     it("refuses to run without CONFIGURED, so an unset variable never empties the cache", async () => {
@@ -583,6 +665,11 @@ function pruneSuite(): void {
       const r = await runScript("prune.sh", { CACHE_ROOT: root, CONFIGURED: undefined });
       assert.strictEqual(r.code, 2);
       assert.match(String(lastError(r).reason), /CONFIGURED is not set/);
+      for (const grace of ["-5", "1.5", "2h", "1234567890"]) {
+        const bad = await runScript("prune.sh", { CACHE_ROOT: root, CONFIGURED: "", IN_USE_GRACE_MINUTES: grace });
+        assert.strictEqual(bad.code, 2, `${grace}: ${bad.stderr}`);
+        assert.match(String(lastError(bad).reason), /IN_USE_GRACE_MINUTES must be a whole number/);
+      }
       assert.ok(fs.existsSync(path.join(root, "models", "m", "r1", MARKER_NAME)));
     });
 

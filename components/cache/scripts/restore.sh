@@ -28,6 +28,13 @@
 # one {"event":"restore-error","code":N,"reason":...} line on stderr and exit with:
 #   2 usage, 10 snapshot missing or not seeded, 11 store refused access (credentials/permissions),
 #   12 not enough free space, 13 a restored file does not match the manifest, 1 anything else.
+#
+# Use stamp: every success (restored or cached) touches $CACHE_ROOT/models/.last-used/<id>@<rev>,
+# where <id> is MODEL_ID with each '/' written as %2F (one path segment). The file is empty; its
+# mtime is the last time restore.sh succeeded for the revision (a serving pod starting, or the
+# pre-warm). It is touched while the revision's lock is held, so prune.sh (IN_USE_GRACE_MINUTES),
+# which checks it under the same lock, never misses a use that has just happened. A stamp that
+# cannot be written is only a warning: the copy itself is complete.
 set -u
 
 MANIFEST_NAME=.llm-platform-manifest.tsv
@@ -159,6 +166,13 @@ verify_tree() {
   return 0
 }
 
+# stamp_use: sets the revision's use stamp to now (see the header). Only called holding the lock.
+stamp_use() {
+  if ! { mkdir -p "$stamps" && touch "$stamp"; } 2>"$work/stamp.err"; then
+    warn "cannot write the use stamp $stamp: $(head -n 1 "$work/stamp.err")"
+  fi
+}
+
 # ---- inputs ----------------------------------------------------------------------------------
 
 for _v in CACHE_ROOT MODEL_ID REVISION SNAPSHOT; do
@@ -203,6 +217,8 @@ models=$CACHE_ROOT/models
 model_dir=$models/$MODEL_ID
 final=$model_dir/$REVISION
 lock=$models/.locks/$(printf '%s' "$MODEL_ID" | sed 's|/|--|g')@$REVISION.lock
+stamps=$models/.last-used
+stamp=$stamps/$(printf '%s' "$MODEL_ID" | sed 's|/|%2F|g')@$REVISION
 
 umask 022
 trap cleanup EXIT
@@ -232,6 +248,7 @@ done
 
 if [ -f "$final/$MARKER_NAME" ] && [ -f "$final/$MANIFEST_NAME" ]; then
   if problem=$(verify_tree "$final" "$final/$MANIFEST_NAME" "$VERIFY_CHECKSUMS"); then
+    stamp_use
     seconds=$(awk -v a="$t0" -v b="$(now)" 'BEGIN { printf "%.2f", b - a }')
     printf '{"event":"restore","model":%s,"revision":%s,"result":"cached","bytes":0,"seconds":%s,"gbps":0}\n' \
       "$j_model" "$j_revision" "$seconds"
@@ -337,6 +354,7 @@ if [ -n "$aside" ]; then
   rm -rf "$aside"
   aside=""
 fi
+stamp_use
 
 # awk -v would unescape the JSON strings, so only the numbers come from awk.
 figures=$(awk -v a="$t0" -v b="$t1" -v bytes="$total" 'BEGIN {

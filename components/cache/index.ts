@@ -1,0 +1,3 @@
+export * from "./model-cache";
+export * from "./snapshot";
+export * from "./workloads";

@@ -1,0 +1,120 @@
+import * as fs from "fs";
+import * as path from "path";
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import type { GpuPoolDescriptor } from "../cluster/pool-descriptor";
+import type { ResolvedModel } from "../config";
+import { weightBytes } from "../sizing";
+import { CacheSettings, prewarmDaemonSet, seederJob } from "./workloads";
+
+export const SCRIPTS = ["restore.sh", "seed.sh", "prune.sh"] as const;
+export const READER_SERVICE_ACCOUNT = "llm-model-cache-reader";
+export const SEEDER_SERVICE_ACCOUNT = "llm-model-cache-seeder";
+export const HF_TOKEN_SECRET = "hf-token";
+
+/** The cache scripts as shipped in this package, for the ConfigMap. */
+export function scriptFiles(): Record<string, string> {
+  return Object.fromEntries(SCRIPTS.map((f) => [f, fs.readFileSync(path.join(__dirname, "scripts", f), "utf8")]));
+}
+
+export interface ModelCacheArgs {
+  /** Models whose weights the cache provides (nvme or stream mode). Required. */
+  readonly models: readonly ResolvedModel[];
+  /** GPU pools by name. Required. */
+  readonly pools: ReadonlyMap<string, GpuPoolDescriptor>;
+  /** Store, credentials and transfer settings. Required. */
+  readonly settings: Omit<CacheSettings, "scriptsConfigMap">;
+  /** Namespace of the model services. Required. */
+  readonly namespace: string;
+  readonly provider: k8s.Provider;
+  /** Hugging Face token for gated models, kept secret. Default: none. */
+  readonly hfToken?: pulumi.Input<string>;
+  /**
+   * Annotations for the reader and seeder ServiceAccounts (e.g. the GKE Workload Identity
+   * binding). Default: none; EKS Pod Identity associates roles without annotations.
+   */
+  readonly serviceAccountAnnotations?: { readonly reader?: Record<string, string>; readonly seeder?: Record<string, string> };
+  /** Resources everything here waits for (the namespace). Default: none. */
+  readonly dependsOn?: pulumi.Resource[];
+  readonly labels?: Record<string, string>;
+}
+
+/**
+ * The snapshot-restore cache: the scripts ConfigMap, reader and seeder identities, one seeder Job
+ * per model revision and one pre-warm DaemonSet per NVMe pool. No PersistentVolume or claim.
+ */
+export class ModelCache extends pulumi.ComponentResource {
+  public readonly settings: CacheSettings;
+  public readonly readerServiceAccount: string = READER_SERVICE_ACCOUNT;
+  /** What serving pods must wait for (scripts, identities). */
+  public readonly servingDependencies: pulumi.Resource[];
+
+  constructor(name: string, args: ModelCacheArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("llm-platform:index:ModelCache", name, {}, opts);
+    const labels = { ...(args.labels ?? {}), "app.kubernetes.io/component": "model-cache" };
+    const childOpts = (dependsOn: pulumi.Resource[] = []): pulumi.CustomResourceOptions => ({
+      parent: this,
+      provider: args.provider,
+      dependsOn: [...(args.dependsOn ?? []), ...dependsOn],
+    });
+    const scriptsName = "llm-model-cache-scripts";
+    const scripts = new k8s.core.v1.ConfigMap(
+      `${name}-scripts`,
+      { metadata: { name: scriptsName, namespace: args.namespace, labels }, data: scriptFiles() },
+      childOpts(),
+    );
+    this.settings = { ...args.settings, scriptsConfigMap: scriptsName };
+    const account = (key: string, saName: string, annotations?: Record<string, string>) =>
+      new k8s.core.v1.ServiceAccount(
+        `${name}-${key}`,
+        { metadata: { name: saName, namespace: args.namespace, labels, ...(annotations ? { annotations } : {}) } },
+        childOpts(),
+      );
+    const reader = account("reader", READER_SERVICE_ACCOUNT, args.serviceAccountAnnotations?.reader);
+    const seeder = account("seeder", SEEDER_SERVICE_ACCOUNT, args.serviceAccountAnnotations?.seeder);
+    const token =
+      args.hfToken !== undefined
+        ? new k8s.core.v1.Secret(
+            `${name}-hf-token`,
+            { metadata: { name: HF_TOKEN_SECRET, namespace: args.namespace, labels }, type: "Opaque", stringData: { token: pulumi.secret(args.hfToken) } },
+            childOpts(),
+          )
+        : undefined;
+
+    const seeded = new Set<string>();
+    for (const model of args.models) {
+      const key = `${model.source.uri}@${model.source.revision}`;
+      if (seeded.has(key)) {
+        continue; // Two services of one revision share its snapshot.
+      }
+      seeded.add(key);
+      const job = seederJob(model, this.settings, {
+        namespace: args.namespace,
+        serviceAccount: SEEDER_SERVICE_ACCOUNT,
+        hfTokenSecret: token ? HF_TOKEN_SECRET : undefined,
+        labels,
+        scratchGB: (weightBytes(model.architecture, model.architecture.dtype) / 1e9) * 1.3,
+      });
+      new k8s.batch.v1.Job(`${name}-seed-${model.name}`, job as unknown as k8s.batch.v1.JobArgs, {
+        ...childOpts([scripts, seeder, ...(token ? [token] : [])]),
+        // A new revision is a new Job; a finished Job's spec cannot change in place.
+        deleteBeforeReplace: true,
+      });
+    }
+
+    const byPool = new Map<string, ResolvedModel[]>();
+    for (const model of args.models.filter((m) => m.cacheMode === "nvme" && m.pool !== undefined)) {
+      byPool.set(model.pool as string, [...(byPool.get(model.pool as string) ?? []), model]);
+    }
+    for (const [poolName, models] of byPool) {
+      const pool = args.pools.get(poolName) as GpuPoolDescriptor;
+      new k8s.apps.v1.DaemonSet(
+        `${name}-prewarm-${poolName}`,
+        prewarmDaemonSet(pool, models, this.settings, { namespace: args.namespace, serviceAccount: READER_SERVICE_ACCOUNT, labels }) as unknown as k8s.apps.v1.DaemonSetArgs,
+        childOpts([scripts, reader]),
+      );
+    }
+    this.servingDependencies = [scripts, reader];
+    this.registerOutputs({ settings: this.settings });
+  }
+}
