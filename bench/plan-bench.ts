@@ -1,6 +1,6 @@
 // Benchmark of the offline plan: wall time and peak RSS for 1, 10, 100 and 500 models, each beside
 // the floor of registering as many plain resources through the same mock runtime. Writes
-// bench/RESULTS.md. Run with `npm run bench`.
+// bench/results/plan.md (gathered into bench/RESULTS.md by bench/report.ts). Run with `npm run bench`.
 import { execFileSync, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
@@ -47,16 +47,18 @@ function main(): void {
   const work = fs.mkdtempSync(path.join(os.tmpdir(), "llm-platform-bench-"));
   const stacksDir = path.join(work, "stacks");
   fs.mkdirSync(stacksDir);
-  const rows: { models: number; plan: Sample; floor: Sample }[] = [];
+  const rows: { models: number; plan: Sample; floor: Sample; small: Sample }[] = [];
   for (const models of SIZES) {
     const stack = `bench-${models}`;
+    const dump = path.join(work, `${stack}.resources.json`);
     fs.writeFileSync(path.join(stacksDir, `Pulumi.${stack}.yaml`), benchStackYaml(models));
-    const plan = medianSample(Array.from({ length: REPEATS }, () => child(["plan", stacksDir, stack, path.join(work, "out", stack)])));
-    const floor = medianSample(Array.from({ length: REPEATS }, () => child(["floor", String(plan.resources)])));
-    rows.push({ models, plan, floor });
+    const plan = medianSample(Array.from({ length: REPEATS }, () => child(["plan", stacksDir, stack, path.join(work, "out", stack), dump])));
+    const floor = medianSample(Array.from({ length: REPEATS }, () => child(["floor-inputs", dump])));
+    const small = medianSample(Array.from({ length: REPEATS }, () => child(["floor", String(plan.resources)])));
+    rows.push({ models, plan, floor, small });
     process.stdout.write(
       `${models} models: plan ${plan.wallSeconds.toFixed(2)} s wall (${plan.seconds.toFixed(2)} s in-process), ${plan.peakRssMiB.toFixed(0)} MiB; ` +
-        `floor ${floor.wallSeconds.toFixed(2)} s, ${floor.peakRssMiB.toFixed(0)} MiB (${plan.resources} resources)\n`,
+        `floor ${floor.wallSeconds.toFixed(2)} s, ${floor.peakRssMiB.toFixed(0)} MiB; small-input floor ${small.wallSeconds.toFixed(2)} s (${plan.resources} resources)\n`,
     );
   }
   fs.rmSync(work, { recursive: true, force: true });
@@ -87,33 +89,37 @@ function main(): void {
     // not a git checkout
   }
   const md = [
-    "# Benchmark results: offline plan",
+    "## Offline plan",
     "",
     `Measured ${new Date().toISOString().slice(0, 10)} at commit ${commit} by \`npm run bench\` on ${os.cpus().length} × ${cpu}, ` +
       `${(os.totalmem() / 1024 ** 3).toFixed(0)} GiB, Node ${node}, @pulumi/pulumi ${pulumiVersion}. Median of ${REPEATS} runs per row ` +
       "(peak RSS: the highest); every run is a fresh process.",
     "",
     "- **plan**: `runPlan` + rendering + writing `out/` for a stack of N models (bench/stack.ts) under the mock runtime.",
-    "- **floor**: the same mock runtime and recorder registering as many plain custom resources as that plan registered.",
+    "- **floor**: the same mock runtime, recorder and runtime settings registering the same resources (type, name, inputs) as plain",
+    "  custom resources: no config, no components, no rendering. The target compares against this floor.",
+    "- **small-input floor**: as many plain resources with two small inputs each, for scale: it shows what the inputs themselves cost.",
     "- **wall**: spawn to exit, including Node and TypeScript start-up; **in-process**: program start to files written.",
     "",
-    "| models | resources | plan wall (s) | plan in-process (s) | plan peak RSS (MiB) | floor wall (s) | floor in-process (s) | floor peak RSS (MiB) | plan / floor (wall) |",
-    "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+    "| models | resources | plan wall (s) | plan in-process (s) | plan peak RSS (MiB) | floor wall (s) | floor in-process (s) | floor peak RSS (MiB) | plan / floor (wall) | small-input floor wall (s) | plan / small-input floor (wall) |",
+    "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ...rows.map(
       (r) =>
         `| ${r.models} | ${r.plan.resources} | ${r.plan.wallSeconds.toFixed(2)} | ${r.plan.seconds.toFixed(3)} | ${r.plan.peakRssMiB.toFixed(0)} | ` +
-        `${r.floor.wallSeconds.toFixed(2)} | ${r.floor.seconds.toFixed(3)} | ${r.floor.peakRssMiB.toFixed(0)} | ${(r.plan.wallSeconds / r.floor.wallSeconds).toFixed(2)} |`,
+        `${r.floor.wallSeconds.toFixed(2)} | ${r.floor.seconds.toFixed(3)} | ${r.floor.peakRssMiB.toFixed(0)} | ${(r.plan.wallSeconds / r.floor.wallSeconds).toFixed(2)} | ` +
+        `${r.small.wallSeconds.toFixed(2)} | ${(r.plan.wallSeconds / r.small.wallSeconds).toFixed(2)} |`,
     ),
     "",
-    "## Targets",
+    "### Targets",
     "",
     "| target | met | measured |",
     "| --- | --- | --- |",
     ...checks.map(([name, ok, measured]) => `| ${name} | ${ok ? "yes" : "**no**"} | ${measured} |`),
     "",
   ].join("\n");
-  fs.writeFileSync(path.join(__dirname, "RESULTS.md"), md);
-  process.stdout.write(`\nWrote bench/RESULTS.md\n`);
+  fs.mkdirSync(path.join(__dirname, "results"), { recursive: true });
+  fs.writeFileSync(path.join(__dirname, "results", "plan.md"), md);
+  process.stdout.write(`\nWrote bench/results/plan.md\n`);
   if (checks.some(([, ok]) => !ok)) {
     process.stdout.write("Some targets were missed.\n");
     process.exitCode = 1;

@@ -22,6 +22,8 @@ export function benchPlatform(models: number): PlatformInput {
   return {
     environment: { name: "bench", tier: "staging" },
     cloud: { provider: "existing" },
+    // The cache adds a seeder Job per model and pre-warm DaemonSets, as a real environment has.
+    modelCache: { mode: "auto", store: { provider: "s3", bucket: "bench-snapshots", region: "us-east-1" } },
     gpuPools: [
       { name: "l4", instanceType: "g6.48xlarge", minNodes: 0, maxNodes: Math.max(1, Math.ceil(gpus("l4") / 8)) },
       { name: "h100", instanceType: "p5.48xlarge", minNodes: 0, maxNodes: Math.max(1, Math.ceil(gpus("h100") / 8)) },

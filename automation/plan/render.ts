@@ -1,4 +1,4 @@
-import { stringify } from "yaml";
+import { dump } from "js-yaml";
 import type { PolicyReport } from "../policy/evaluate";
 import { RecordedResource } from "./recorder";
 import { ResolvedOutputs } from "./run";
@@ -38,7 +38,13 @@ function objectKey(o: KubernetesObject): string {
 
 /** One multi-document YAML stream of all objects, ready for `kubectl apply --server-side -f`. */
 export function renderManifests(objects: readonly KubernetesObject[]): string {
-  return objects.map((o) => stringify(o, { sortMapEntries: false })).join("---\n");
+  // js-yaml: several times faster than the `yaml` package on thousands of objects.
+  return objects.map((o) => toYaml(o)).join("---\n");
+}
+
+/** Block-style YAML with no anchors or folded lines, in the objects' own key order. */
+export function toYaml(value: unknown): string {
+  return dump(value, { noRefs: true, lineWidth: -1 });
 }
 
 export interface HelmReleaseView {
@@ -80,7 +86,7 @@ export function renderHelmValues(release: HelmReleaseView): string {
     ...(release.repository ? [`# repository: ${release.repository}`] : []),
     ...(release.namespace ? [`# namespace: ${release.namespace}`] : []),
   ];
-  return `${header.join("\n")}\n${stringify(release.values)}`;
+  return `${header.join("\n")}\n${toYaml(release.values)}`;
 }
 
 /** The resource tree, one resource per line, children indented under their parent. */

@@ -1,16 +1,56 @@
 import * as pulumi from "@pulumi/pulumi";
 import { ConfigError, ConfigIssue } from "../../components/config";
 import { platformProgram, PlatformStackOutputs } from "../../components/program";
-import { RecordedResource, ResourceRecorder, resolved, settle } from "./recorder";
+import { MockState, RecordedResource, ResourceRecorder, resolved, settle } from "./recorder";
 import { loadStackConfig, runtimeConfig, StackConfig } from "./stack-file";
 
 export const PROJECT = "llm-platform";
+
+/**
+ * What a registration "returns" in the offline plan. The engine would return the live object;
+ * the plan only needs what the program reads back (names and metadata), so large specs and Helm
+ * values are not serialized a second time.
+ */
+export const planState: MockState = (r) => {
+  if (!r.custom || r.type.startsWith("pulumi:providers:")) {
+    return r.inputs;
+  }
+  if (r.type === "kubernetes:helm.sh/v3:Release") {
+    const { name, namespace, chart, version } = r.inputs as Record<string, unknown>;
+    return { name, namespace, chart, version };
+  }
+  if (r.type.startsWith("kubernetes:")) {
+    const { apiVersion, kind, metadata } = r.inputs as Record<string, unknown>;
+    return { apiVersion, kind, metadata };
+  }
+  return r.inputs;
+};
 
 export type ResolvedOutputs = { [K in keyof PlatformStackOutputs]: pulumi.Unwrap<PlatformStackOutputs[K]> };
 
 export type PlanRun =
   | { ok: true; stack: StackConfig; resources: RecordedResource[]; outputs: ResolvedOutputs; seconds: number }
   | { ok: false; stack: StackConfig; resources: RecordedResource[]; issues: readonly ConfigIssue[] };
+
+/**
+ * The runtime captures a stack trace for every promise and resource (for leak reports and source
+ * positions the engine would show). Offline nobody reads them, and capturing them, mapped through
+ * source maps, was most of the cost of planning a large stack. Until the returned function is
+ * called, traces are off; set LLM_PLATFORM_PLAN_STACKS=1 to keep them when debugging a plan.
+ */
+export function lightweightStacks(): () => void {
+  if (process.env.LLM_PLATFORM_PLAN_STACKS === "1") {
+    return () => {};
+  }
+  const sourceMaps = process.sourceMapsEnabled;
+  const limit = Error.stackTraceLimit;
+  process.setSourceMapsEnabled(false);
+  Error.stackTraceLimit = 0;
+  return () => {
+    process.setSourceMapsEnabled(sourceMaps);
+    Error.stackTraceLimit = limit;
+  };
+}
 
 /**
  * Runs the real program for a stack under Pulumi's mock runtime: no engine, no cloud, no cluster.
@@ -20,22 +60,28 @@ export type PlanRun =
 export async function runPlan(stacksDir: string, stackName: string): Promise<PlanRun> {
   const started = process.hrtime.bigint();
   const stack = loadStackConfig(stacksDir, stackName, PROJECT);
-  const recorder = new ResourceRecorder();
+  const recorder = new ResourceRecorder(planState);
   await recorder.install(PROJECT, stackName);
   pulumi.runtime.setAllConfig(runtimeConfig(stack), stack.secretKeys);
 
   let outputs: PlatformStackOutputs;
+  let entries: (readonly [string, unknown])[];
+  const restore = lightweightStacks();
   try {
-    outputs = platformProgram();
-  } catch (err) {
-    await settle();
-    if (err instanceof ConfigError) {
-      return { ok: false, stack, resources: recorder.resources, issues: err.issues };
+    try {
+      outputs = platformProgram();
+    } catch (err) {
+      await settle();
+      if (err instanceof ConfigError) {
+        return { ok: false, stack, resources: recorder.resources, issues: err.issues };
+      }
+      throw err;
     }
-    throw err;
+    entries = await Promise.all(Object.entries(outputs).map(async ([k, v]) => [k, await resolved(v)] as const));
+    await settle();
+  } finally {
+    restore();
   }
-  const entries = await Promise.all(Object.entries(outputs).map(async ([k, v]) => [k, await resolved(v)] as const));
-  await settle();
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   return { ok: true, stack, resources: recorder.resources, outputs: Object.fromEntries(entries) as ResolvedOutputs, seconds };
 }

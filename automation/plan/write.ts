@@ -1,6 +1,5 @@
 import * as fs from "fs";
 import * as path from "path";
-import { stringify } from "yaml";
 import {
   helmReleases,
   kubernetesObjects,
@@ -11,6 +10,7 @@ import {
   renderTree,
   summarize,
   PlanSummary,
+  toYaml,
 } from "./render";
 import type { PolicyReport } from "../policy/evaluate";
 import { PlanRun } from "./run";
@@ -32,7 +32,7 @@ export function planFiles(run: SuccessfulRun, policies?: PolicyReport): { files:
   if (policies !== undefined) {
     files.set("policy.json", `${JSON.stringify(policies, null, 2)}\n`);
   }
-  files.set("resources.yaml", stringify(run.resources.map(({ urn, type, name, parent, dependencies }) => ({ urn, type, name, parent, dependencies }))));
+  files.set("resources.yaml", toYaml(run.resources.map(({ urn, type, name, parent, dependencies }) => ({ urn, type, name, parent, dependencies }))));
   return { files, summary };
 }
 
