@@ -179,6 +179,12 @@ describe("cluster add-ons", () => {
   describe("releases on EKS with Bottlerocket nodes", () => {
     it("turns off the operator's driver, toolkit and device plugin and installs LeaderWorkerSet for multi-node pools", async () => {
       const { releases } = await addonsFor(configFor("aws", "bottlerocket-nvidia", (raw) => (raw.gpuPools[0].multiNode = true)));
+      assert.deepStrictEqual([...releases.keys()].sort(), [
+        "ai-gateway", "ai-gateway-crds", "cert-manager", "envoy-gateway", "gateway-crds", "gpu-operator", "kserve-llmisvc-crd", "kserve-llmisvc-resources", "kserve-runtime-configs", "lws",
+      ]);
+      for (const r of releases.values()) {
+        assert.ok(String(r.inputs.version).startsWith("v"), `${r.inputs.name} pins a released version`);
+      }
       const values = releases.get("gpu-operator")?.inputs.values as Json;
       assert.deepStrictEqual([values.driver.enabled, values.toolkit.enabled, values.devicePlugin.enabled], [false, false, false]);
       const lws = releases.get("lws");
@@ -189,7 +195,13 @@ describe("cluster add-ons", () => {
   describe("releases on GKE", () => {
     it("uses GKE's managed gateway, no Envoy, and admits the operator's critical pods with a quota", async () => {
       const { releases, recorder } = await addonsFor(configFor("gcp", "gke-cos"));
-      assert.ok(!releases.has("envoy-gateway") && !releases.has("ai-gateway"), "GKE brings its own gateway controller");
+      assert.deepStrictEqual([...releases.keys()].sort(), ["cert-manager", "gateway-crds", "gpu-operator", "kserve-llmisvc-crd", "kserve-llmisvc-resources", "kserve-runtime-configs"]);
+      assert.deepStrictEqual(
+        [releases.get("gpu-operator")?.inputs.chart, releases.get("gpu-operator")?.inputs.version, (releases.get("gpu-operator")?.inputs.repositoryOpts as Json).repo, releases.get("gpu-operator")?.inputs.namespace],
+        ["gpu-operator", "v25.10.1", "https://helm.ngc.nvidia.com/nvidia", "gpu-operator"],
+      );
+      // KServe still routes to the GKE gateway in the gateway namespace.
+      assert.strictEqual((releases.get("kserve-llmisvc-resources")?.inputs.values as Json).kserve.controller.gateway.ingressGateway.kserveGateway, "llm-gateway/inference-gateway");
       assert.deepStrictEqual((releases.get("gateway-crds")?.inputs.values as Json).crds.envoyGateway, { enabled: false });
       assert.deepStrictEqual(recorder.ofType("kubernetes:gateway.networking.k8s.io/v1:GatewayClass"), []);
       const gateway = recorder.ofType("kubernetes:gateway.networking.k8s.io/v1:Gateway")[0].inputs as Json;

@@ -33,6 +33,7 @@ describe("policy pack on whole stacks", () => {
     nvme: ["nvme-capacity"],
     restore: ["restore-time-slo"],
     revision: ["model-revision-pinned"],
+    gateway: ["internet-gateway-tls"],
   };
   for (const [stack, policies] of Object.entries(expected)) {
     it(`the deliberately bad stack "${stack}" fails ${policies.join(", ")}`, async () => {
@@ -78,5 +79,110 @@ describe("policy pack on whole stacks", () => {
       [...new Set(report.violations.filter((v) => v.enforcementLevel === "mandatory").map((v) => v.policy))].sort(),
       ["gpu-requests-whole", "hf-token-secret", "no-network-fs-weights", "no-node-pinned-weights"],
     );
+  });
+
+  describe("deliberately bad programs: the platform plus one bad hand-written resource per policy", () => {
+    const base = {
+      environment: { name: "bad", tier: "prod" },
+      cloud: { provider: "existing" },
+      modelCache: { mode: "auto", store: { provider: "s3", bucket: "llm-snapshots" } },
+      gpuPools: [{ name: "h100", instanceType: "p5.48xlarge", maxNodes: 1 }],
+    };
+    const gpuPod = (extra: Record<string, unknown> = {}) => ({
+      containers: [{ name: "main", image: "vllm", resources: { limits: { "nvidia.com/gpu": "1" } } }],
+      tolerations: [{ key: "nvidia.com/gpu", operator: "Exists", effect: "NoSchedule" }],
+      nodeSelector: { "llm-platform.io/pool": "h100" },
+      ...extra,
+    });
+    /** A resource of any provider type, as a hand-written program would register it. */
+    class Raw extends pulumi.CustomResource {
+      constructor(type: string, name: string, props: Record<string, unknown>) {
+        super(type, name, props);
+      }
+    }
+    const raw = (type: string, name: string, props: Record<string, unknown>) => new Raw(type, name, props);
+    const nodeGroup = (props: Record<string, unknown>) =>
+      raw("aws:eks/nodeGroup:NodeGroup", "ng", {
+        instanceTypes: ["p5.48xlarge"],
+        scalingConfig: { maxSize: 1 },
+        taints: [{ key: "nvidia.com/gpu", value: "present", effect: "NO_SCHEDULE" }],
+        amiType: "AL2023_x86_64_NVIDIA",
+        ...props,
+      });
+    const facts = (change: (f: Record<string, any>) => void) => { // eslint-disable-line @typescript-eslint/no-explicit-any -- hand-built facts
+      const f: Record<string, any> = { // eslint-disable-line @typescript-eslint/no-explicit-any -- hand-built facts
+        environment: "hand", tier: "prod", cloud: "existing",
+        pools: [{ name: "h100", instanceType: "p5.48xlarge", gpuModel: "H100-80GB", gpusPerNode: 8, gpuMemoryGiB: 79.65, minNodes: 0, maxNodes: 1, capacityType: "on-demand", multiNode: false, nvmeBytes: 30e12, nodeLabels: {} }],
+        models: [{ name: "m", pool: "h100", simulator: false, sourceUri: "hf://a/b", revision: "0".repeat(40), architecture: "llama-3.1-70b", replicas: 1, tensorParallel: 4, dataLocal: 1, maxModelLen: 8192, gpuMemoryUtilization: 0.9, weightBytes: 141e9, kvBytesPerToken: 327680, restoreSeconds: 30 }],
+      };
+      change(f);
+      return f;
+    };
+    const k8sOpts = () => ({ provider: new k8s.Provider("hand", {}) });
+
+    const cases: Record<string, () => void> = {
+      "gpu-node-taint": () => nodeGroup({ taints: [] }),
+      "gpu-requests-whole": () => new k8s.core.v1.Pod("p", { metadata: { name: "p" }, spec: gpuPod({ tolerations: [] }) }, k8sOpts()),
+      "model-fits-gpus": () => new pulumi.ComponentResource("llm-platform:index:LlmPlatform", "hand", { facts: facts((f) => (f.models[0].tensorParallel = 1)) }),
+      "tensor-parallel-within-node": () => new pulumi.ComponentResource("llm-platform:index:LlmPlatform", "hand", { facts: facts((f) => (f.models[0].dataLocal = 4)) }),
+      "gpu-operator-no-duplicate-driver": () => {
+        nodeGroup({});
+        raw("kubernetes:helm.sh/v3:Release", "gpu-operator", { chart: "gpu-operator", values: { driver: { enabled: true }, toolkit: { enabled: false } } });
+      },
+      "no-network-fs-weights": () =>
+        new k8s.core.v1.Pod("p", { metadata: { name: "p" }, spec: gpuPod({ volumes: [{ name: "w", nfs: { server: "nfs", path: "/m" } }] }) }, k8sOpts()),
+      "no-node-pinned-weights": () =>
+        new k8s.core.v1.PersistentVolume("pv", { metadata: { name: "pv" }, spec: { capacity: { storage: "1Ti" }, accessModes: ["ReadWriteOnce"], local: { path: "/mnt/disk" } } }, k8sOpts()),
+      "host-path-under-cache-root": () =>
+        new k8s.core.v1.Pod("p", { metadata: { name: "p" }, spec: gpuPod({ volumes: [{ name: "w", hostPath: { path: "/var/lib/models" } }] }) }, k8sOpts()),
+      "nvme-capacity": () => new pulumi.ComponentResource("llm-platform:index:LlmPlatform", "hand", { facts: facts((f) => (f.pools[0].nvmeBytes = 50e9)) }),
+      "snapshot-bucket-protected": () => raw("aws:s3/bucket:Bucket", "snap", { tags: { "llm-platform.io/role": "snapshot-store" } }),
+      "volumes-encrypted": () => raw("aws:ebs/volume:Volume", "v", { size: 100, encrypted: false }),
+      "restore-time-slo": () => new pulumi.ComponentResource("llm-platform:index:LlmPlatform", "hand", { facts: facts((f) => (f.models[0].restoreSeconds = 5000)) }),
+      "model-revision-pinned": () => new pulumi.ComponentResource("llm-platform:index:LlmPlatform", "hand", { facts: facts((f) => (f.models[0].revision = "main")) }),
+      "imdsv2-required": () => raw("aws:ec2/launchTemplate:LaunchTemplate", "lt", { metadataOptions: { httpTokens: "optional" } }),
+      "cluster-endpoint-restricted": () => raw("aws:eks/cluster:Cluster", "c", { vpcConfig: { endpointPublicAccess: true }, encryptionConfig: { resources: ["secrets"] } }),
+      "eks-secrets-encryption": () => raw("aws:eks/cluster:Cluster", "c", { vpcConfig: { endpointPublicAccess: false } }),
+      "hf-token-secret": () =>
+        new k8s.core.v1.Pod("p", { metadata: { name: "p" }, spec: { containers: [{ name: "seed", image: "x", env: [{ name: "HF_TOKEN", value: "hf_literal" }] }] } }, k8sOpts()),
+      "cache-aware-routing": () =>
+        new k8s.apiextensions.CustomResource(
+          "svc",
+          { apiVersion: "serving.kserve.io/v1alpha2", kind: "LLMInferenceService", metadata: { name: "svc" }, spec: { model: { uri: "hf://a/b" }, router: { route: {} } } },
+          k8sOpts(),
+        ),
+      "spot-gpu-in-prod": () => nodeGroup({ capacityType: "SPOT" }),
+      "gpu-budget": () => nodeGroup({ scalingConfig: { maxSize: 40 } }),
+      "gpu-instance-allowlist": () => nodeGroup({ instanceTypes: ["g5.xlarge"] }),
+      "internet-gateway-tls": () =>
+        new k8s.apiextensions.CustomResource(
+          "gw",
+          {
+            apiVersion: "gateway.networking.k8s.io/v1",
+            kind: "Gateway",
+            metadata: { name: "public", labels: { "llm-platform.io/exposure": "internet" } },
+            spec: { gatewayClassName: "eg", listeners: [{ name: "http", port: 80, protocol: "HTTP" }] },
+          },
+          k8sOpts(),
+        ),
+    };
+
+    it("cover every policy of the pack", () => {
+      assert.deepStrictEqual(Object.keys(cases).sort(), allPolicies.map((p) => p.name).sort());
+    });
+
+    for (const [policy, addBad] of Object.entries(cases)) {
+      it(`${policy} fails on its bad resource and nothing else does`, async () => {
+        const { recorder } = await runMocked(() => {
+          platformProgram();
+          addBad();
+        }, { config: { "llm-platform:platform": base } });
+        // The prod config, with the advisory spot policy made mandatory so it counts here too.
+        const pack = { ...loadPackConfig("prod").config, "spot-gpu-in-prod": "mandatory" as const };
+        const report = await evaluatePolicies(allPolicies, recorder.resources, pack);
+        const failing = [...new Set(report.violations.filter((v) => v.enforcementLevel === "mandatory").map((v) => v.policy))];
+        assert.deepStrictEqual(failing, [policy], report.violations.map((v) => `${v.policy}: ${v.message}`).join("\n"));
+      });
+    }
   });
 });
