@@ -58,7 +58,9 @@ export interface ResolvedPool extends Omit<ParsedPool, "hardware" | "nvme" | "nv
 /** Where a model's weights come from at serving time. */
 export type CacheMode = "nvme" | "stream" | "off";
 
-export interface ResolvedModel extends Omit<ParsedModel, "architecture" | "maxModelLen" | "dtype" | "servedModelName"> {
+export interface ResolvedModel extends Omit<ParsedModel, "architecture" | "maxModelLen" | "dtype" | "servedModelName" | "replicas"> {
+  /** Replicas to plan capacity for: the fixed count, or the autoscaling maximum. */
+  readonly replicas: number;
   /** Model name clients send. */
   readonly servedModelName: string;
   /** Whether one replica spans several nodes (LeaderWorkerSet). */
@@ -218,6 +220,17 @@ function resolveModel(
     report(`${path}.source.revision`, "is required in prod so every node serves the same weights");
   }
   checkServingOptions(model, path, config, report);
+  if (model.autoscaling !== undefined) {
+    if (model.replicas !== undefined) {
+      report(`${path}.replicas`, "and autoscaling are mutually exclusive (KServe takes either fixed replicas or scaling bounds)");
+    }
+    if (model.autoscaling.minReplicas > model.autoscaling.maxReplicas) {
+      report(`${path}.autoscaling.minReplicas`, `${model.autoscaling.minReplicas} is above maxReplicas ${model.autoscaling.maxReplicas}`);
+    }
+    if (!config.monitoring.prometheusOperator) {
+      report(`${path}.autoscaling`, "needs Prometheus (the Workload Variant Autoscaler reads vLLM metrics from it); set monitoring.prometheusOperator");
+    }
+  }
   if (config.modelCache.mode !== "off" && !model.simulator) {
     if (model.source.revision === undefined) {
       report(`${path}.source.revision`, "is required with the model cache: snapshots are keyed by revision");
@@ -297,6 +310,7 @@ function resolveModel(
   return {
     cacheMode,
     ...model,
+    replicas: model.autoscaling?.maxReplicas ?? model.replicas ?? 1,
     pool: model.simulator ? undefined : model.pool,
     servedModelName: model.servedModelName ?? model.name,
     architectureName,

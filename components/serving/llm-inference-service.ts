@@ -151,7 +151,16 @@ export function llmInferenceService(options: LlmInferenceServiceOptions): KubeOb
       name: model.servedModelName,
       ...(model.loraAdapters.length > 0 ? { lora: { adapters: model.loraAdapters.map((a) => ({ name: a.name, uri: a.uri })) } } : {}),
     },
-    replicas: model.replicas,
+    // KServe takes either fixed replicas or scaling bounds, never both (CEL rule on the spec).
+    ...(model.autoscaling !== undefined
+      ? {
+          scaling: {
+            minReplicas: model.autoscaling.minReplicas,
+            maxReplicas: model.autoscaling.maxReplicas,
+            wva: model.autoscaling.backend === "keda" ? { keda: {} } : { hpa: {} },
+          },
+        }
+      : { replicas: model.replicas }),
     // The simulator loads nothing; cached models get their weights from the cache instead of KServe's download.
     ...(model.simulator || (options.cache !== undefined && model.cacheMode !== "off") ? { storageInitializer: { enabled: false } } : {}),
   };
