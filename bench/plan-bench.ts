@@ -1,10 +1,11 @@
 // Benchmark of the offline plan: wall time and peak RSS for 1, 10, 100 and 500 models, each beside
 // the floor of registering as many plain resources through the same mock runtime. Writes
 // bench/results/plan.md (gathered into bench/RESULTS.md by bench/report.ts). Run with `npm run bench`.
-import { execFileSync, spawnSync } from "child_process";
+import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { cpuDescription, gitCommit } from "./machine";
 import { benchStackYaml } from "./stack";
 
 const SIZES = [1, 10, 100, 500];
@@ -79,19 +80,13 @@ function main(): void {
     ],
   ] as const;
 
-  const cpu = os.cpus()[0]?.model ?? "unknown CPU";
   const node = process.version;
   const pulumiVersion = (JSON.parse(fs.readFileSync(require.resolve("@pulumi/pulumi/package.json"), "utf8")) as { version: string }).version;
-  let commit = "uncommitted";
-  try {
-    commit = execFileSync("git", ["rev-parse", "--short", "HEAD"], { encoding: "utf8" }).trim();
-  } catch {
-    // not a git checkout
-  }
+  const commit = gitCommit();
   const md = [
     "## Offline plan",
     "",
-    `Measured ${new Date().toISOString().slice(0, 10)} at commit ${commit} by \`npm run bench\` on ${os.cpus().length} × ${cpu}, ` +
+    `Measured ${new Date().toISOString().slice(0, 10)} at commit ${commit} by \`npm run bench\` on ${cpuDescription()}, ` +
       `${(os.totalmem() / 1024 ** 3).toFixed(0)} GiB, Node ${node}, @pulumi/pulumi ${pulumiVersion}. Median of ${REPEATS} runs per row ` +
       "(peak RSS: the highest); every run is a fresh process.",
     "",

@@ -1,6 +1,5 @@
 // Benchmark of the policy pack: evaluating every policy over a recorded 500-model platform, the
 // way `plan` does. Writes bench/results/policy.md (gathered into bench/RESULTS.md by report.ts).
-import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -8,6 +7,7 @@ import { allPolicies } from "../policies/all";
 import { evaluatePolicies } from "../automation/policy/evaluate";
 import { loadPackConfig } from "../automation/policy/pack-config";
 import { runPlan } from "../automation/plan/run";
+import { cpuDescription, gitCommit } from "./machine";
 import { benchStackYaml } from "./stack";
 
 const MODELS = 500;
@@ -33,16 +33,11 @@ async function main(): Promise<void> {
   }
   const sorted = [...seconds].sort((a, b) => a - b);
   const median = sorted[Math.floor(sorted.length / 2)];
-  let commit = "uncommitted";
-  try {
-    commit = execFileSync("git", ["rev-parse", "--short", "HEAD"], { encoding: "utf8" }).trim();
-  } catch {
-    // not a git checkout
-  }
+  const commit = gitCommit();
   const md = [
     "## Policy pack",
     "",
-    `Measured ${new Date().toISOString().slice(0, 10)} at commit ${commit} by \`npm run bench\` on ${os.cpus().length} × ${os.cpus()[0]?.model ?? "unknown CPU"}, Node ${process.version}.`,
+    `Measured ${new Date().toISOString().slice(0, 10)} at commit ${commit} by \`npm run bench\` on ${cpuDescription()}, Node ${process.version}.`,
     `All ${allPolicies.length} policies with the staging pack config over the ${run.resources.length} resources a ${MODELS}-model platform registers`,
     `(bench/stack.ts), evaluated in-process as \`plan\` does; ${RUNS} runs, each over every resource.`,
     "",

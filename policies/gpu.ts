@@ -1,7 +1,7 @@
 import type { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
 import { checkFitBytes } from "../components/sizing";
 import { gpuNodeGroup } from "./lib/gpu-nodes";
-import { allPlatformFacts, platformFactsOf } from "./lib/facts";
+import { allPlatformFacts, gpuModelsWithPools, platformFactsOf } from "./lib/facts";
 import { containersOf, gpuResources, HELM_RELEASE, Json, objectName, podSpecs, requestsGpus, requiredNodeLabels, tolerates, wholeGpus } from "./lib/kubernetes";
 
 const GPU_TAINT = { key: "nvidia.com/gpu", value: "present", effect: "NoSchedule" };
@@ -108,12 +108,7 @@ export const modelFitsGpus: ResourceValidationPolicy = {
   enforcementLevel: "mandatory",
   validateResource: (args, report) => {
     const facts = platformFactsOf(args);
-    if (facts === undefined) {
-      return;
-    }
-    const pools = new Map(facts.pools.map((p) => [p.name, p]));
-    for (const m of facts.models.filter((m) => !m.simulator)) {
-      const pool = pools.get(m.pool ?? "");
+    for (const { model: m, pool } of facts ? gpuModelsWithPools(facts) : []) {
       if (pool === undefined) {
         report(`model ${m.name} runs on pool ${m.pool}, which the platform does not describe. Add the pool or move the model.`);
         continue;
@@ -137,12 +132,7 @@ export const tensorParallelWithinNode: ResourceValidationPolicy = {
   enforcementLevel: "mandatory",
   validateResource: (args, report) => {
     const facts = platformFactsOf(args);
-    if (facts === undefined) {
-      return;
-    }
-    const pools = new Map(facts.pools.map((p) => [p.name, p]));
-    for (const m of facts.models.filter((m) => !m.simulator)) {
-      const pool = pools.get(m.pool ?? "");
+    for (const { model: m, pool } of facts ? gpuModelsWithPools(facts) : []) {
       const gpus = m.tensorParallel * m.dataLocal;
       if (pool !== undefined && !pool.multiNode && gpus > pool.gpusPerNode) {
         report(`model ${m.name} needs ${gpus} GPUs per replica but pool ${pool.name} nodes have ${pool.gpusPerNode} and the pool is not multi-node. Lower tensorParallel × dataLocal or set multiNode on the pool.`);

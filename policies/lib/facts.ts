@@ -1,5 +1,5 @@
 import type { PolicyResource, ResourceValidationArgs } from "@pulumi/policy";
-import { PLATFORM_TYPE, PlatformFacts } from "../../components/facts";
+import { ModelFacts, PLATFORM_TYPE, PlatformFacts, PoolFacts } from "../../components/facts";
 
 export { PLATFORM_TYPE };
 export type { PlatformFacts };
@@ -15,4 +15,10 @@ export function platformFactsOf(args: Pick<ResourceValidationArgs, "type" | "pro
 
 export function allPlatformFacts(resources: readonly PolicyResource[]): PlatformFacts[] {
   return resources.flatMap((r) => platformFactsOf(r) ?? []);
+}
+
+/** The GPU models of a platform with their pools (undefined when the facts name no such pool). */
+export function gpuModelsWithPools(facts: PlatformFacts): { model: ModelFacts; pool: PoolFacts | undefined }[] {
+  const pools = new Map(facts.pools.map((p) => [p.name, p]));
+  return facts.models.filter((m) => !m.simulator).map((model) => ({ model, pool: pools.get(model.pool ?? "") }));
 }
