@@ -35,6 +35,7 @@ describe("model cache components", () => {
     const resources = (await platformFor(cachedConfig("nvme"))).resources;
     const svc = llmisvc(resources, "llama-70b");
     assert.deepStrictEqual(svc.spec.storageInitializer, { enabled: false });
+    assert.strictEqual(svc.spec.model.uri, "hf://meta-llama/Llama-3.1-70B-Instruct", "the cache, not KServe, fetches the revision");
     const pod = svc.spec.template;
     assert.strictEqual(pod.serviceAccountName, "llm-model-cache-reader");
     const [restore] = pod.initContainers;

@@ -134,6 +134,8 @@ describe("model services", () => {
       assert.strictEqual(main(svc).startupProbe.failureThreshold, startupFailureThreshold(restore));
       assert.deepStrictEqual(main(svc).startupProbe.httpGet, { path: "/health", port: 8000 });
       assert.strictEqual(svc.metadata.annotations["llm-platform.io/revision"], "945c8663693130f8be2ee66210e062158b2a9693");
+      // KServe downloads this one itself, so the revision rides on the URI.
+      assert.strictEqual(svc.spec.model.uri, "hf://meta-llama/Llama-3.1-70B-Instruct:945c8663693130f8be2ee66210e062158b2a9693");
       await validAgainstSchemas(recorder.resources);
     });
   });

@@ -140,6 +140,17 @@ function router(options: LlmInferenceServiceOptions): Record<string, unknown> {
   }
 }
 
+/**
+ * The model URI KServe sees. When KServe downloads the weights itself (no cache), a Hugging Face
+ * revision rides on the URI as `hf://owner/model:revision` (kserve_storage.py, v0.20), so every
+ * replica serves the same commit.
+ */
+export function kserveModelUri(model: ResolvedModel, cached: boolean): string {
+  const { uri, revision } = model.source;
+  const downloadedByKServe = !model.simulator && (!cached || model.cacheMode === "off");
+  return downloadedByKServe && revision !== undefined && uri.startsWith("hf://") ? `${uri}:${revision}` : uri;
+}
+
 /** The LLMInferenceService object of one model. */
 export function llmInferenceService(options: LlmInferenceServiceOptions): KubeObject {
   const { model, pool } = options;
@@ -147,7 +158,7 @@ export function llmInferenceService(options: LlmInferenceServiceOptions): KubeOb
   const args = model.simulator ? simulatorArgs(model) : vllmArgs(model);
   const spec: Record<string, unknown> = {
     model: {
-      uri: model.source.uri,
+      uri: kserveModelUri(model, options.cache !== undefined),
       name: model.servedModelName,
       ...(model.loraAdapters.length > 0 ? { lora: { adapters: model.loraAdapters.map((a) => ({ name: a.name, uri: a.uri })) } } : {}),
     },
