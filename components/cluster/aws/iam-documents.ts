@@ -1,0 +1,76 @@
+// IAM and bucket-policy documents for the EKS snapshot store. Pure: they take ARNs and return the
+// JSON documents, so tests can check that they name only the bucket and never a wildcard action.
+
+export interface PolicyStatement {
+  readonly Sid?: string;
+  readonly Effect: "Allow" | "Deny";
+  readonly Principal?: string | Record<string, string | string[]>;
+  readonly Action: string[];
+  readonly Resource?: string[];
+  readonly Condition?: Record<string, Record<string, string | string[]>>;
+}
+
+export interface PolicyDocument {
+  readonly Version: "2012-10-17";
+  readonly Statement: PolicyStatement[];
+}
+
+/** Key prefix every model snapshot lives under. */
+export const SNAPSHOT_PREFIX = "models/";
+
+const READ_OBJECT_ACTIONS = ["s3:GetObject"];
+const WRITE_OBJECT_ACTIONS = ["s3:PutObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"];
+
+/** Denies every request to the bucket that does not use TLS. */
+export function tlsOnlyBucketPolicy(bucketArn: string): PolicyDocument {
+  return {
+    Version: "2012-10-17",
+    Statement: [
+      {
+        Sid: "DenyInsecureTransport",
+        Effect: "Deny",
+        Principal: "*",
+        Action: ["s3:*"],
+        Resource: [bucketArn, `${bucketArn}/*`],
+        Condition: { Bool: { "aws:SecureTransport": "false" } },
+      },
+    ],
+  };
+}
+
+/**
+ * What the serving pods' restore containers may do: list and read snapshots, and decrypt them
+ * when the bucket uses a KMS key.
+ */
+export function snapshotReaderPolicy(bucketArn: string, kmsKeyArn?: string): PolicyDocument {
+  return {
+    Version: "2012-10-17",
+    Statement: [
+      { Sid: "ListSnapshots", Effect: "Allow", Action: ["s3:ListBucket"], Resource: [bucketArn], Condition: { StringLike: { "s3:prefix": [`${SNAPSHOT_PREFIX}*`] } } },
+      { Sid: "ReadSnapshots", Effect: "Allow", Action: READ_OBJECT_ACTIONS, Resource: [`${bucketArn}/${SNAPSHOT_PREFIX}*`] },
+      ...(kmsKeyArn ? [{ Sid: "DecryptSnapshots", Effect: "Allow" as const, Action: ["kms:Decrypt"], Resource: [kmsKeyArn] }] : []),
+    ],
+  };
+}
+
+/** What the seeder may do on top of reading: upload snapshots (multipart included). */
+export function snapshotWriterPolicy(bucketArn: string, kmsKeyArn?: string): PolicyDocument {
+  const reader = snapshotReaderPolicy(bucketArn, kmsKeyArn);
+  return {
+    Version: "2012-10-17",
+    Statement: [
+      ...reader.Statement.filter((s) => s.Sid !== "DecryptSnapshots"),
+      { Sid: "ListUploads", Effect: "Allow", Action: ["s3:ListBucketMultipartUploads"], Resource: [bucketArn] },
+      { Sid: "WriteSnapshots", Effect: "Allow", Action: WRITE_OBJECT_ACTIONS, Resource: [`${bucketArn}/${SNAPSHOT_PREFIX}*`] },
+      ...(kmsKeyArn ? [{ Sid: "EncryptSnapshots", Effect: "Allow" as const, Action: ["kms:Decrypt", "kms:GenerateDataKey"], Resource: [kmsKeyArn] }] : []),
+    ],
+  };
+}
+
+/** Trust policy of a role that EKS Pod Identity hands to pods. */
+export function podIdentityTrustPolicy(): PolicyDocument {
+  return {
+    Version: "2012-10-17",
+    Statement: [{ Effect: "Allow", Principal: { Service: "pods.eks.amazonaws.com" }, Action: ["sts:AssumeRole", "sts:TagSession"] }],
+  };
+}
