@@ -104,7 +104,7 @@ describe("model cache components", () => {
   it("ships the scripts in a ConfigMap and creates reader and seeder identities", async () => {
     const resources = (await platformFor(cachedConfig("nvme"))).resources;
     const [cm] = byType(resources, "kubernetes:core/v1:ConfigMap");
-    assert.deepStrictEqual(Object.keys(cm.data).sort(), ["prune.sh", "restore.sh", "seed.sh"]);
+    assert.deepStrictEqual(Object.keys(cm.data).sort(), ["common.sh", "prune.sh", "restore.sh", "seed.sh"]);
     assert.match(cm.data["restore.sh"], /^#!\/bin\/sh\n# restore\.sh:/);
     assert.deepStrictEqual(byType(resources, "kubernetes:core/v1:ServiceAccount").map((s) => s.metadata.name).sort(), ["llm-model-cache-reader", "llm-model-cache-seeder"]);
   });

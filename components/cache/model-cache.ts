@@ -7,7 +7,8 @@ import type { ResolvedModel } from "../config";
 import { weightBytes } from "../sizing";
 import { CacheSettings, prewarmDaemonSet, seederJob } from "./workloads";
 
-export const SCRIPTS = ["restore.sh", "seed.sh", "prune.sh"] as const;
+// common.sh holds the helpers the other three source from their own directory.
+export const SCRIPTS = ["common.sh", "restore.sh", "seed.sh", "prune.sh"] as const;
 export const READER_SERVICE_ACCOUNT = "llm-model-cache-reader";
 export const SEEDER_SERVICE_ACCOUNT = "llm-model-cache-seeder";
 export const HF_TOKEN_SECRET = "hf-token";

@@ -14,7 +14,9 @@ import {
   MARKER_NAME,
   MotoServer,
   RunResult,
+  SCRIPTS,
   Tools,
+  cleanEnv,
   ensureTools,
   leftovers,
   rclone,
@@ -544,6 +546,7 @@ describe("snapshot-restore cache scripts", function () {
   storeSuite("filesystem");
   storeSuite("s3");
   pruneSuite();
+  commonSuite();
 });
 
 function pruneSuite(): void {
@@ -687,6 +690,69 @@ function pruneSuite(): void {
         assert.strictEqual(r.code, 2, `${id}@${rev}: ${r.stderr}`);
       }
       assert.ok(!fs.existsSync(path.join(tmp, "cache3")));
+    });
+  });
+}
+
+/**
+ * restore.sh, seed.sh and prune.sh source common.sh from their own directory, wherever they are
+ * run from: here through a ConfigMap-like mount (files as symlinks into ..data/), by a relative
+ * path from another directory, under sh and busybox ash. Without common.sh beside them they still
+ * fail with their own JSON error line, exit 1.
+ */
+function commonSuite(): void {
+  describe("common.sh", function () {
+    const scripts = { "restore.sh": "restore-error", "seed.sh": "seed-error", "prune.sh": "prune-error" } as const;
+    let tmp = "";
+
+    before(() => {
+      tmp = fs.mkdtempSync(path.join(os.tmpdir(), "llm-platform-common-"));
+    });
+
+    after(() => {
+      if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
+    });
+
+    /** Runs argv in cwd with none of the scripts' required variables set. */
+    function run(argv: string[], cwd: string): RunResult {
+      const env = cleanEnv({ CACHE_ROOT: undefined, SOURCE_DIR: undefined, SNAPSHOT: undefined });
+      const r = spawnSync(argv[0], argv.slice(1), { cwd, env, encoding: "utf8" });
+      const errors = r.stderr.split("\n").filter((l) => l.startsWith("{")).map((l) => JSON.parse(l) as Record<string, unknown>);
+      return { code: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr, json: [], errors, ms: 0 };
+    }
+
+    for (const shell of ["sh", "busybox"] as const) {
+      it(`is found beside the script through a symlinked mount, run by a relative path from elsewhere, under ${shell}`, function () {
+        if (shell === "busybox" && !tools.busybox) this.skip();
+        const cwd = path.join(tmp, `mount-${shell}`);
+        const data = path.join(cwd, "scripts", "..2024_01_01");
+        fs.mkdirSync(data, { recursive: true });
+        fs.symlinkSync("..2024_01_01", path.join(cwd, "scripts", "..data"));
+        for (const f of [...Object.keys(scripts), "common.sh"]) {
+          fs.copyFileSync(path.join(SCRIPTS, f), path.join(data, f));
+          fs.symlinkSync(path.join("..data", f), path.join(cwd, "scripts", f));
+        }
+        const sh = shell === "busybox" ? [tools.busybox!, "sh"] : ["sh"];
+        for (const [script, event] of Object.entries(scripts)) {
+          // The usage error about the unset variables is printed through common.sh's json_str.
+          const r = run([...sh, path.join("scripts", script)], cwd);
+          assert.strictEqual(r.code, 2, `${script}: ${r.stderr}`);
+          assert.strictEqual(r.errors.length, 1, `${script}: ${r.stderr}`);
+          assert.strictEqual(r.errors[0].event, event);
+          assert.match(String(r.errors[0].reason), /is not set/);
+        }
+      });
+    }
+
+    it("a script without common.sh beside it fails with its own JSON error line and exit 1", () => {
+      const dir = path.join(tmp, "alone");
+      fs.mkdirSync(dir);
+      for (const [script, event] of Object.entries(scripts)) {
+        fs.copyFileSync(path.join(SCRIPTS, script), path.join(dir, script));
+        const r = run(["sh", path.join(dir, script)], tmp);
+        assert.strictEqual(r.code, 1, `${script}: ${r.stderr}`);
+        assert.deepStrictEqual(r.errors, [{ event, code: 1, reason: `common.sh is missing beside ${script}` }]);
+      }
     });
   });
 }

@@ -15,7 +15,8 @@
 # is checked under the revision's lock, right before the removal. Removing a revision removes
 # its stamp; stamps whose revision directory no longer exists are removed as well.
 #
-# POSIX sh plus the tools busybox also has (see restore.sh).
+# POSIX sh plus the tools busybox also has; sources common.sh from its own directory (see
+# restore.sh).
 #
 # Environment:
 #   CACHE_ROOT   node directory holding models/                                   required
@@ -32,13 +33,14 @@
 # Exit codes: 2 usage, 1 a removal failed.
 set -u
 
-MANIFEST_NAME=.llm-platform-manifest.tsv
-MARKER_NAME=.llm-platform-complete
-
-json_str() {
-  printf '"%s"' "$(printf '%s' "$1" | tr '\t\r' '  ' | tr -d '\000-\010\013-\037' |
-    sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' | awk 'NR > 1 { printf "%s", "\\n" } { printf "%s", $0 }')"
-}
+# Constants and helpers shared with restore.sh and seed.sh.
+_common=$(dirname "$0")/common.sh
+if [ ! -r "$_common" ]; then
+  echo '{"event":"prune-error","code":1,"reason":"common.sh is missing beside prune.sh"}' >&2
+  exit 1
+fi
+# shellcheck source-path=SCRIPTDIR source=common.sh
+. "$_common"
 
 fail() {
   printf '{"event":"prune-error","code":%s,"reason":%s}\n' "$1" "$(json_str "$2")" >&2

@@ -5,7 +5,10 @@
 #
 # Runs as the serving pod's init container and in the per-pool pre-warm DaemonSet. POSIX sh plus
 # the tools busybox also has (rclone, flock, sha256sum, stat, df, find, awk, sed, ...), so it runs
-# under busybox ash in the rclone/rclone Alpine image and under dash or bash on Debian.
+# under busybox ash in the rclone/rclone Alpine image and under dash or bash on Debian. The
+# control-file names, shared exit codes and helpers (json_str, rclone_error, ...) live in
+# common.sh, which restore.sh, seed.sh and prune.sh source from their own directory: install all
+# four side by side.
 #
 # Environment:
 #   CACHE_ROOT             node directory holding models/ (the NVMe array)           required
@@ -37,21 +40,20 @@
 # cannot be written is only a warning: the copy itself is complete.
 set -u
 
-MANIFEST_NAME=.llm-platform-manifest.tsv
-MARKER_NAME=.llm-platform-complete
+# Constants and helpers shared with seed.sh and prune.sh (see the header).
+_common=$(dirname "$0")/common.sh
+if [ ! -r "$_common" ]; then
+  echo '{"event":"restore-error","code":1,"reason":"common.sh is missing beside restore.sh"}' >&2
+  exit 1
+fi
+# shellcheck source-path=SCRIPTDIR source=common.sh
+. "$_common"
 
-EX_FAIL=1
-EX_USAGE=2
 EX_NO_SNAPSHOT=10
-EX_ACCESS=11
 EX_NO_SPACE=12
-EX_MISMATCH=13
 
-# rclone error text that means the store refused our credentials or permissions (S3, GCS, local).
-ACCESS_RE='AccessDenied|InvalidAccessKeyId|SignatureDoesNotMatch|ExpiredToken|InvalidToken|TokenRefreshRequired|InvalidClientTokenId|AuthorizationHeaderMalformed|AllAccessDisabled|NoCredentialProviders|no valid credential|could not find default credentials|invalid_grant|Unauthorized|Forbidden|status code: 40[13]|Error 40[13]|permission denied'
+# rclone error text that means the snapshot (or its bucket) does not exist.
 NOT_FOUND_RE='directory not found|object not found|file not found|NoSuchBucket|NoSuchKey|bucket does not exist|Error 404'
-
-TAB=$(printf '\t')
 
 staging=""
 work=""
@@ -59,16 +61,6 @@ aside=""
 rclone_pid=""
 
 # ---- helpers ---------------------------------------------------------------------------------
-
-now() {
-  awk '{ print $1 }' /proc/uptime 2>/dev/null || date +%s
-}
-
-# json_str VALUE: VALUE as a quoted JSON string (control characters dropped, newlines as \n).
-json_str() {
-  printf '"%s"' "$(printf '%s' "$1" | tr '\t\r' '  ' | tr -d '\000-\010\013-\037' |
-    sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' | awk 'NR > 1 { printf "%s", "\\n" } { printf "%s", $0 }')"
-}
 
 # fail CODE REASON [EXTRA_JSON_FIELDS]: one JSON error line on stderr, then exit CODE.
 fail() {
@@ -97,21 +89,6 @@ cleanup() {
     _d=$model_dir
     while [ "$_d" != "$models" ] && rmdir "$_d" 2>/dev/null; do _d=${_d%/*}; done
   fi
-  return 0
-}
-
-# rclone_error ERRFILE WHAT: exits with the code that fits rclone's error output.
-rclone_error() {
-  _msg=$(grep -v '^[[:space:]]*$' "$1" | tail -n 4)
-  [ -n "$_msg" ] || _msg="rclone failed without a message"
-  if grep -qiE "$ACCESS_RE" "$1"; then
-    fail "$EX_ACCESS" "the snapshot store refused access while $2 $SNAPSHOT (check the credentials and the bucket policy): $_msg"
-  fi
-  fail "$EX_FAIL" "rclone failed while $2 $SNAPSHOT: $_msg"
-}
-
-is_uint() {
-  case "$1" in '' | *[!0-9]*) return 1 ;; esac
   return 0
 }
 

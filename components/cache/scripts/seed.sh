@@ -8,7 +8,8 @@
 # marker LAST, so a half-seeded snapshot is never taken for a complete one. A snapshot that
 # already has the marker is left alone.
 #
-# POSIX sh plus the tools busybox also has (see restore.sh).
+# POSIX sh plus the tools busybox also has; sources common.sh from its own directory (see
+# restore.sh).
 #
 # Environment:
 #   SOURCE_DIR   local directory holding the model files                          required
@@ -23,47 +24,24 @@
 #   2 usage, 11 store refused access, 13 the upload does not match the manifest, 1 anything else.
 set -u
 
-MANIFEST_NAME=.llm-platform-manifest.tsv
-MARKER_NAME=.llm-platform-complete
+# Constants and helpers shared with restore.sh and prune.sh.
+_common=$(dirname "$0")/common.sh
+if [ ! -r "$_common" ]; then
+  echo '{"event":"seed-error","code":1,"reason":"common.sh is missing beside seed.sh"}' >&2
+  exit 1
+fi
+# shellcheck source-path=SCRIPTDIR source=common.sh
+. "$_common"
 
-EX_FAIL=1
-EX_USAGE=2
-EX_ACCESS=11
-EX_MISMATCH=13
-
-ACCESS_RE='AccessDenied|InvalidAccessKeyId|SignatureDoesNotMatch|ExpiredToken|InvalidToken|TokenRefreshRequired|InvalidClientTokenId|AuthorizationHeaderMalformed|AllAccessDisabled|NoCredentialProviders|no valid credential|could not find default credentials|invalid_grant|Unauthorized|Forbidden|status code: 40[13]|Error 40[13]|permission denied'
+# rclone error text that means the snapshot's directory (or bucket) does not exist yet.
 NOT_FOUND_RE='directory not found|NoSuchBucket|bucket does not exist|Error 404'
 
-TAB=$(printf '\t')
 work=""
-
-now() {
-  awk '{ print $1 }' /proc/uptime 2>/dev/null || date +%s
-}
-
-json_str() {
-  printf '"%s"' "$(printf '%s' "$1" | tr '\t\r' '  ' | tr -d '\000-\010\013-\037' |
-    sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' | awk 'NR > 1 { printf "%s", "\\n" } { printf "%s", $0 }')"
-}
 
 fail() {
   printf '{"event":"seed-error","snapshot":%s,"code":%s,"reason":%s}\n' \
     "$(json_str "${SNAPSHOT:-}")" "$1" "$(json_str "$2")" >&2
   exit "$1"
-}
-
-rclone_error() {
-  _msg=$(grep -v '^[[:space:]]*$' "$1" | tail -n 4)
-  [ -n "$_msg" ] || _msg="rclone failed without a message"
-  if grep -qiE "$ACCESS_RE" "$1"; then
-    fail "$EX_ACCESS" "the snapshot store refused access while $2 $SNAPSHOT (check the credentials and the bucket policy): $_msg"
-  fi
-  fail "$EX_FAIL" "rclone failed while $2 $SNAPSHOT: $_msg"
-}
-
-is_uint() {
-  case "$1" in '' | *[!0-9]*) return 1 ;; esac
-  return 0
 }
 
 # done_line RESULT FILES BYTES T0
