@@ -4,7 +4,7 @@ import { ClusterOutputs, describePool, ExistingCluster, GpuPoolDescriptor } from
 import { PlatformConfig } from "./config";
 import { estimateModel, ModelEstimate } from "./estimates";
 import { PLATFORM_TYPE, platformFacts } from "./facts";
-import { ClusterAddons, GATEWAY_ACCESS_LABEL } from "./addons";
+import { ClusterAddons, GATEWAY_ACCESS_LABEL, gatewayAddress } from "./addons";
 import { ModelEndpoint, ModelService } from "./serving";
 import { ModelCache, modelId, snapshotUrl } from "./cache";
 
@@ -125,8 +125,7 @@ export class LlmPlatform extends pulumi.ComponentResource {
         ),
     );
     this.endpoints = pulumi.all(services.map((s) => s.endpoint));
-    const gatewayStatus = (this.addons.gateway as unknown as { status?: pulumi.Output<{ addresses?: { value?: string }[] } | undefined> } | undefined)?.status;
-    this.gatewayAddress = gatewayStatus ? gatewayStatus.apply((st) => st?.addresses?.[0]?.value) : pulumi.output(undefined);
+    this.gatewayAddress = gatewayAddress(this.addons.gateway);
 
     this.registerOutputs({
       modelsNamespace: this.modelsNamespace,

@@ -4,7 +4,7 @@ import { parsePlatformConfig } from "../components/config";
 import { LlmPlatform } from "../components/platform";
 import { platformProgram } from "../components/program";
 import { baseConfig } from "./harness/fixtures";
-import { isSecretOutput, resolved, runMocked } from "./harness/pulumi";
+import { resolved, runMocked, runMockedExpectingError } from "./harness/pulumi";
 import { kubernetesSchemas } from "./harness/schema";
 import { isKubernetesObject } from "../automation/plan/render";
 
@@ -44,7 +44,7 @@ describe("LlmPlatform on an existing cluster", () => {
 
     assert.strictEqual(provider.inputs.kubeconfig, KUBECONFIG);
     assert.strictEqual(provider.inputs.enableServerSideApply, "true");
-    assert.strictEqual(await isSecretOutput(platform.cluster.kubeconfig as pulumi.Output<string>), true);
+    assert.strictEqual(await pulumi.isSecret(platform.cluster.kubeconfig as pulumi.Output<string>), true);
 
     assert.deepStrictEqual(namespace.inputs.metadata, {
       name: "llm-models",
@@ -138,15 +138,7 @@ describe("platformProgram", () => {
   it("registers nothing when the config is invalid", async () => {
     const raw = baseConfig();
     raw.models[0].pool = "missing";
-    let thrown: unknown;
-    const { recorder } = await runMocked(() => {
-      try {
-        return platformProgram();
-      } catch (err) {
-        thrown = err;
-        return undefined;
-      }
-    }, { config: { "llm-platform:platform": raw } });
+    const { recorder, error: thrown } = await runMockedExpectingError(platformProgram, { config: { "llm-platform:platform": raw } });
     assert.match(String(thrown), /models\[0\]\.pool: "missing" is not a GPU pool/);
     assert.deepStrictEqual(recorder.resources, []);
   });
@@ -160,15 +152,7 @@ describe("platformProgram", () => {
 
   it("refuses a hand-built config for a cloud this version cannot build", async () => {
     const config = { ...parsePlatformConfig(baseConfig()), cloud: { provider: "aws" as const, region: "us-east-1" } };
-    let thrown: unknown;
-    const { recorder } = await runMocked(() => {
-      try {
-        return new LlmPlatform("test", { config });
-      } catch (err) {
-        thrown = err;
-        return undefined;
-      }
-    });
+    const { recorder, error: thrown } = await runMockedExpectingError(() => new LlmPlatform("test", { config }));
     assert.match(String(thrown), /cloud.provider "aws" is not supported by this version; use "existing"/);
     assert.deepStrictEqual(recorder.resources, []);
   });

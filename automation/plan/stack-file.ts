@@ -70,8 +70,10 @@ function isSecure(value: unknown): boolean {
 }
 
 /** Config values in the string form the Pulumi runtime stores them (objects as JSON). */
+export function encodeConfig(values: Record<string, unknown>): Record<string, string> {
+  return Object.fromEntries(Object.entries(values).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)]));
+}
+
 export function runtimeConfig(config: StackConfig): Record<string, string> {
-  return Object.fromEntries(
-    Object.entries(config.values).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)]),
-  );
+  return encodeConfig(config.values);
 }

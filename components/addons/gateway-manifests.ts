@@ -1,3 +1,5 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
 import type { KubeObject } from "../kube-object";
 
 // The shared inference Gateway every model service is routed on. Pure builders of the objects.
@@ -112,4 +114,10 @@ export function gkeGpuOperatorQuota(namespace: string, labels: Record<string, st
       },
     },
   };
+}
+
+/** The load-balancer address a Gateway reports in its status, once it has one. */
+export function gatewayAddress(gateway: k8s.apiextensions.CustomResource | undefined): pulumi.Output<string | undefined> {
+  const status = (gateway as unknown as { status?: pulumi.Output<{ addresses?: { value?: string }[] } | undefined> } | undefined)?.status;
+  return status ? status.apply((st) => st?.addresses?.[0]?.value) : pulumi.output(undefined);
 }

@@ -1,5 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { gatewayAddress } from "../addons/gateway-manifests";
 import { charts } from "../addons/versions";
 import type { GpuPoolDescriptor } from "../cluster/pool-descriptor";
 import type { ResolvedModel } from "../config";
@@ -93,16 +94,15 @@ export class ModelService extends pulumi.ComponentResource {
 
     // Values that exist only once deployed: KServe's status.url, the gateway's address.
     const statusUrl = (workload as unknown as { status?: pulumi.Output<{ url?: string } | undefined> }).status;
-    const gatewayStatus = (args.gateway.resource as unknown as { status?: pulumi.Output<{ addresses?: { value?: string }[] } | undefined> } | undefined)?.status;
     this.endpoint = pulumi
-      .all([statusUrl ?? pulumi.output(undefined), gatewayStatus ?? pulumi.output(undefined)])
-      .apply(([status, gw]) =>
+      .all([statusUrl ?? pulumi.output(undefined), gatewayAddress(args.gateway.resource)])
+      .apply(([status, address]) =>
         endpoint({
           model: model.name,
           servedModelName: model.servedModelName,
           namespace: args.namespace,
           statusUrl: status?.url,
-          gatewayAddress: gw?.addresses?.[0]?.value,
+          gatewayAddress: address,
           scheme: args.https ? "https" : "http",
         }),
       );

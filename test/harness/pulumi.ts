@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { ResourceRecorder, resolved, settle } from "../../automation/plan/recorder";
+import { encodeConfig } from "../../automation/plan/stack-file";
 
 export { resolved, ResourceRecorder };
 export type { RecordedResource } from "../../automation/plan/recorder";
@@ -14,16 +15,27 @@ export async function runMocked<T>(
 ): Promise<{ recorder: ResourceRecorder; result: T }> {
   const recorder = new ResourceRecorder();
   await recorder.install("llm-platform", options.stack ?? "test");
-  pulumi.runtime.setAllConfig(
-    Object.fromEntries(Object.entries(options.config ?? {}).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)])),
-    options.secretKeys ?? [],
-  );
+  pulumi.runtime.setAllConfig(encodeConfig(options.config ?? {}), options.secretKeys ?? []);
   const result = program();
   await settle();
   return { recorder, result };
 }
 
-/** Whether an Output carries the secret bit. */
-export function isSecretOutput(value: pulumi.Output<unknown>): Promise<boolean> {
-  return pulumi.isSecret(value);
+/**
+ * Runs a program that is expected to throw before registering anything; returns the error and
+ * what was registered all the same.
+ */
+export async function runMockedExpectingError(
+  program: () => unknown,
+  options: Parameters<typeof runMocked>[1] = {},
+): Promise<{ recorder: ResourceRecorder; error: unknown }> {
+  let error: unknown;
+  const { recorder } = await runMocked(() => {
+    try {
+      program();
+    } catch (err) {
+      error = err;
+    }
+  }, options);
+  return { recorder, error };
 }
