@@ -3,6 +3,7 @@ import { ConfigIssue, PlatformConfig, resolvePlatform } from "./config/resolve";
 import { ParsedModel, ParsedPlatform, ParsedPool, modelSchema, platformSchema, poolSchema } from "./config/schema";
 
 export * from "./config/resolve";
+export * from "./config/managed";
 export { platformSchema } from "./config/schema";
 export type { PlatformInput, Tier } from "./config/schema";
 

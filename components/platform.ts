@@ -1,6 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { ClusterOutputs, describePool, ExistingCluster, GpuPoolDescriptor } from "./cluster";
+import { ClusterOutputs, describePool, EksCluster, ExistingCluster, GkeCluster, GpuPoolDescriptor } from "./cluster";
 import { PlatformConfig } from "./config";
 import { estimateModel, ModelEstimate } from "./estimates";
 import { PLATFORM_TYPE, platformFacts } from "./facts";
@@ -44,12 +44,13 @@ export class LlmPlatform extends pulumi.ComponentResource {
   public readonly gatewayAddress: pulumi.Output<string | undefined>;
 
   constructor(name: string, args: LlmPlatformArgs, opts?: pulumi.ComponentResourceOptions) {
-    // Config validation rejects this first; the guard keeps a hand-built config honest too, and
-    // runs before super() so nothing is registered.
-    if (args.config.cloud.provider !== "existing") {
-      throw new Error(`cloud.provider "${args.config.cloud.provider}" is not supported by this version; use "existing"`);
-    }
     const { config } = args;
+    // A hand-built config that skipped validation fails here, before anything is registered.
+    if (config.cloud.provider === "aws") {
+      EksCluster.requireInputs(config);
+    } else if (config.cloud.provider === "gcp") {
+      GkeCluster.requireInputs(config);
+    }
     const pools = new Map(config.gpuPools.map((p) => [p.name, describePool(p)]));
     const store = config.modelCache.store;
     const snapshotOf = (m: PlatformConfig["models"][number]) =>
@@ -58,11 +59,7 @@ export class LlmPlatform extends pulumi.ComponentResource {
     // The facts are the component's inputs so policy packs can check them (see facts.ts).
     super(PLATFORM_TYPE, name, { facts: platformFacts(config, estimates) }, opts);
     this.estimates = estimates;
-    this.cluster = new ExistingCluster(
-      `${name}-cluster`,
-      { clusterName: config.cluster.name, kubeconfig: args.kubeconfig, context: config.cluster.context, gpuPools: config.gpuPools },
-      { parent: this },
-    );
+    this.cluster = LlmPlatform.cluster(`${name}-cluster`, args, this);
     this.gpuPools = this.cluster.gpuPools;
 
     const labels = platformLabels(config);
@@ -95,7 +92,8 @@ export class LlmPlatform extends pulumi.ComponentResource {
               namespace: config.modelsNamespace,
               provider,
               hfToken: args.hfToken,
-              dependsOn: [namespace],
+              serviceAccountAnnotations: this.cluster.cacheServiceAccountAnnotations,
+              dependsOn: [namespace, ...this.cluster.identityDependencies],
               labels,
             },
             { parent: this },
@@ -116,7 +114,7 @@ export class LlmPlatform extends pulumi.ComponentResource {
             restoreSeconds: restore.get(model.name),
             prometheusOperator: config.monitoring.prometheusOperator,
             gke: config.cloud.provider === "gcp",
-            dependsOn: [namespace, ...this.addons.servingDependencies, ...(cache?.servingDependencies ?? [])],
+            dependsOn: [namespace, ...this.addons.servingDependencies, ...(cache?.servingDependencies ?? []), ...this.cluster.identityDependencies],
             cache: cache && { settings: cache.settings, serviceAccount: cache.readerServiceAccount },
             routerDependsOn: [namespace, ...this.addons.routerDependencies],
             labels,
@@ -128,6 +126,7 @@ export class LlmPlatform extends pulumi.ComponentResource {
     this.gatewayAddress = gatewayAddress(this.addons.gateway);
 
     this.registerOutputs({
+      snapshotStore: this.cluster.snapshotStore,
       modelsNamespace: this.modelsNamespace,
       gpuPools: this.gpuPools,
       estimates: this.estimates,
@@ -136,4 +135,22 @@ export class LlmPlatform extends pulumi.ComponentResource {
       gatewayAddress: this.gatewayAddress,
     });
   }
+
+  /** The cluster `cloud.provider` asks for. */
+  private static cluster(name: string, args: LlmPlatformArgs, parent: pulumi.Resource): ClusterOutputs {
+    const { config } = args;
+    switch (config.cloud.provider) {
+      case "aws":
+        return new EksCluster(name, { config }, { parent });
+      case "gcp":
+        return new GkeCluster(name, { config }, { parent });
+      default:
+        return new ExistingCluster(
+          name,
+          { clusterName: config.cluster.name, kubeconfig: args.kubeconfig, context: config.cluster.context, gpuPools: config.gpuPools },
+          { parent },
+        );
+    }
+  }
+
 }

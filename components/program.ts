@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { HF_TOKEN_CONFIG_KEY, KUBECONFIG_CONFIG_KEY, parsePlatformConfig, PLATFORM_CONFIG_KEY } from "./config";
+import { ConfigError, HF_TOKEN_CONFIG_KEY, KUBECONFIG_CONFIG_KEY, parsePlatformConfig, PLATFORM_CONFIG_KEY } from "./config";
 import { LlmPlatform } from "./platform";
 
 /** The stack outputs of one environment. */
@@ -7,6 +7,9 @@ export interface PlatformStackOutputs {
   readonly environment: string;
   readonly tier: string;
   readonly cluster: pulumi.Output<string>;
+  /** kubeconfig of a managed cluster (secret); undefined on existing clusters. */
+  readonly kubeconfig: pulumi.Output<string> | undefined;
+  readonly snapshotStore: LlmPlatform["cluster"]["snapshotStore"];
   readonly modelsNamespace: pulumi.Output<string>;
   readonly gpuPools: LlmPlatform["gpuPools"];
   readonly models: LlmPlatform["estimates"];
@@ -23,12 +26,17 @@ export function platformProgram(): PlatformStackOutputs {
   const stackConfig = new pulumi.Config("llm-platform");
   const config = parsePlatformConfig(stackConfig.requireObject<unknown>(PLATFORM_CONFIG_KEY));
   const kubeconfig = stackConfig.getSecret(KUBECONFIG_CONFIG_KEY);
+  if (kubeconfig !== undefined && config.cloud.provider !== "existing") {
+    throw new ConfigError([{ path: `llm-platform:${KUBECONFIG_CONFIG_KEY}`, message: `only applies to existing clusters; the ${config.cloud.provider} cluster provides its own` }]);
+  }
   const hfToken = stackConfig.getSecret(HF_TOKEN_CONFIG_KEY);
   const platform = new LlmPlatform(config.environment.name, { config, kubeconfig, hfToken });
   return {
     environment: config.environment.name,
     tier: config.environment.tier,
     cluster: platform.cluster.clusterName,
+    kubeconfig: config.cloud.provider === "existing" ? undefined : platform.cluster.kubeconfig,
+    snapshotStore: platform.cluster.snapshotStore,
     modelsNamespace: platform.modelsNamespace,
     gpuPools: platform.gpuPools,
     models: platform.estimates,

@@ -214,7 +214,7 @@ describe("platform config", () => {
       expectIssue(aws, "cloud.region", /required for aws/);
       const ctx = { ...baseConfig(), cloud: { provider: "gcp" as const, region: "us-central1" }, cluster: { context: "x" } };
       expectIssue(ctx, "cluster.context", /only applies to existing clusters/);
-      expectIssue({ ...baseConfig(), cloud: { provider: "aws", region: "us-east-1" } }, "cloud.provider", /not supported by this version/);
+      expectIssue({ ...baseConfig(), cloud: { provider: "aws", region: "us-east-1" } }, "cluster.apiAccess", /is required for a managed cluster/);
     });
 
     it("raid0 on a node type without local NVMe, and capacity blocks outside AWS", () => {

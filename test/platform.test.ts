@@ -150,10 +150,12 @@ describe("platformProgram", () => {
     );
   });
 
-  it("refuses a hand-built config for a cloud this version cannot build", async () => {
-    const config = { ...parsePlatformConfig(baseConfig()), cloud: { provider: "aws" as const, region: "us-east-1" } };
-    const { recorder, error: thrown } = await runMockedExpectingError(() => new LlmPlatform("test", { config }));
-    assert.match(String(thrown), /cloud.provider "aws" is not supported by this version; use "existing"/);
-    assert.deepStrictEqual(recorder.resources, []);
+  it("refuses hand-built aws and gcp configs that skipped validation, registering nothing", async () => {
+    for (const [provider, pattern] of [["aws", /EksCluster needs a validated aws config/], ["gcp", /GkeCluster needs a validated gcp config/]] as const) {
+      const config = { ...parsePlatformConfig(baseConfig()), cloud: { provider, region: "us-east-1" } };
+      const { recorder, error: thrown } = await runMockedExpectingError(() => new LlmPlatform("test", { config }));
+      assert.match(String(thrown), pattern);
+      assert.deepStrictEqual(recorder.resources, []);
+    }
   });
 });

@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { MockMonitor } from "@pulumi/pulumi/runtime/mocks";
+import { cloudMockState } from "./cloud-mocks";
 
 /** One resource registration as the engine would have received it. */
 export interface RecordedResource {
@@ -43,7 +44,7 @@ export class ResourceRecorder {
   // Inputs as the mock saw them, until the registration's response names its URN.
   private readonly inputs = new Map<string, Record<string, unknown>>();
 
-  constructor(private readonly state: MockState = (r) => r.inputs) {}
+  constructor(private readonly state: MockState = cloudMockState) {}
 
   /** Installs the recorder as the runtime's monitor. Call before the program registers anything. */
   async install(project: string, stack: string, preview = false): Promise<void> {

@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { ConfigError, ConfigIssue } from "../../components/config";
 import { platformProgram, PlatformStackOutputs } from "../../components/program";
+import { cloudMockState } from "./cloud-mocks";
 import { MockState, RecordedResource, ResourceRecorder, resolved, settle } from "./recorder";
 import { loadStackConfig, runtimeConfig, StackConfig } from "./stack-file";
 
@@ -13,7 +14,8 @@ export const PROJECT = "llm-platform";
  */
 export const planState: MockState = (r) => {
   if (!r.custom || r.type.startsWith("pulumi:providers:")) {
-    return r.inputs;
+    // Remote components (eks:index:Cluster) answer with their outputs.
+    return cloudMockState(r);
   }
   if (r.type === "kubernetes:helm.sh/v3:Release") {
     const { name, namespace, chart, version } = r.inputs as Record<string, unknown>;
@@ -23,7 +25,7 @@ export const planState: MockState = (r) => {
     const { apiVersion, kind, metadata } = r.inputs as Record<string, unknown>;
     return { apiVersion, kind, metadata };
   }
-  return r.inputs;
+  return cloudMockState(r);
 };
 
 export type ResolvedOutputs = { [K in keyof PlatformStackOutputs]: pulumi.Unwrap<PlatformStackOutputs[K]> };

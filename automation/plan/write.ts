@@ -33,8 +33,19 @@ export function planFiles(run: SuccessfulRun, policies?: PolicyReport): { files:
     files.set("policy.json", `${JSON.stringify(policies, null, 2)}\n`);
   }
   files.set("resources.yaml", toYaml(run.resources.map(({ urn, type, name, parent, dependencies }) => ({ urn, type, name, parent, dependencies }))));
+  const cloud = cloudResources(run.resources);
+  if (cloud.length > 0) {
+    files.set("cloud.yaml", toYaml(cloud.map(({ type, name, inputs }) => ({ type, name, inputs }))));
+  }
   return { files, summary };
 }
+
+/** The cloud resources (AWS, GCP, and pulumi-eks components) with their inputs: everything not in Kubernetes. */
+export function cloudResources(resources: readonly PlanResource[]): PlanResource[] {
+  return resources.filter((r) => /^(aws|gcp|eks):/.test(r.type));
+}
+
+type PlanResource = SuccessfulRun["resources"][number];
 
 /** Replaces `outDir` with the plan's files, so nothing from an earlier plan lingers. */
 export function writePlan(outDir: string, files: ReadonlyMap<string, string>): void {

@@ -14,7 +14,7 @@ import {
 } from "./chart-values";
 import { envoyGatewayClass, GATEWAY_NAME, GATEWAY_NAMESPACE, gatewayCertificate, gkeGpuOperatorQuota, sharedGateway } from "./gateway-manifests";
 import { gpuOperatorValues } from "./gpu-operator-values";
-import { ChartPin, charts, manifests } from "./versions";
+import { ChartPin, charts, gkeDriverInstaller, manifests } from "./versions";
 
 export interface ClusterAddonsArgs {
   /** The validated environment; `addons`, `gateway`, `monitoring` and the pools decide what is installed. Required. */
@@ -146,7 +146,14 @@ export class ClusterAddons extends pulumi.ComponentResource {
           childOpts([ns]),
         );
       }
-      release("gpu-operator", charts.gpuOperator, values, TIMEOUT.gpuOperator, [quota]);
+      // Node pools created with GPU driver installation disabled get the driver from Google's
+      // installer; it skips nodes whose driver GKE manages (they carry gke-gpu-driver-version).
+      let driverInstaller: pulumi.Resource | undefined;
+      if (config.gpuPools.some((p) => p.nodeImage === "gke-cos")) {
+        releases.push({ name: "gke-nvidia-driver-installer", chart: "daemonset-preloaded.yaml", version: gkeDriverInstaller.version, namespace: "kube-system", source: gkeDriverInstaller.source });
+        driverInstaller = new k8s.yaml.v2.ConfigFile(`${name}-gke-driver-installer`, { file: gkeDriverInstaller.url }, childOpts());
+      }
+      release("gpu-operator", charts.gpuOperator, values, TIMEOUT.gpuOperator, [quota, driverInstaller]);
     }
 
     this.gatewayNamespace = GATEWAY_NAMESPACE;

@@ -120,3 +120,32 @@ export function imageRef(pin: { image: string; tag: string }): string {
 
 /** Gateway API bundle version the CRD chart installs (for documentation and plan output). */
 export const GATEWAY_API_VERSION = "v1.5.1";
+
+/** A managed add-on version pin with where it was read. */
+export interface ManagedAddonPin {
+  readonly version: string;
+  readonly source: string;
+}
+
+/**
+ * EKS managed add-ons per Kubernetes minor version. A cluster version without an entry here is
+ * refused by config validation, so an upgrade is a deliberate edit of this table.
+ */
+export const eksAddons: Readonly<Record<string, Readonly<Record<"vpc-cni" | "coredns" | "kube-proxy" | "eks-pod-identity-agent", ManagedAddonPin>>>> = {
+  "1.33": {
+    "vpc-cni": { version: "v1.20.1-eksbuild.3", source: "EKS user guide managing-vpc-cni (latest EKS add-on for 1.33)" },
+    coredns: { version: "v1.12.3-eksbuild.1", source: "EKS user guide managing-coredns (latest EKS add-on for 1.33)" },
+    "kube-proxy": { version: "v1.33.0-eksbuild.2", source: "aws eks describe-addon-versions --addon-name kube-proxy --kubernetes-version 1.33 (default version)" },
+    "eks-pod-identity-agent": { version: "v1.3.8-eksbuild.2", source: "aws eks describe-addon-versions --addon-name eks-pod-identity-agent --kubernetes-version 1.33" },
+  },
+};
+
+/**
+ * Google's COS driver installer, applied on GKE GPU pools created with driver installation
+ * disabled (the NVIDIA GPU Operator's "Google driver installer" mode, google-gke.rst v25.10).
+ */
+export const gkeDriverInstaller = {
+  url: "https://raw.githubusercontent.com/GoogleCloudPlatform/container-engine-accelerators/068b15a980977bdaab46eb73e1ac8fba47e41f60/nvidia-driver-installer/cos/daemonset-preloaded.yaml",
+  version: "068b15a980977bdaab46eb73e1ac8fba47e41f60",
+  source: "GoogleCloudPlatform/container-engine-accelerators nvidia-driver-installer/cos/daemonset-preloaded.yaml at that commit",
+} as const;

@@ -5,12 +5,13 @@ import * as pulumi from "@pulumi/pulumi";
 import type { GpuPoolDescriptor } from "../cluster/pool-descriptor";
 import type { ResolvedModel } from "../config";
 import { weightBytes } from "../sizing";
+import { READER_SERVICE_ACCOUNT, SEEDER_SERVICE_ACCOUNT } from "./snapshot";
 import { CacheSettings, prewarmDaemonSet, seederJob } from "./workloads";
+
+export { READER_SERVICE_ACCOUNT, SEEDER_SERVICE_ACCOUNT };
 
 // common.sh holds the helpers the other three source from their own directory.
 export const SCRIPTS = ["common.sh", "restore.sh", "seed.sh", "prune.sh"] as const;
-export const READER_SERVICE_ACCOUNT = "llm-model-cache-reader";
-export const SEEDER_SERVICE_ACCOUNT = "llm-model-cache-seeder";
 export const HF_TOKEN_SECRET = "hf-token";
 
 /** The cache scripts as shipped in this package, for the ConfigMap. */

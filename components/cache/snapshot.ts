@@ -10,6 +10,11 @@ export interface SnapshotStore {
   readonly endpoint?: string;
 }
 
+/** ServiceAccount of the restore containers, pre-warm DaemonSets and streaming vLLM pods: read-only on the store. */
+export const READER_SERVICE_ACCOUNT = "llm-model-cache-reader";
+/** ServiceAccount of the seeder Jobs: the only identity that writes the store. */
+export const SEEDER_SERVICE_ACCOUNT = "llm-model-cache-seeder";
+
 /** Name of the rclone remote the scripts use; its settings come from RCLONE_CONFIG_SNAP_* variables. */
 export const RCLONE_REMOTE = "snap";
 /** Directory of the cache under a pool's NVMe mount. */

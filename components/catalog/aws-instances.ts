@@ -17,8 +17,21 @@ function family(name: string, gpuModel: GpuModel, efa: (instance: string) => boo
     localNvme: devices > 0 ? { devices, gbPerDevice: gb, writeMBpsPerDevice: AWS_NVME_WRITE_MBPS } : undefined,
     networkGbps,
     fastInterconnect: efa(instance),
+    ...(efa(instance) ? { efaInterfaces: EFA_NETWORK_CARDS[instance] ?? 1 } : {}),
   }));
 }
+
+/**
+ * Network cards of the EFA types with more than one (EC2 user guide, "Maximum network interfaces"
+ * and the EFA supported-instance table): one EFA interface per card gives the full bandwidth.
+ */
+const EFA_NETWORK_CARDS: Readonly<Record<string, number>> = {
+  "p4d.24xlarge": 4,
+  "p4de.24xlarge": 4,
+  "p5.48xlarge": 32,
+  "p5e.48xlarge": 32,
+  "p5en.48xlarge": 16,
+};
 
 const largest = (sizes: string[]) => (instance: string) => sizes.some((s) => instance.endsWith(`.${s}`));
 

@@ -58,4 +58,8 @@ export interface GpuInstanceType {
   readonly networkGbps: number;
   /** Whether the type supports EFA (AWS) or GPUDirect networking (GCP) for multi-node traffic. */
   readonly fastInterconnect: boolean;
+  /** Compute Engine accelerator type attached to the machine (GCP), e.g. `nvidia-h100-80gb`. */
+  readonly accelerator?: string;
+  /** Network cards that can carry an EFA interface (AWS EFA types). */
+  readonly efaInterfaces?: number;
 }

@@ -24,6 +24,7 @@ export class ExistingCluster extends pulumi.ComponentResource implements Cluster
   public readonly kubeconfig: pulumi.Output<string> | undefined;
   public readonly provider: k8s.Provider;
   public readonly gpuPools: readonly GpuPoolDescriptor[];
+  public readonly identityDependencies: readonly pulumi.Resource[] = [];
 
   constructor(name: string, args: ExistingClusterArgs, opts?: pulumi.ComponentResourceOptions) {
     super("llm-platform:index:ExistingCluster", name, {}, opts);

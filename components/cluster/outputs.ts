@@ -2,6 +2,16 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { GpuPoolDescriptor } from "./pool-descriptor";
 
+/** The environment's snapshot store as the cluster created it, with the identities that use it. */
+export interface SnapshotStoreOutputs {
+  readonly provider: "s3" | "gcs";
+  readonly bucket: pulumi.Output<string>;
+  /** IAM role ARN (EKS) or Google service account email (GKE) of the read-only cache identity. */
+  readonly readerIdentity: pulumi.Output<string>;
+  /** Likewise for the seeder, the only identity that writes. */
+  readonly seederIdentity: pulumi.Output<string>;
+}
+
 /** What every cluster kind (EKS, GKE, existing) hands to the layers above it. */
 export interface ClusterOutputs {
   /** The cluster's name. */
@@ -12,4 +22,10 @@ export interface ClusterOutputs {
   readonly provider: k8s.Provider;
   /** The GPU pools, as workloads need to see them. */
   readonly gpuPools: readonly GpuPoolDescriptor[];
+  /** The snapshot store the cluster created; undefined on existing clusters. */
+  readonly snapshotStore?: SnapshotStoreOutputs;
+  /** Annotations the cache ServiceAccounts need to take their cloud identity (GKE Workload Identity). */
+  readonly cacheServiceAccountAnnotations?: { readonly reader: Record<string, string>; readonly seeder: Record<string, string> };
+  /** What pods using the cache identities must start after (identity bindings). */
+  readonly identityDependencies: readonly pulumi.Resource[];
 }

@@ -7,6 +7,7 @@ import {
   modelCatalog,
 } from "../catalog";
 import { checkFit, replicaMemory, ReplicaMemory } from "../sizing";
+import { resolveManagedCluster, ResolvedNetwork, ResolvedSystemNodes, resolveStore, SnapshotStoreConfig } from "./managed";
 import { ParsedModel, ParsedPlatform, ParsedPool } from "./schema";
 
 /** One problem in a config, with the path of the field it is about. */
@@ -17,6 +18,16 @@ export interface ConfigIssue {
 
 export const DEFAULT_MAX_MODEL_LEN = 8192;
 export const DEFAULT_NVME_MOUNT_PATH = "/mnt/k8s-disks/0";
+/**
+ * Where each node image mounts its local-NVMe array when the platform builds the nodes: nodeadm
+ * RAID0 (amazon-eks-ami setup-local-disks), Bottlerocket ephemeral storage (core-kit
+ * ephemeral_storage.rs), GKE `ephemeralStorageLocalSsdConfig`.
+ */
+export const IMAGE_NVME_MOUNT_PATH: Readonly<Partial<Record<NodeImage, string>>> = {
+  "al2023-nvidia": "/mnt/k8s-disks/0",
+  "bottlerocket-nvidia": "/mnt/.ephemeral",
+  "gke-cos": "/mnt/stateful_partition/kube-ephemeral-ssd",
+};
 export const POOL_LABEL = "llm-platform.io/pool";
 export const GPU_TAINT = { key: "nvidia.com/gpu", value: "present", effect: "NoSchedule" } as const;
 
@@ -36,6 +47,10 @@ export interface NodeHardware {
   readonly localNvme?: GpuInstanceType["localNvme"];
   readonly networkGbps: number;
   readonly fastInterconnect: boolean;
+  /** EFA-capable network cards (AWS catalog types). */
+  readonly efaInterfaces?: number;
+  /** Compute Engine accelerator type (GCP catalog types). */
+  readonly accelerator?: string;
 }
 
 /** A GPU pool with its hardware looked up and every default filled in. */
@@ -44,8 +59,11 @@ export type NodeImage = NonNullable<ParsedPool["nodeImage"]>;
 /** Node images that ship the NVIDIA driver and container toolkit. */
 export const IMAGES_WITH_DRIVER: readonly NodeImage[] = ["al2023-nvidia", "bottlerocket-nvidia", "preinstalled", "gke-cos"];
 
-export interface ResolvedPool extends Omit<ParsedPool, "hardware" | "nvme" | "nvmeMountPath" | "desiredNodes" | "nodeLabels" | "taints" | "nodeImage"> {
+export interface ResolvedPool
+  extends Omit<ParsedPool, "hardware" | "nvme" | "nvmeMountPath" | "desiredNodes" | "nodeLabels" | "taints" | "nodeImage" | "efa"> {
   readonly nodeImage: NodeImage;
+  /** EFA interfaces and a cluster placement group (aws). */
+  readonly efa: boolean;
   readonly hardware: NodeHardware;
   readonly nvme: "raid0" | "none";
   readonly nvmeMountPath: string;
@@ -78,13 +96,20 @@ export interface ResolvedModel extends Omit<ParsedModel, "architecture" | "maxMo
   readonly memory: ReplicaMemory;
 }
 
-export interface PlatformConfig extends Omit<ParsedPlatform, "gpuPools" | "models" | "cluster"> {
-  readonly cluster: ParsedPlatform["cluster"] & { readonly name: string };
+export interface PlatformConfig extends Omit<ParsedPlatform, "gpuPools" | "models" | "cluster" | "network" | "modelCache"> {
+  readonly cluster: Omit<ParsedPlatform["cluster"], "systemNodes" | "deletionProtection"> & {
+    readonly name: string;
+    readonly deletionProtection: boolean;
+    readonly systemNodes: ResolvedSystemNodes;
+  };
+  /** The managed cluster's network; undefined on existing clusters. */
+  readonly network?: ResolvedNetwork;
+  readonly modelCache: Omit<ParsedPlatform["modelCache"], "store"> & { readonly store?: SnapshotStoreConfig };
   readonly gpuPools: readonly ResolvedPool[];
   readonly models: readonly ResolvedModel[];
 }
 
-type Report = (path: string, message: string) => void;
+export type Report = (path: string, message: string) => void;
 
 function resolveHardware(
   pool: ParsedPool,
@@ -115,8 +140,18 @@ function resolveHardware(
     report(`${path}.instanceType`, `"${instanceType}" is not in the GPU catalog (${hint})`);
     return undefined;
   }
-  const { gpuModel, gpusPerNode, gpuMemoryGiB, localNvme, networkGbps, fastInterconnect } = known;
-  return { gpuModel, gpusPerNode, gpuMemoryGiB, localNvme, networkGbps, fastInterconnect, instanceType };
+  const { gpuModel, gpusPerNode, gpuMemoryGiB, localNvme, networkGbps, fastInterconnect, efaInterfaces, accelerator } = known;
+  return {
+    gpuModel,
+    gpusPerNode,
+    gpuMemoryGiB,
+    localNvme,
+    networkGbps,
+    fastInterconnect,
+    instanceType,
+    ...(efaInterfaces !== undefined ? { efaInterfaces } : {}),
+    ...(accelerator !== undefined ? { accelerator } : {}),
+  };
 }
 
 const DEFAULT_NODE_IMAGE: Record<ParsedPlatform["cloud"]["provider"], NodeImage> = {
@@ -161,12 +196,25 @@ function resolvePool(pool: ParsedPool, index: number, config: ParsedPlatform, re
   if (pool.gpuSharing.mode === "mig" && !MIG_CAPABLE.test(hardware.gpuModel)) {
     report(`${path}.gpuSharing`, `MIG needs A100, H100 or H200 GPUs; pool "${pool.name}" has ${hardware.gpuModel}`);
   }
+  const provider = config.cloud.provider;
+  const efa = pool.efa ?? (provider === "aws" && pool.multiNode && hardware.fastInterconnect);
+  if (pool.efa === true && provider !== "aws") {
+    report(`${path}.efa`, `is an AWS option; cloud.provider is ${provider}`);
+  } else if (pool.efa === true && !hardware.fastInterconnect) {
+    report(`${path}.efa`, `${hardware.instanceType ?? "this node type"} does not support EFA`);
+  }
+  // The image mounts the array where it mounts it; a different path would point at the root disk.
+  const imageMount = provider === "existing" ? undefined : IMAGE_NVME_MOUNT_PATH[nodeImage];
+  if (imageMount !== undefined && pool.nvmeMountPath !== undefined && pool.nvmeMountPath !== imageMount) {
+    report(`${path}.nvmeMountPath`, `${nodeImage} nodes mount the NVMe array at ${imageMount}; leave nvmeMountPath unset`);
+  }
   return {
     ...pool,
     nodeImage,
     hardware,
     nvme,
-    nvmeMountPath: pool.nvmeMountPath ?? DEFAULT_NVME_MOUNT_PATH,
+    efa,
+    nvmeMountPath: pool.nvmeMountPath ?? imageMount ?? DEFAULT_NVME_MOUNT_PATH,
     desiredNodes,
     nodeLabels: pool.nodeLabels ?? { [POOL_LABEL]: pool.name },
     taints: pool.taints ?? [GPU_TAINT],
@@ -374,21 +422,11 @@ export function resolvePlatform(config: ParsedPlatform): { config: PlatformConfi
   const issues: ConfigIssue[] = [];
   const report: Report = (path, message) => issues.push({ path, message });
 
-  const provider = config.cloud.provider;
-  if (provider !== "existing") {
-    report("cloud.provider", `"${provider}" clusters are not supported by this version of llm-platform; use "existing" with a kubeconfig`);
-  }
-  if (provider !== "existing" && config.cloud.region === undefined) {
-    report("cloud.region", `is required for ${provider}`);
-  }
-  if (provider !== "existing" && config.cluster.context !== undefined) {
-    report("cluster.context", `only applies to existing clusters; cloud.provider is ${provider}`);
-  }
+  const clusterName = config.cluster.name ?? `${config.environment.name}-llm`;
+  const managed = resolveManagedCluster(config, report);
+  const store = resolveStore(config, clusterName, report);
 
   reportDuplicates(config.gpuPools, "gpuPools", report);
-  if (config.modelCache.mode !== "off" && config.modelCache.store === undefined) {
-    report("modelCache.store", `is required with modelCache.mode ${config.modelCache.mode}`);
-  }
   if (config.modelCache.mode === "off" && config.environment.tier === "prod") {
     report("modelCache.mode", "off downloads weights from the source on every pod start; prod uses nvme, stream or auto");
   }
@@ -411,6 +449,7 @@ export function resolvePlatform(config: ParsedPlatform): { config: PlatformConfi
 
   const pools = resolvedPools.filter((p): p is ResolvedPool => p !== undefined);
   reportMixedImages(pools, report);
+  managed.checkPools(pools, config.gpuPools.map((p) => p.name), report);
   const models = resolvedModels.filter((m): m is ResolvedModel => m !== undefined);
   if (issues.length === 0) {
     reportPoolCapacity(models, pools, report);
@@ -418,7 +457,9 @@ export function resolvePlatform(config: ParsedPlatform): { config: PlatformConfi
   return {
     config: {
       ...config,
-      cluster: { ...config.cluster, name: config.cluster.name ?? `${config.environment.name}-llm` },
+      cluster: { ...config.cluster, name: clusterName, deletionProtection: managed.deletionProtection, systemNodes: managed.systemNodes },
+      network: managed.network,
+      modelCache: { ...config.modelCache, store },
       gpuPools: pools,
       models,
     },

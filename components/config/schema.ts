@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { dtypeBytes } from "../catalog";
+import { isIpv4Cidr } from "../network/cidr";
 
 // The shape of one environment's stack config (`llm-platform:platform`). Every field says what it
 // is and its default in `.describe()`; the README's config reference is generated from these.
@@ -38,8 +39,16 @@ const cloudSchema = z
       .regex(/^[a-z]+(-[a-z0-9]+)+$/, "must look like a cloud region, e.g. us-east-1 or us-central1")
       .optional()
       .describe("Cloud region. Required for `aws` and `gcp`."),
+    project: z
+      .string()
+      .regex(/^[a-z][a-z0-9-]{4,28}[a-z0-9]$/, "must be a Google Cloud project ID")
+      .optional()
+      .describe("Google Cloud project ID. Required for `gcp`."),
   })
   .describe("Where the platform runs.");
+
+/** An IPv4 CIDR block such as 10.0.0.0/16. */
+export const cidrSchema = z.string().refine(isIpv4Cidr, "must be an IPv4 CIDR block such as 10.0.0.0/16 (network address, prefix 0-32)");
 
 const clusterSchema = z
   .strictObject({
@@ -57,9 +66,80 @@ const clusterSchema = z
         "kubeconfig context to use (`existing` only). The kubeconfig itself comes from the secret config " +
           "`llm-platform:kubeconfig`, or from the ambient KUBECONFIG when that is unset.",
       ),
+    apiAccess: z
+      .strictObject({
+        publicCidrs: z
+          .array(cidrSchema)
+          .describe("Networks that may reach the public API endpoint; `[]` makes the endpoint private-only (pulumi then has to run inside the network)."),
+      })
+      .optional()
+      .describe("Who can reach the Kubernetes API of a managed cluster. Required for `aws` and `gcp`."),
+    admins: z
+      .array(z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:(role|user)\/[\w+=,.@/-]+$/, "must be an IAM role or user ARN"))
+      .default([])
+      .describe("IAM principals given cluster-admin through EKS access entries (`aws`). The identity running pulumi is admin as creator. Default: none."),
+    logTypes: z
+      .array(z.enum(["api", "audit", "authenticator", "controllerManager", "scheduler"]))
+      .default(["api", "audit", "authenticator"])
+      .describe("EKS control-plane log types sent to CloudWatch (`aws`). Default: api, audit, authenticator."),
+    releaseChannel: z
+      .enum(["RAPID", "REGULAR", "STABLE"])
+      .default("REGULAR")
+      .describe("GKE release channel (`gcp`). Default: REGULAR."),
+    privateNodes: z.boolean().default(true).describe("GKE nodes without public IPs, egress through Cloud NAT (`gcp`). Default: true."),
+    deletionProtection: z.boolean().optional().describe("Refuse to delete the managed cluster. Default: true in prod, else false."),
+    systemNodes: z
+      .strictObject({
+        instanceType: z.string().min(1).optional().describe("Instance/machine type. Default: `m7i.xlarge` on aws, `n2-standard-4` on gcp."),
+        minNodes: z.int().min(1).max(100).default(2).describe("Fewest nodes. Default: 2."),
+        maxNodes: z.int().min(1).max(100).default(4).describe("Most nodes. Default: 4."),
+      })
+      .prefault({})
+      .describe("CPU nodes for controllers, routers and simulators (no GPU taint), on managed clusters."),
   })
   .prefault({})
   .describe("Cluster settings.");
+
+const networkSchema = z
+  .strictObject({
+    cidr: cidrSchema
+      .optional()
+      .describe("VPC CIDR (`aws`, prefix /16 to /20) or node subnet CIDR (`gcp`). Default: `10.0.0.0/16` on aws, `10.0.0.0/20` on gcp."),
+    zones: z
+      .array(z.string().regex(/^[a-z]+(-[a-z0-9]+)+[a-z]$/, "must be an availability zone such as us-east-1a"))
+      .optional()
+      .describe("Availability zones of the VPC's subnets, at least two (`aws`). Required when the platform creates the VPC."),
+    natGateways: z
+      .enum(["single", "per-zone"])
+      .default("single")
+      .describe("One NAT gateway for the VPC, or one per zone so a zone outage keeps egress (`aws`). Default: single."),
+    podCidr: cidrSchema.optional().describe("Pod secondary range (`gcp`). Default: `10.4.0.0/14`."),
+    serviceCidr: cidrSchema.optional().describe("Service secondary range (`gcp`). Default: `10.8.0.0/20`."),
+    controlPlaneCidr: cidrSchema.optional().describe("/28 for the GKE control plane's private endpoint (`gcp`, private nodes). Default: `172.16.0.0/28`."),
+    proxyCidr: cidrSchema
+      .optional()
+      .describe("Proxy-only subnet the regional Application Load Balancers behind GKE Gateways need (`gcp`). Default: `10.9.0.0/23`."),
+    existing: z
+      .strictObject({
+        vpcId: z.string().regex(/^vpc-[0-9a-f]+$/, "must be a VPC ID").optional().describe("VPC ID (`aws`)."),
+        privateSubnetIds: z
+          .array(z.string().regex(/^subnet-[0-9a-f]+$/, "must be a subnet ID"))
+          .optional()
+          .describe("Private subnets for nodes, in at least two zones (`aws`)."),
+        publicSubnetIds: z
+          .array(z.string().regex(/^subnet-[0-9a-f]+$/, "must be a subnet ID"))
+          .default([])
+          .describe("Public subnets for internet-facing load balancers (`aws`). Default: none."),
+        network: z.string().min(1).optional().describe("VPC network name or self link (`gcp`)."),
+        subnetwork: z.string().min(1).optional().describe("Subnetwork name or self link (`gcp`)."),
+        podsRange: z.string().min(1).optional().describe("Name of the subnetwork's secondary range for pods (`gcp`)."),
+        servicesRange: z.string().min(1).optional().describe("Name of the subnetwork's secondary range for services (`gcp`)."),
+      })
+      .optional()
+      .describe("Use an existing network instead of creating one."),
+  })
+  .prefault({})
+  .describe("The network of a managed cluster: created by the platform, or an existing one.");
 
 const taintSchema = z.strictObject({
   key: z.string().min(1).describe("Taint key."),
@@ -141,6 +221,32 @@ export const poolSchema = z.strictObject({
         "(driver + toolkit already on the nodes), `bare` (nothing; the operator installs driver and toolkit). " +
         "Default: `al2023-nvidia` on aws, `gke-cos` on gcp, `preinstalled` on existing clusters.",
     ),
+  zones: z
+    .array(z.string().min(1))
+    .optional()
+    .describe(
+      "Zones the pool's nodes run in: a subset of `network.zones` on aws, GKE node locations on gcp. Multi-node, EFA and " +
+        "capacity-block pools need exactly one. Default: every zone of the network (aws), the region's default (gcp).",
+    ),
+  subnetIds: z
+    .array(z.string().regex(/^subnet-[0-9a-f]+$/, "must be a subnet ID"))
+    .optional()
+    .describe("Subnets of the pool's nodes when `network.existing` is used (`aws`). Default: the private subnets."),
+  reservation: z
+    .string()
+    .min(1)
+    .optional()
+    .describe("Capacity reservation the nodes consume: an EC2 reservation ID (`cr-…`, required for capacity-block) or a GKE reservation name. Default: none."),
+  efa: z
+    .boolean()
+    .optional()
+    .describe("Attach EFA interfaces and a cluster placement group (`aws`). Default: true for multiNode pools on EFA-capable types."),
+  rootVolumeGiB: z
+    .int()
+    .min(50)
+    .max(16384)
+    .default(200)
+    .describe("Root (aws) or boot (gcp) disk in GiB; serving images are many GB. Default: 200."),
   gpuSharing: z
     .discriminatedUnion("mode", [
       z.strictObject({ mode: z.literal("none") }),
@@ -321,16 +427,20 @@ const modelCacheSchema = z
       ),
     store: z
       .strictObject({
-        provider: z.enum(["s3", "gcs"]).describe("Object store kind."),
+        provider: z.enum(["s3", "gcs"]).optional().describe("Object store kind. Required on existing clusters; follows the cloud otherwise."),
         bucket: z
           .string()
           .regex(/^[a-z0-9][a-z0-9.\-_]{1,61}[a-z0-9]$/, "must be a bucket name")
-          .describe("Bucket holding models/<model-id>/<revision>/."),
+          .optional()
+          .describe("Bucket holding models/<model-id>/<revision>/. Required on existing clusters."),
         region: z.string().optional().describe("Bucket region (S3)."),
         endpoint: z.url().optional().describe("Endpoint of an S3-compatible store. Default: the provider's."),
       })
       .optional()
-      .describe("The environment's snapshot store. Required unless mode is off (managed clusters fill it in)."),
+      .describe(
+        "The environment's snapshot store. On aws and gcp the platform creates it (provider and region follow the cloud; " +
+          "`bucket` defaults to `<cluster.name>-model-snapshots` and must be globally unique). Required on existing clusters unless mode is off.",
+      ),
     credentialsSecret: z
       .string()
       .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, "must be a Secret name")
@@ -363,6 +473,7 @@ export const platformSchema = z
     environment: environmentSchema,
     cloud: cloudSchema,
     cluster: clusterSchema,
+    network: networkSchema,
     modelsNamespace: dnsLabel(63).default("llm-models").describe("Namespace of the model services. Default: `llm-models`."),
     gpuPools: z.array(poolSchema).default([]).describe("GPU node pools. Default: none."),
     models: z.array(modelSchema).default([]).describe("Models to serve. Default: none."),

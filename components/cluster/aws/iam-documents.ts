@@ -74,3 +74,27 @@ export function podIdentityTrustPolicy(): PolicyDocument {
     Statement: [{ Effect: "Allow", Principal: { Service: "pods.eks.amazonaws.com" }, Action: ["sts:AssumeRole", "sts:TagSession"] }],
   };
 }
+
+/** Trust policy of the node role (EC2 instances of the managed node groups). */
+export function ec2TrustPolicy(): PolicyDocument {
+  return {
+    Version: "2012-10-17",
+    Statement: [{ Effect: "Allow", Principal: { Service: "ec2.amazonaws.com" }, Action: ["sts:AssumeRole"] }],
+  };
+}
+
+/** The AWS partition of a region (ARNs of AWS-managed policies differ by partition). */
+export function awsPartition(region: string): "aws" | "aws-cn" | "aws-us-gov" {
+  return region.startsWith("cn-") ? "aws-cn" : region.startsWith("us-gov-") ? "aws-us-gov" : "aws";
+}
+
+/** AWS-managed policies every EKS node needs: join the cluster, pull images, run the VPC CNI. */
+export function nodeManagedPolicyArns(region: string): string[] {
+  const partition = awsPartition(region);
+  return ["AmazonEKSWorkerNodePolicy", "AmazonEC2ContainerRegistryReadOnly", "AmazonEKS_CNI_Policy"].map((p) => `arn:${partition}:iam::aws:policy/${p}`);
+}
+
+/** The EKS access policy that makes a principal cluster admin. */
+export function clusterAdminAccessPolicyArn(region: string): string {
+  return `arn:${awsPartition(region)}:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy`;
+}

@@ -1,18 +1,24 @@
 import { dump } from "js-yaml";
+import { stringify as toToml } from "smol-toml";
+import type { ResolvedPool } from "../../config";
 
-// Node bootstrap settings that assemble a GPU node's instance-store NVMe into one array at boot,
-// in the shapes @pulumi/eks v4's ManagedNodeGroup takes (nodeadmExtraOptions, bottlerocketSettings).
+// Node bootstrap settings that assemble a GPU node's instance-store NVMe into one array at boot.
+// They go into the user data of the pool's own launch template; EKS keeps managing the AMI and
+// merges its own cluster settings into what is given here (MIME parts on AL2023, TOML on
+// Bottlerocket).
 
 /** Where AL2023's nodeadm mounts the RAID0 array (amazon-eks-ami setup-local-disks: /mnt/k8s-disks/0). */
 export const AL2023_NVME_MOUNT = "/mnt/k8s-disks/0";
 /** Where Bottlerocket mounts its ephemeral-storage array (core-kit apiserver ephemeral_storage.rs). */
 export const BOTTLEROCKET_NVME_MOUNT = "/mnt/.ephemeral";
 
-/**
- * nodeadm NodeConfig part (node.eks.aws/v1alpha1) asking for instance-store RAID0; pulumi-eks wraps
- * it in the MIME document itself, so this is only the part body and its content type.
- */
-export function nodeadmRaid0Part(): { contentType: string; content: string } {
+export interface UserDataPart {
+  readonly contentType: string;
+  readonly content: string;
+}
+
+/** nodeadm NodeConfig part (node.eks.aws/v1alpha1) asking for instance-store RAID0. */
+export function nodeadmRaid0Part(): UserDataPart {
   const nodeConfig = {
     apiVersion: "node.eks.aws/v1alpha1",
     kind: "NodeConfig",
@@ -21,10 +27,18 @@ export function nodeadmRaid0Part(): { contentType: string; content: string } {
   return { contentType: "application/node.eks.aws", content: `---\n${dump(nodeConfig, { lineWidth: -1 })}` };
 }
 
+/** Boundary of the MIME document; fixed so the user data (and the launch template) only changes with its parts. */
+export const MIME_BOUNDARY = "LLMPLATFORM==";
+
+/** A MIME multi-part document, the user-data format EKS merges for AL2023 managed node groups. */
+export function mimeMultipart(parts: readonly UserDataPart[]): string {
+  const body = parts.map((p) => `--${MIME_BOUNDARY}\nContent-Type: ${p.contentType}\n\n${p.content.endsWith("\n") ? p.content : `${p.content}\n`}\n`).join("");
+  return `MIME-Version: 1.0\nContent-Type: multipart/mixed; boundary="${MIME_BOUNDARY}"\n\n${body}--${MIME_BOUNDARY}--\n`;
+}
+
 /**
  * Bottlerocket settings: bootstrap commands that build the ephemeral-storage array (RAID0 over the
  * instance store) and bind containerd, kubelet and pod logs onto it, before kubelet starts.
- * pulumi-eks expects the top-level `settings` key.
  */
 export function bottlerocketEphemeralStorageSettings(): { settings: Record<string, unknown> } {
   return {
@@ -41,4 +55,18 @@ export function bottlerocketEphemeralStorageSettings(): { settings: Record<strin
       },
     },
   };
+}
+
+/**
+ * The user data of a GPU pool's launch template, or undefined when the pool needs none (no NVMe
+ * array): AL2023 gets a MIME document with the nodeadm part, Bottlerocket a TOML settings document.
+ */
+export function gpuNodeUserData(pool: Pick<ResolvedPool, "nodeImage" | "nvme">): string | undefined {
+  if (pool.nvme !== "raid0") {
+    return undefined;
+  }
+  if (pool.nodeImage === "bottlerocket-nvidia") {
+    return toToml(bottlerocketEphemeralStorageSettings());
+  }
+  return mimeMultipart([nodeadmRaid0Part()]);
 }

@@ -1,0 +1,65 @@
+import type { RecordedResource } from "./recorder";
+
+// What cloud resources "return" under the mock runtime: the outputs the program reads (ARNs, IDs,
+// the EKS kubeconfig, the GKE endpoint), as placeholders that are obviously not real. Everything
+// else echoes the inputs, as the stock mocks do.
+
+/** The account every placeholder ARN names (an AWS documentation example account). */
+export const MOCK_ACCOUNT = "123456789012";
+
+const PLACEHOLDER_CA = Buffer.from("placeholder CA (offline plan)").toString("base64");
+
+function awsArn(type: string, name: string, inputs: Record<string, unknown>): string {
+  if (type === "aws:s3/bucket:Bucket") {
+    return `arn:aws:s3:::${String(inputs.bucket ?? name)}`;
+  }
+  const service = type.split(":")[1]?.split("/")[0] ?? "unknown";
+  const kind = type.split(":")[2] ?? "resource";
+  const global = service === "iam";
+  return `arn:aws:${service}:${global ? "" : "us-east-1"}:${MOCK_ACCOUNT}:${kind.toLowerCase()}/${name}`;
+}
+
+/** A kubeconfig that names the cluster and cannot reach anything. */
+function placeholderKubeconfig(clusterName: string): string {
+  return JSON.stringify({
+    apiVersion: "v1",
+    kind: "Config",
+    clusters: [{ name: clusterName, cluster: { server: "https://offline.invalid", "certificate-authority-data": PLACEHOLDER_CA } }],
+    contexts: [{ name: clusterName, context: { cluster: clusterName, user: clusterName } }],
+    "current-context": clusterName,
+    users: [{ name: clusterName, user: {} }],
+  });
+}
+
+export function cloudMockState(resource: Omit<RecordedResource, "urn">): Record<string, unknown> {
+  const { type, name, inputs } = resource;
+  if (type === "eks:index:Cluster") {
+    const clusterName = String(inputs.name ?? name);
+    return {
+      ...inputs,
+      kubeconfigJson: placeholderKubeconfig(clusterName),
+      eksCluster: { name: clusterName, arn: awsArn("aws:eks/cluster:Cluster", clusterName, inputs), vpcConfig: { clusterSecurityGroupId: "sg-0offlineplan0000" } },
+    };
+  }
+  if (type.startsWith("aws:")) {
+    const extra: Record<string, unknown> = { arn: awsArn(type, name, inputs) };
+    if (type === "aws:ec2/launchTemplate:LaunchTemplate") {
+      extra.latestVersion = 1;
+    }
+    if (type === "aws:kms/key:Key") {
+      extra.keyId = `${name}-key-id`;
+    }
+    if (type === "aws:iam/role:Role") {
+      extra.name = inputs.name ?? name;
+    }
+    return { ...inputs, ...extra };
+  }
+  if (type === "gcp:container/cluster:Cluster") {
+    return { ...inputs, endpoint: "203.0.113.10", masterAuth: { clusterCaCertificate: PLACEHOLDER_CA }, privateClusterConfig: { ...(inputs.privateClusterConfig as object), privateEndpoint: "172.16.0.2" } };
+  }
+  if (type === "gcp:serviceaccount/account:Account") {
+    const email = `${String(inputs.accountId)}@${String(inputs.project)}.iam.gserviceaccount.com`;
+    return { ...inputs, email, name: `projects/${String(inputs.project)}/serviceAccounts/${email}` };
+  }
+  return inputs;
+}

@@ -1,0 +1,176 @@
+import * as gcp from "@pulumi/gcp";
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import type { PlatformConfig, ResolvedNetwork } from "../../config";
+import { ClusterOutputs, SnapshotStoreOutputs } from "../outputs";
+import { describePool, GpuPoolDescriptor } from "../pool-descriptor";
+import { gkeKubeconfig } from "./kubeconfig";
+import { gpuNodePoolSpec, NODE_SERVICE_ACCOUNT_ROLES, NodePoolSpec, serviceAccountId, systemNodePoolSpec } from "./node-pool";
+import { createGcsSnapshotStore } from "./snapshot-store";
+
+export interface GkeClusterArgs {
+  /** The validated environment (cloud.provider `gcp`). Required. */
+  readonly config: PlatformConfig;
+  /** Labels on every Google Cloud resource that takes them. Default: the environment. */
+  readonly labels?: Record<string, string>;
+}
+
+const PODS_RANGE = "pods";
+const SERVICES_RANGE = "services";
+
+/**
+ * A GKE Standard cluster for LLM serving: its network (or a given one) with Cloud NAT and the
+ * proxy-only subnet regional Gateways need, Workload Identity, the Gateway API, a release channel,
+ * private nodes, a system pool, one node pool per GPU pool, and the GCS snapshot store with its
+ * Workload Identity bindings.
+ */
+export class GkeCluster extends pulumi.ComponentResource implements ClusterOutputs {
+  public readonly clusterName: pulumi.Output<string>;
+  public readonly kubeconfig: pulumi.Output<string>;
+  public readonly provider: k8s.Provider;
+  public readonly gpuPools: readonly GpuPoolDescriptor[];
+  public readonly snapshotStore: SnapshotStoreOutputs;
+  public readonly cacheServiceAccountAnnotations: { readonly reader: Record<string, string>; readonly seeder: Record<string, string> };
+  public readonly identityDependencies: readonly pulumi.Resource[];
+  public readonly nodePools: readonly gcp.container.NodePool[];
+
+  constructor(name: string, args: GkeClusterArgs, opts?: pulumi.ComponentResourceOptions) {
+    const { config } = args;
+    const { cluster } = config;
+    const { region, project, store, network, publicCidrs } = GkeCluster.requireInputs(config);
+    super("llm-platform:index:GkeCluster", name, {}, opts);
+    const labels = args.labels ?? { "llm-platform-environment": config.environment.name, "managed-by": "pulumi" };
+    const opts1 = { parent: this };
+
+    const { networkId, subnetworkId, podsRange, servicesRange } = this.network(name, network, project, region, cluster.name);
+
+    const gke = new gcp.container.Cluster(
+      `${name}-gke`,
+      {
+        name: cluster.name,
+        project,
+        location: region,
+        network: networkId,
+        subnetwork: subnetworkId,
+        // Node pools are managed one by one below; the default pool only exists to create the cluster.
+        removeDefaultNodePool: true,
+        initialNodeCount: 1,
+        minMasterVersion: cluster.kubernetesVersion,
+        releaseChannel: { channel: cluster.releaseChannel },
+        workloadIdentityConfig: { workloadPool: `${project}.svc.id.goog` },
+        gatewayApiConfig: { channel: "CHANNEL_STANDARD" },
+        addonsConfig: { httpLoadBalancing: { disabled: false } },
+        ipAllocationPolicy: { clusterSecondaryRangeName: podsRange, servicesSecondaryRangeName: servicesRange },
+        ...(cluster.privateNodes
+          ? { privateClusterConfig: { enablePrivateNodes: true, enablePrivateEndpoint: publicCidrs.length === 0, masterIpv4CidrBlock: network.controlPlaneCidr } }
+          : {}),
+        masterAuthorizedNetworksConfig: { cidrBlocks: publicCidrs.map((cidrBlock) => ({ cidrBlock, displayName: cidrBlock })) },
+        deletionProtection: cluster.deletionProtection,
+        resourceLabels: labels,
+      },
+      opts1,
+    );
+    this.clusterName = gke.name;
+
+    const nodeAccountId = serviceAccountId(cluster.name, "nodes");
+    const nodeAccount = new gcp.serviceaccount.Account(`${name}-nodes`, { accountId: nodeAccountId, project, displayName: `llm-platform ${cluster.name} nodes` }, opts1);
+    const nodeRoles = NODE_SERVICE_ACCOUNT_ROLES.map(
+      (role) =>
+        new gcp.projects.IAMMember(`${name}-nodes-${role.split("/")[1]}`, { project, role, member: pulumi.interpolate`serviceAccount:${nodeAccount.email}` }, opts1),
+    );
+    const nodePool = (poolName: string, spec: NodePoolSpec<pulumi.Input<string>>) =>
+      new gcp.container.NodePool(
+        `${name}-${poolName}`,
+        { name: poolName, project, cluster: gke.id, location: region, ...spec },
+        // The cluster autoscaler owns the node count once the pool exists.
+        { parent: this, dependsOn: nodeRoles, ignoreChanges: ["initialNodeCount"] },
+      );
+    const system = nodePool("system", systemNodePoolSpec(cluster.systemNodes, nodeAccount.email));
+    this.nodePools = [system, ...config.gpuPools.map((pool) => nodePool(`gpu-${pool.name}`, gpuNodePoolSpec(pool, nodeAccount.email)))];
+
+    const snapshots = createGcsSnapshotStore(
+      `${name}-store`,
+      { bucket: store.bucket, project, region, clusterName: cluster.name, namespace: config.modelsNamespace, labels },
+      this,
+    );
+    this.snapshotStore = { provider: "gcs", bucket: snapshots.bucketName, readerIdentity: pulumi.output(snapshots.readerEmail), seederIdentity: pulumi.output(snapshots.seederEmail) };
+    this.cacheServiceAccountAnnotations = snapshots.annotations;
+    this.identityDependencies = snapshots.bindings;
+
+    const endpoint = publicCidrs.length === 0 && cluster.privateNodes ? gke.privateClusterConfig.apply((p) => p?.privateEndpoint ?? "") : gke.endpoint;
+    this.kubeconfig = pulumi.secret(
+      pulumi.all([gke.name, endpoint, gke.masterAuth]).apply(([clusterName, host, auth]) => gkeKubeconfig({ name: clusterName, endpoint: host, caData: auth.clusterCaCertificate ?? "" })),
+    );
+    this.provider = new k8s.Provider(`${name}-k8s`, { kubeconfig: this.kubeconfig, enableServerSideApply: true }, { parent: this, dependsOn: [system] });
+    this.gpuPools = config.gpuPools.map(describePool);
+    this.registerOutputs({ clusterName: this.clusterName, gpuPools: this.gpuPools, snapshotStore: this.snapshotStore });
+  }
+
+  /**
+   * What the cluster cannot be built without; config validation guarantees it, and the check
+   * keeps a hand-built config honest. Throws before anything is registered.
+   */
+  static requireInputs(config: PlatformConfig) {
+    const { network, cloud, cluster } = config;
+    const store = config.modelCache.store;
+    if (cloud.provider !== "gcp" || cloud.region === undefined || cloud.project === undefined || network?.cloud !== "gcp" || cluster.apiAccess === undefined) {
+      throw new Error("GkeCluster needs a validated gcp config (cloud.region, cloud.project, network, cluster.apiAccess); build it with parsePlatformConfig");
+    }
+    if (store === undefined || store.provider !== "gcs") {
+      throw new Error("GkeCluster needs the resolved gcs snapshot store (modelCache.store); build the config with parsePlatformConfig");
+    }
+    return { region: cloud.region, project: cloud.project, store, network, publicCidrs: cluster.apiAccess.publicCidrs };
+  }
+
+  private network(
+    name: string,
+    network: Extract<ResolvedNetwork, { cloud: "gcp" }>,
+    project: string,
+    region: string,
+    clusterName: string,
+  ): { networkId: pulumi.Input<string>; subnetworkId: pulumi.Input<string>; podsRange: string; servicesRange: string } {
+    if (!network.create) {
+      return { networkId: network.network, subnetworkId: network.subnetwork, podsRange: network.podsRange, servicesRange: network.servicesRange };
+    }
+    const opts = { parent: this };
+    const vpc = new gcp.compute.Network(`${name}-network`, { name: clusterName, project, autoCreateSubnetworks: false, routingMode: "REGIONAL" }, opts);
+    const subnetwork = new gcp.compute.Subnetwork(
+      `${name}-nodes`,
+      {
+        name: `${clusterName}-nodes`,
+        project,
+        region,
+        network: vpc.id,
+        ipCidrRange: network.cidr,
+        privateIpGoogleAccess: true,
+        secondaryIpRanges: [
+          { rangeName: PODS_RANGE, ipCidrRange: network.podCidr },
+          { rangeName: SERVICES_RANGE, ipCidrRange: network.serviceCidr },
+        ],
+      },
+      opts,
+    );
+    // Regional internal and external Application Load Balancers (the GKE Gateway classes the
+    // platform uses) run their proxies in this subnet.
+    new gcp.compute.Subnetwork(
+      `${name}-proxy-only`,
+      { name: `${clusterName}-proxy-only`, project, region, network: vpc.id, ipCidrRange: network.proxyCidr, purpose: "REGIONAL_MANAGED_PROXY", role: "ACTIVE" },
+      opts,
+    );
+    const router = new gcp.compute.Router(`${name}-router`, { name: `${clusterName}-router`, project, region, network: vpc.id }, opts);
+    new gcp.compute.RouterNat(
+      `${name}-nat`,
+      {
+        name: `${clusterName}-nat`,
+        project,
+        region,
+        router: router.name,
+        natIpAllocateOption: "AUTO_ONLY",
+        sourceSubnetworkIpRangesToNat: "ALL_SUBNETWORKS_ALL_IP_RANGES",
+        logConfig: { enable: true, filter: "ERRORS_ONLY" },
+      },
+      opts,
+    );
+    return { networkId: vpc.id, subnetworkId: subnetwork.id, podsRange: PODS_RANGE, servicesRange: SERVICES_RANGE };
+  }
+}

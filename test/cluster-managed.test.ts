@@ -1,0 +1,306 @@
+import * as assert from "assert";
+import { EKS_NODE_GROUP } from "../policies/lib/gpu-nodes";
+import { ConfigIssue, parsePlatformConfig, PlatformInput, validatePlatformConfig } from "../components/config";
+import { LlmPlatform } from "../components/platform";
+import { platformProgram } from "../components/program";
+import { eksAddons } from "../components/addons/versions";
+import { baseConfig } from "./harness/fixtures";
+import { RecordedResource, runMocked, runMockedExpectingError } from "./harness/pulumi";
+
+function awsConfig(): PlatformInput & { gpuPools: NonNullable<PlatformInput["gpuPools"]> } {
+  return {
+    ...baseConfig(),
+    environment: { name: "test", tier: "staging" },
+    cloud: { provider: "aws", region: "us-east-1" },
+    cluster: { name: "llm-test", apiAccess: { publicCidrs: ["203.0.113.0/24"] }, admins: ["arn:aws:iam::111122223333:role/admins"] },
+    network: { zones: ["us-east-1a", "us-east-1b"] },
+    modelCache: { mode: "nvme", store: { bucket: "acme-test-snapshots" } },
+    models: baseConfig().models.map((m) => ({ ...m, source: { ...m.source, revision: "0123456789abcdef0123456789abcdef01234567" } })),
+  };
+}
+
+function gcpConfig(): PlatformInput & { gpuPools: NonNullable<PlatformInput["gpuPools"]> } {
+  return {
+    ...awsConfig(),
+    cloud: { provider: "gcp", region: "us-central1", project: "acme-llm" },
+    cluster: { name: "llm-test", apiAccess: { publicCidrs: [] } },
+    network: {},
+    gpuPools: [
+      { name: "h100", instanceType: "a3-highgpu-8g", zones: ["us-central1-a"], minNodes: 1, maxNodes: 2 },
+      { name: "l4", instanceType: "g2-standard-8", capacityType: "spot", minNodes: 0, maxNodes: 4 },
+    ],
+    modelCache: { mode: "nvme" },
+  };
+}
+
+function issuesOf(raw: unknown): ConfigIssue[] {
+  const result = validatePlatformConfig(raw);
+  assert.ok(!result.ok, "expected the config to be rejected");
+  return result.issues;
+}
+
+function expectIssue(raw: unknown, path: string, pattern: RegExp): void {
+  const at = issuesOf(raw).filter((i) => i.path === path);
+  assert.strictEqual(at.length, 1, `expected one issue at ${path}, got: ${JSON.stringify(issuesOf(raw), null, 1)}`);
+  assert.match(at[0].message, pattern);
+}
+
+const inputsOf = (resources: RecordedResource[], type: string) => resources.filter((r) => r.type === type);
+const one = (resources: RecordedResource[], type: string, name: string) => {
+  const found = resources.filter((r) => r.type === type && r.name === name);
+  assert.strictEqual(found.length, 1, `${type} ${name}`);
+  return found[0];
+};
+const json = (value: unknown) => JSON.parse(String(value));
+
+describe("managed cluster config", () => {
+  it("a valid aws config resolves its network, system nodes and snapshot store", () => {
+    const config = parsePlatformConfig(awsConfig());
+    assert.deepStrictEqual(config.network && config.network.cloud === "aws" && config.network.create ? config.network.subnets.map((s) => s.privateCidr) : [], ["10.0.0.0/19", "10.0.32.0/19"]);
+    assert.deepStrictEqual(config.cluster.systemNodes, { instanceType: "m7i.xlarge", minNodes: 2, maxNodes: 4 });
+    assert.deepStrictEqual(config.modelCache.store, { provider: "s3", bucket: "acme-test-snapshots", region: "us-east-1", created: true });
+    assert.strictEqual(config.cluster.deletionProtection, false);
+    assert.deepStrictEqual(parsePlatformConfig({ ...gcpConfig(), modelCache: { mode: "nvme" } }).modelCache.store, { provider: "gcs", bucket: "llm-test-model-snapshots", created: true });
+  });
+
+  it("rejects a GPU type of the other cloud, naming it", () => {
+    const config = awsConfig();
+    config.gpuPools[0].instanceType = "a3-highgpu-8g";
+    expectIssue(config, "gpuPools[0].instanceType", /it is a gcp type but cloud\.provider is aws/);
+  });
+
+  it("rejects capacity blocks without a reservation or zone, and malformed reservations", () => {
+    const config = awsConfig();
+    config.gpuPools[0].capacityType = "capacity-block";
+    expectIssue(config, "gpuPools[0].reservation", /required with capacity-block/);
+    expectIssue(config, "gpuPools[0].zones", /capacity-block pools need exactly one zone/);
+    config.gpuPools[0].reservation = "r-123";
+    expectIssue(config, "gpuPools[0].reservation", /not an EC2 capacity reservation ID/);
+  });
+
+  it("rejects EFA on an instance without it and outside AWS", () => {
+    const config = awsConfig();
+    config.gpuPools[1].efa = true;
+    expectIssue(config, "gpuPools[1].efa", /g6\.xlarge does not support EFA/);
+    const gcp = gcpConfig();
+    gcp.gpuPools[0].efa = true;
+    expectIssue(gcp, "gpuPools[0].efa", /AWS option/);
+  });
+
+  it("rejects multi-node EFA pools spread over zones (placement groups live in one)", () => {
+    const config = awsConfig();
+    config.gpuPools[0].multiNode = true;
+    expectIssue(config, "gpuPools[0].zones", /multi-node EFA pools need exactly one zone/);
+    config.gpuPools[0].zones = ["us-east-1c"];
+    expectIssue(config, "gpuPools[0].zones[0]", /us-east-1c is not one of network\.zones/);
+  });
+
+  it("rejects malformed and overlapping CIDRs", () => {
+    expectIssue({ ...awsConfig(), cluster: { apiAccess: { publicCidrs: ["10.0.0.1/8"] } } }, "cluster.apiAccess.publicCidrs[0]", /IPv4 CIDR block/);
+    expectIssue({ ...awsConfig(), network: { cidr: "10.0.0.0/24", zones: ["us-east-1a", "us-east-1b"] } }, "network.cidr", /\/16 to \/20/);
+    expectIssue({ ...gcpConfig(), network: { podCidr: "10.0.0.0/14" } }, "network.podCidr", /overlaps network\.cidr 10\.0\.0\.0\/20/);
+  });
+
+  it("requires zones, API access, a project, and keeps each cloud's settings to its cloud", () => {
+    expectIssue({ ...awsConfig(), network: {} }, "network.zones", /required when the platform creates the VPC/);
+    expectIssue({ ...awsConfig(), network: { zones: ["us-west-2a", "us-east-1b"] } }, "network.zones[0]", /not an availability zone of us-east-1/);
+    expectIssue({ ...awsConfig(), cluster: { name: "x" } }, "cluster.apiAccess", /required for a managed cluster/);
+    expectIssue({ ...gcpConfig(), cloud: { provider: "gcp", region: "us-central1" } }, "cloud.project", /required for gcp/);
+    expectIssue({ ...gcpConfig(), cluster: { apiAccess: { publicCidrs: [] }, admins: ["arn:aws:iam::111122223333:role/a"] } }, "cluster.admins", /EKS access entries/);
+    expectIssue({ ...awsConfig(), network: { zones: ["us-east-1a", "us-east-1b"], podCidr: "10.4.0.0/14" } }, "network.podCidr", /GKE setting/);
+    expectIssue({ ...baseConfig(), network: { cidr: "10.0.0.0/16" } }, "network", /only applies to clusters the platform creates/);
+    expectIssue({ ...awsConfig(), cluster: { apiAccess: { publicCidrs: [] }, kubernetesVersion: "1.30" } }, "cluster.kubernetesVersion", /no pinned EKS add-on versions/);
+  });
+
+  it("rejects an existing network without enough subnets, and pool zones there", () => {
+    const config = { ...awsConfig(), network: { existing: { vpcId: "vpc-0abc", privateSubnetIds: ["subnet-0aa"] } } };
+    expectIssue(config, "network.existing.privateSubnetIds", /at least two availability zones/);
+    config.gpuPools[0].zones = ["us-east-1a"];
+    expectIssue(config, "gpuPools[0].zones", /with network\.existing use subnetIds/);
+  });
+
+  it("rejects GKE multi-node pools without one zone, foreign zones and spot reservations", () => {
+    const config = gcpConfig();
+    config.gpuPools[0] = { ...config.gpuPools[0], multiNode: true, zones: undefined };
+    expectIssue(config, "gpuPools[0].zones", /compact placement/);
+    config.gpuPools[0].zones = ["europe-west4-a"];
+    expectIssue(config, "gpuPools[0].zones[0]", /not a zone of us-central1/);
+    config.gpuPools[1].reservation = "res";
+    expectIssue(config, "gpuPools[1].reservation", /spot VMs cannot consume a reservation/);
+  });
+
+  it("keeps the created store on the cloud's own object store", () => {
+    expectIssue({ ...awsConfig(), modelCache: { mode: "nvme", store: { provider: "gcs" } } }, "modelCache.store.provider", /creates the store in aws, which is s3/);
+    expectIssue({ ...awsConfig(), modelCache: { mode: "nvme", store: { endpoint: "https://minio.local" } } }, "modelCache.store.endpoint", /S3-compatible stores on existing clusters/);
+    expectIssue({ ...baseConfig(), modelCache: { mode: "nvme", store: { bucket: "bkt" } } }, "modelCache.store.provider", /required on an existing cluster/);
+  });
+
+  it("rejects the existing-cluster kubeconfig secret on a managed cluster, before registering anything", async () => {
+    const { recorder, error } = await runMockedExpectingError(platformProgram, {
+      config: { "llm-platform:platform": awsConfig(), "llm-platform:kubeconfig": "apiVersion: v1" },
+      secretKeys: ["llm-platform:kubeconfig"],
+    });
+    assert.match(String(error), /llm-platform:kubeconfig: only applies to existing clusters/);
+    assert.deepStrictEqual(recorder.resources, []);
+  });
+});
+
+describe("EksCluster (mocked)", () => {
+  let resources: RecordedResource[];
+  before(async () => {
+    const config = parsePlatformConfig(awsConfig());
+    resources = (await runMocked(() => new LlmPlatform("t", { config }))).recorder.resources;
+  });
+
+  it("builds the control plane with API authentication, KMS secrets encryption, limited endpoint, logs and pinned add-ons", () => {
+    const cluster = one(resources, "eks:index:Cluster", "t-cluster-eks").inputs as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- recorded inputs are untyped JSON
+    const key = one(resources, "aws:kms/key:Key", "t-cluster-kms");
+    const pins = eksAddons["1.33"];
+    assert.strictEqual(cluster.authenticationMode, "API");
+    assert.strictEqual(cluster.encryptionConfigKeyArn, "arn:aws:kms:us-east-1:123456789012:key/t-cluster-kms");
+    assert.strictEqual(key.inputs.enableKeyRotation, true);
+    assert.deepStrictEqual([cluster.endpointPrivateAccess, cluster.endpointPublicAccess, cluster.publicAccessCidrs], [true, true, ["203.0.113.0/24"]]);
+    assert.deepStrictEqual(cluster.enabledClusterLogTypes, ["api", "audit", "authenticator"]);
+    assert.deepStrictEqual(cluster.accessEntries["admin-0"], {
+      principalArn: "arn:aws:iam::111122223333:role/admins",
+      accessPolicies: { admin: { policyArn: "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy", accessScope: { type: "cluster" } } },
+    });
+    assert.deepStrictEqual(
+      [cluster.vpcCniOptions.addonVersion, cluster.kubeProxyAddonOptions.version, cluster.corednsAddonOptions.enabled, cluster.corednsAddonOptions.version],
+      [pins["vpc-cni"].version, pins["kube-proxy"].version, true, pins.coredns.version],
+    );
+    assert.strictEqual(cluster.skipDefaultNodeGroup, true);
+    assert.deepStrictEqual(cluster.privateSubnetIds, ["t-cluster-private-us-east-1a-id", "t-cluster-private-us-east-1b-id"]);
+    const agent = one(resources, "aws:eks/addon:Addon", "t-cluster-pod-identity-agent").inputs;
+    assert.deepStrictEqual([agent.addonName, agent.addonVersion, agent.clusterName], ["eks-pod-identity-agent", pins["eks-pod-identity-agent"].version, "llm-test"]);
+  });
+
+  it("gives every pool a managed node group with its AMI type, labels, taint and an IMDSv2-only launch template", () => {
+    const groups = inputsOf(resources, EKS_NODE_GROUP);
+    assert.deepStrictEqual(groups.map((g) => g.name).sort(), ["t-cluster-gpu-h100", "t-cluster-gpu-l4", "t-cluster-system"]);
+    const h100 = one(resources, EKS_NODE_GROUP, "t-cluster-gpu-h100").inputs as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- recorded inputs
+    assert.deepStrictEqual([h100.amiType, h100.capacityType, h100.instanceTypes, h100.version], ["AL2023_x86_64_NVIDIA", "ON_DEMAND", ["p5.48xlarge"], "1.33"]);
+    assert.deepStrictEqual(h100.labels, { "llm-platform.io/pool": "h100", "llm-platform.io/gpu-model": "H100-80GB" });
+    assert.deepStrictEqual(h100.taints, [{ key: "nvidia.com/gpu", value: "present", effect: "NO_SCHEDULE" }]);
+    assert.deepStrictEqual(h100.launchTemplate, { id: "t-cluster-gpu-h100-id", version: "1" });
+    const system = one(resources, EKS_NODE_GROUP, "t-cluster-system").inputs as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- recorded inputs
+    assert.deepStrictEqual([system.amiType, system.taints], ["AL2023_x86_64_STANDARD", []]);
+    for (const template of inputsOf(resources, "aws:ec2/launchTemplate:LaunchTemplate")) {
+      assert.strictEqual((template.inputs.metadataOptions as Record<string, unknown>).httpTokens, "required", template.name);
+    }
+    const userData = Buffer.from(String(one(resources, "aws:ec2/launchTemplate:LaunchTemplate", "t-cluster-gpu-h100").inputs.userData), "base64").toString();
+    assert.match(userData, /Content-Type: application\/node\.eks\.aws\n\n---\napiVersion: node\.eks\.aws\/v1alpha1\nkind: NodeConfig\nspec:\n {2}instance:\n {4}localStorage:\n {6}strategy: RAID0\n/);
+  });
+
+  it("protects the snapshot bucket: public access blocked, SSE-KMS, versioning, noncurrent expiry, TLS only", () => {
+    const bucket = one(resources, "aws:s3/bucket:Bucket", "t-cluster-store-snapshots");
+    assert.strictEqual(bucket.inputs.bucket, "acme-test-snapshots");
+    const dependents = (type: string) => resources.filter((r) => r.type === type && r.dependencies.includes(bucket.urn)).map((r) => r.inputs as Record<string, any>); // eslint-disable-line @typescript-eslint/no-explicit-any -- recorded inputs
+    const [block] = dependents("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock");
+    assert.deepStrictEqual([block.blockPublicAcls, block.blockPublicPolicy, block.ignorePublicAcls, block.restrictPublicBuckets], [true, true, true, true]);
+    const [sse] = dependents("aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration");
+    assert.deepStrictEqual(sse.rules[0].applyServerSideEncryptionByDefault, { sseAlgorithm: "aws:kms", kmsMasterKeyId: "arn:aws:kms:us-east-1:123456789012:key/t-cluster-kms" });
+    assert.strictEqual(dependents("aws:s3/bucketVersioning:BucketVersioning")[0].versioningConfiguration.status, "Enabled");
+    assert.deepStrictEqual(dependents("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration")[0].rules[0].noncurrentVersionExpiration, { noncurrentDays: 30 });
+    const policy = json(dependents("aws:s3/bucketPolicy:BucketPolicy")[0].policy);
+    assert.deepStrictEqual(policy.Statement[0].Condition, { Bool: { "aws:SecureTransport": "false" } });
+  });
+
+  it("binds the reader role to the reader ServiceAccount and the read-write role only to the seeder's", () => {
+    const associations = inputsOf(resources, "aws:eks/podIdentityAssociation:PodIdentityAssociation").map((a) => a.inputs);
+    assert.deepStrictEqual(
+      associations.map((a) => [a.namespace, a.serviceAccount, a.roleArn, a.clusterName]),
+      [
+        ["llm-models", "llm-model-cache-reader", "arn:aws:iam::123456789012:role/t-cluster-store-reader", "llm-test"],
+        ["llm-models", "llm-model-cache-seeder", "arn:aws:iam::123456789012:role/t-cluster-store-seeder", "llm-test"],
+      ],
+    );
+    const documents = Object.fromEntries(inputsOf(resources, "aws:iam/rolePolicy:RolePolicy").map((p) => [p.name, json(p.inputs.policy)]));
+    const actions = (doc: { Statement: { Action: string[] }[] }) => doc.Statement.flatMap((s) => s.Action);
+    assert.ok(!actions(documents["t-cluster-store-reader"]).includes("s3:PutObject"));
+    assert.ok(actions(documents["t-cluster-store-seeder"]).includes("s3:PutObject"));
+    for (const doc of Object.values(documents) as { Statement: { Resource: string[] }[] }[]) {
+      for (const resource of doc.Statement.flatMap((s) => s.Resource)) {
+        assert.ok(resource.startsWith("arn:aws:s3:::acme-test-snapshots") || resource.includes(":kms:"), resource);
+      }
+    }
+  });
+
+  it("creates in-cluster objects through a provider built from the cluster's kubeconfig, after the system nodes", () => {
+    const provider = one(resources, "pulumi:providers:kubernetes", "t-cluster-k8s");
+    assert.match(String(provider.inputs.kubeconfig), /"server":"https:\/\/offline\.invalid"/);
+    const system = one(resources, EKS_NODE_GROUP, "t-cluster-system");
+    assert.ok(provider.dependencies.includes(system.urn));
+    const namespace = one(resources, "kubernetes:core/v1:Namespace", "t-models");
+    assert.ok(namespace.provider?.startsWith(provider.urn));
+    const seeder = resources.find((r) => r.type === "kubernetes:batch/v1:Job");
+    const seederAssociation = one(resources, "aws:eks/podIdentityAssociation:PodIdentityAssociation", "t-cluster-store-seeder");
+    assert.ok(seeder?.dependencies.includes(seederAssociation.urn), "seeders start after their identity exists");
+  });
+});
+
+describe("GkeCluster (mocked)", () => {
+  let resources: RecordedResource[];
+  before(async () => {
+    const config = parsePlatformConfig(gcpConfig());
+    resources = (await runMocked(() => new LlmPlatform("g", { config }))).recorder.resources;
+  });
+
+  it("builds the cluster with Workload Identity, the Gateway API, a release channel, private nodes and endpoint", () => {
+    const cluster = one(resources, "gcp:container/cluster:Cluster", "g-cluster-gke").inputs as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- recorded inputs
+    assert.deepStrictEqual(cluster.workloadIdentityConfig, { workloadPool: "acme-llm.svc.id.goog" });
+    assert.deepStrictEqual(cluster.gatewayApiConfig, { channel: "CHANNEL_STANDARD" });
+    assert.deepStrictEqual(cluster.releaseChannel, { channel: "REGULAR" });
+    assert.deepStrictEqual(cluster.privateClusterConfig, { enablePrivateNodes: true, enablePrivateEndpoint: true, masterIpv4CidrBlock: "172.16.0.0/28" });
+    assert.deepStrictEqual(cluster.masterAuthorizedNetworksConfig, { cidrBlocks: [] });
+    assert.deepStrictEqual([cluster.removeDefaultNodePool, cluster.ipAllocationPolicy], [true, { clusterSecondaryRangeName: "pods", servicesSecondaryRangeName: "services" }]);
+    const subnet = one(resources, "gcp:compute/subnetwork:Subnetwork", "g-cluster-nodes").inputs as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- recorded inputs
+    assert.deepStrictEqual(subnet.secondaryIpRanges, [{ rangeName: "pods", ipCidrRange: "10.4.0.0/14" }, { rangeName: "services", ipCidrRange: "10.8.0.0/20" }]);
+    assert.strictEqual(one(resources, "gcp:compute/subnetwork:Subnetwork", "g-cluster-proxy-only").inputs.purpose, "REGIONAL_MANAGED_PROXY");
+    assert.strictEqual(inputsOf(resources, "gcp:compute/routerNat:RouterNat").length, 1);
+  });
+
+  it("GPU node pools carry the accelerator without a Google driver, labels, taint, local SSD, spot", () => {
+    const pools = Object.fromEntries(inputsOf(resources, "gcp:container/nodePool:NodePool").map((p) => [p.name, p.inputs as Record<string, any>])); // eslint-disable-line @typescript-eslint/no-explicit-any -- recorded inputs
+    assert.deepStrictEqual(Object.keys(pools).sort(), ["g-cluster-gpu-h100", "g-cluster-gpu-l4", "g-cluster-system"]);
+    const h100 = pools["g-cluster-gpu-h100"].nodeConfig;
+    assert.strictEqual(h100.guestAccelerators[0].gpuDriverInstallationConfig.gpuDriverVersion, "INSTALLATION_DISABLED");
+    assert.strictEqual(h100.labels["gke-no-default-nvidia-gpu-device-plugin"], "true");
+    assert.deepStrictEqual(h100.taints, [{ key: "nvidia.com/gpu", value: "present", effect: "NO_SCHEDULE" }]);
+    assert.deepStrictEqual(h100.ephemeralStorageLocalSsdConfig, { localSsdCount: 16 });
+    assert.strictEqual(h100.serviceAccount, "llm-test-nodes@acme-llm.iam.gserviceaccount.com");
+    assert.strictEqual(pools["g-cluster-gpu-l4"].nodeConfig.spot, true);
+    const installer = resources.find((r) => r.type === "kubernetes:yaml/v2:ConfigFile" && r.name === "g-addons-gke-driver-installer");
+    assert.match(String(installer?.inputs.file), /container-engine-accelerators\/[0-9a-f]{40}\/nvidia-driver-installer\/cos\/daemonset-preloaded\.yaml$/);
+  });
+
+  it("the bucket is private and versioned; each cache identity is bound to exactly its ServiceAccount", () => {
+    const bucket = one(resources, "gcp:storage/bucket:Bucket", "g-cluster-store-snapshots").inputs as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- recorded inputs
+    assert.deepStrictEqual([bucket.uniformBucketLevelAccess, bucket.publicAccessPrevention, bucket.versioning], [true, "enforced", { enabled: true }]);
+    const access = inputsOf(resources, "gcp:storage/bucketIAMMember:BucketIAMMember").map((m) => [m.inputs.role, m.inputs.member]);
+    assert.deepStrictEqual(access, [
+      ["roles/storage.objectViewer", "serviceAccount:llm-test-cache-reader@acme-llm.iam.gserviceaccount.com"],
+      ["roles/storage.objectAdmin", "serviceAccount:llm-test-cache-seeder@acme-llm.iam.gserviceaccount.com"],
+    ]);
+    const workloadIdentity = inputsOf(resources, "gcp:serviceaccount/iAMMember:IAMMember").map((m) => [m.inputs.serviceAccountId, m.inputs.role, m.inputs.member]);
+    assert.deepStrictEqual(workloadIdentity, [
+      ["projects/acme-llm/serviceAccounts/llm-test-cache-reader@acme-llm.iam.gserviceaccount.com", "roles/iam.workloadIdentityUser", "serviceAccount:acme-llm.svc.id.goog[llm-models/llm-model-cache-reader]"],
+      ["projects/acme-llm/serviceAccounts/llm-test-cache-seeder@acme-llm.iam.gserviceaccount.com", "roles/iam.workloadIdentityUser", "serviceAccount:acme-llm.svc.id.goog[llm-models/llm-model-cache-seeder]"],
+    ]);
+    const accounts = inputsOf(resources, "kubernetes:core/v1:ServiceAccount").map((a) => (a.inputs.metadata as { name: string; annotations?: Record<string, string> }));
+    assert.deepStrictEqual(
+      accounts.map((a) => [a.name, a.annotations?.["iam.gke.io/gcp-service-account"]]),
+      [
+        ["llm-model-cache-reader", "llm-test-cache-reader@acme-llm.iam.gserviceaccount.com"],
+        ["llm-model-cache-seeder", "llm-test-cache-seeder@acme-llm.iam.gserviceaccount.com"],
+      ],
+    );
+  });
+
+  it("the kubeconfig reaches the private endpoint through gke-gcloud-auth-plugin", () => {
+    const provider = one(resources, "pulumi:providers:kubernetes", "g-cluster-k8s");
+    const kubeconfig = json(provider.inputs.kubeconfig);
+    assert.strictEqual(kubeconfig.clusters[0].cluster.server, "https://172.16.0.2");
+    assert.strictEqual(kubeconfig.users[0].user.exec.command, "gke-gcloud-auth-plugin");
+  });
+});
