@@ -1,0 +1,181 @@
+import * as assert from "assert";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { backendFromEnvironment, BackendError } from "../automation/deploy/backend";
+import { EXIT, main } from "../automation/deploy/cli";
+import { backoffDelay, retryWhileLocked } from "../automation/deploy/retry";
+import { REPO_ROOT, runDeploy } from "../automation/deploy/run";
+import { DeploySummary, renderSummaryMarkdown } from "../automation/deploy/summary";
+
+const FAKE_ROOT = path.join(__dirname, "fixtures", "fake-pulumi");
+
+interface Call {
+  args: string[];
+  cwd: string;
+  env: Record<string, string>;
+}
+
+/** A scratch directory, a file backend and a call log for one run of the fake CLI. */
+function setup(scenario: string) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "deploy-test-"));
+  const logFile = path.join(dir, "calls.jsonl");
+  const env: NodeJS.ProcessEnv = {
+    PATH: process.env.PATH,
+    HOME: dir,
+    PULUMI_BACKEND_URL: `file://${dir}/state`,
+    PULUMI_CONFIG_PASSPHRASE: "test-passphrase",
+    FAKE_PULUMI_LOG: logFile,
+    FAKE_PULUMI_SCENARIO: scenario,
+    FAKE_PULUMI_STATE: path.join(dir, "state.txt"),
+  };
+  // The SDK starts the CLI with this process's environment plus the run's variables.
+  Object.assign(process.env, { FAKE_PULUMI_LOG: logFile, FAKE_PULUMI_SCENARIO: scenario, FAKE_PULUMI_STATE: env.FAKE_PULUMI_STATE });
+  const calls = (): Call[] => (fs.existsSync(logFile) ? fs.readFileSync(logFile, "utf8").trim().split("\n").map((l) => JSON.parse(l) as Call) : []);
+  return { dir, env, calls };
+}
+
+const operationCalls = (calls: Call[]) => calls.filter((c) => ["preview", "up", "destroy", "refresh"].includes(c.args[0]));
+const flag = (args: string[], name: string) => args[args.indexOf(name) + 1];
+
+async function quietMain(argv: string[], env: NodeJS.ProcessEnv): Promise<{ code: number; stderr: string }> {
+  const writeOut = process.stdout.write.bind(process.stdout);
+  const writeErr = process.stderr.write.bind(process.stderr);
+  let stderr = "";
+  process.stdout.write = (() => true) as typeof process.stdout.write;
+  process.stderr.write = ((s: string) => ((stderr += s), true)) as typeof process.stderr.write;
+  try {
+    return { code: await main(argv, env), stderr };
+  } finally {
+    process.stdout.write = writeOut;
+    process.stderr.write = writeErr;
+  }
+}
+
+describe("deploy command (against a recording fake pulumi)", function () {
+  this.timeout(60_000);
+  after(() => {
+    for (const key of ["FAKE_PULUMI_LOG", "FAKE_PULUMI_SCENARIO", "FAKE_PULUMI_STATE"]) {
+      delete process.env[key];
+    }
+  });
+
+  it("previews with the tier's policy pack, the backend's environment and the project directory", async () => {
+    const { env, calls } = setup("ok");
+    let output = "";
+    const summary = await runDeploy({ operation: "preview", stack: "dev", pulumiRoot: FAKE_ROOT, env, onOutput: (s) => (output += s) });
+    assert.strictEqual(summary.status, "succeeded");
+    assert.deepStrictEqual(summary.changes, { create: 3, same: 1 });
+    assert.match(output, /Resources: 3 to create, 1 unchanged/);
+    const [preview] = operationCalls(calls());
+    assert.strictEqual(preview.cwd, REPO_ROOT);
+    assert.strictEqual(flag(preview.args, "--policy-pack"), path.join(REPO_ROOT, "policies"));
+    assert.strictEqual(flag(preview.args, "--policy-pack-config"), path.join(REPO_ROOT, "policies", "config", "dev.json"));
+    assert.strictEqual(flag(preview.args, "--stack"), "dev");
+    assert.ok(preview.args.includes("--event-log"));
+    assert.deepStrictEqual(
+      [preview.env.PULUMI_BACKEND_URL, preview.env.PULUMI_CONFIG_PASSPHRASE, preview.env.PULUMI_SKIP_UPDATE_CHECK],
+      [env.PULUMI_BACKEND_URL, "test-passphrase", "true"],
+    );
+    assert.deepStrictEqual(calls().filter((c) => c.args[0] === "stack").map((c) => c.args.slice(0, 2))[0], ["stack", "select"]);
+  });
+
+  it("up uses the prod pack config for a prod stack and returns the stack outputs; destroy runs without the pack", async () => {
+    const { env, calls } = setup("ok");
+    const up = await runDeploy({ operation: "up", stack: "prod", pulumiRoot: FAKE_ROOT, env, onOutput: () => {} });
+    assert.strictEqual(up.status, "succeeded");
+    assert.strictEqual(up.outputs.environment, "dev");
+    const [upCall] = operationCalls(calls());
+    assert.deepStrictEqual(upCall.args.slice(0, 3), ["up", "--yes", "--skip-preview"]);
+    assert.strictEqual(flag(upCall.args, "--policy-pack-config"), path.join(REPO_ROOT, "policies", "config", "prod.json"));
+    await runDeploy({ operation: "destroy", stack: "prod", pulumiRoot: FAKE_ROOT, env, onOutput: () => {} });
+    const destroy = operationCalls(calls())[1];
+    assert.strictEqual(destroy.args[0], "destroy");
+    assert.ok(!destroy.args.includes("--policy-pack"));
+  });
+
+  it("a mandatory policy violation exits 4 with the violation in the JSON and Markdown summaries", async () => {
+    const { dir, env } = setup("policy");
+    const json = path.join(dir, "out", "summary.json");
+    const markdown = path.join(dir, "out", "summary.md");
+    const { code, stderr } = await quietMain(["preview", "dev", "--pulumi-root", FAKE_ROOT, "--json", json, "--summary", markdown], env);
+    assert.strictEqual(code, EXIT.policyViolation);
+    assert.match(stderr, /blocked by 1 mandatory policy violation/);
+    const summary = JSON.parse(fs.readFileSync(json, "utf8")) as DeploySummary;
+    assert.strictEqual(summary.status, "policy-violation");
+    assert.deepStrictEqual(summary.policyViolations[0], {
+      policy: "spot-gpu-in-prod",
+      pack: "llm-platform",
+      level: "mandatory",
+      message: "GPU pool h100 runs on spot capacity.\nPrefer on-demand.",
+      urn: "urn:pulumi:dev::llm-platform::llm-platform:index:LlmPlatform::dev",
+    });
+    assert.match(fs.readFileSync(markdown, "utf8"), /\| `spot-gpu-in-prod` \| mandatory \| GPU pool h100 runs on spot capacity\. Prefer on-demand\. \|/);
+  });
+
+  it("retries a locked stack with backoff, then exits 5", async () => {
+    const { env, calls } = setup("locked");
+    const delays: number[] = [];
+    const summary = await runDeploy({
+      operation: "up", stack: "dev", pulumiRoot: FAKE_ROOT, env, retries: 2, retryDelayMs: 1000, onOutput: () => {}, onNotice: () => {},
+      sleep: async (ms) => void delays.push(ms),
+    });
+    assert.strictEqual(summary.status, "locked");
+    assert.strictEqual(summary.attempts, 3);
+    assert.deepStrictEqual(delays, [1000, 2000]);
+    assert.strictEqual(operationCalls(calls()).length, 3);
+    const { code } = await quietMain(["up", "dev", "--pulumi-root", FAKE_ROOT, "--retries", "0"], env);
+    assert.strictEqual(code, EXIT.locked);
+  });
+
+  it("succeeds when the lock clears between attempts", async () => {
+    const { env } = setup("locked-once");
+    const summary = await runDeploy({ operation: "up", stack: "dev", pulumiRoot: FAKE_ROOT, env, onOutput: () => {}, onNotice: () => {}, sleep: async () => {} });
+    assert.deepStrictEqual([summary.status, summary.attempts], ["succeeded", 2]);
+  });
+
+  it("a failed operation exits 1 with the CLI's error in the summary", async () => {
+    const { dir, env } = setup("fail");
+    const json = path.join(dir, "s.json");
+    const { code } = await quietMain(["refresh", "dev", "--pulumi-root", FAKE_ROOT, "--json", json], env);
+    assert.strictEqual(code, EXIT.failed);
+    assert.match((JSON.parse(fs.readFileSync(json, "utf8")) as DeploySummary).error ?? "", /boom/);
+  });
+
+  it("refuses a file backend without a passphrase and unknown stacks before running the CLI (exit 2)", async () => {
+    const { env, calls } = setup("ok");
+    const noPassphrase = { ...env, PULUMI_CONFIG_PASSPHRASE: undefined };
+    const first = await quietMain(["preview", "dev", "--pulumi-root", FAKE_ROOT], noPassphrase);
+    assert.deepStrictEqual([first.code, /PULUMI_CONFIG_PASSPHRASE/.test(first.stderr)], [EXIT.usage, true]);
+    const second = await quietMain(["preview", "nope", "--pulumi-root", FAKE_ROOT], env);
+    assert.deepStrictEqual([second.code, /no stack file/.test(second.stderr)], [EXIT.usage, true]);
+    assert.strictEqual((await quietMain(["deploy", "dev"], env)).code, EXIT.usage);
+    assert.strictEqual((await quietMain(["up", "dev", "--retries", "x"], env)).code, EXIT.usage);
+    assert.deepStrictEqual(calls(), []);
+  });
+});
+
+describe("deploy building blocks", () => {
+  it("reads the backend from the environment", () => {
+    assert.deepStrictEqual(backendFromEnvironment({ PULUMI_ACCESS_TOKEN: "pul-x" }), { kind: "pulumi-cloud", url: "https://api.pulumi.com" });
+    assert.deepStrictEqual(backendFromEnvironment({ PULUMI_BACKEND_URL: "file:///state", PULUMI_CONFIG_PASSPHRASE_FILE: "/p" }), { kind: "file", url: "file:///state" });
+    assert.throws(() => backendFromEnvironment({}), BackendError);
+    assert.throws(() => backendFromEnvironment({ PULUMI_BACKEND_URL: "ftp://x" }), /not a backend URL/);
+  });
+
+  it("backs off exponentially up to a ceiling and stops on other errors", async () => {
+    assert.deepStrictEqual([1, 2, 3, 4].map((n) => backoffDelay(n, 10, 50)), [10, 20, 40, 50]);
+    let tries = 0;
+    await assert.rejects(
+      retryWhileLocked(async () => { tries++; throw new Error("other"); }, () => false, { retries: 5, baseDelayMs: 1, maxDelayMs: 1, sleep: async () => {} }),
+      /other/,
+    );
+    assert.strictEqual(tries, 1);
+  });
+
+  it("renders a summary without violations and with outputs", () => {
+    const md = renderSummaryMarkdown({ stack: "dev", operation: "up", status: "succeeded", changes: { same: 4, create: 1 }, policyViolations: [], outputs: { tier: "dev" }, durationSeconds: 12.34, attempts: 1 });
+    assert.match(md, /^### llm-platform `up` of stack `dev`: ✅ succeeded\n\n\*\*Changes:\*\* 1 to create, 4 to same · \*\*Duration:\*\* 12\.3 s\n\nNo policy violations\./);
+    assert.match(md, /"tier": "dev"/);
+  });
+});
