@@ -108,7 +108,7 @@ export class EksCluster extends pulumi.ComponentResource implements ClusterOutpu
       (policyArn) => new aws.iam.RolePolicyAttachment(`${name}-nodes-${policyArn.split("/").pop()}`, { role: nodeRole.name, policyArn }, opts1),
     );
 
-    const nodeGroup = (groupName: string, spec: NodeGroupSpec, template: LaunchTemplateSpec<pulumi.Input<string>>, subnetIds: pulumi.Input<string>[], extra: pulumi.Resource[] = []) => {
+    const nodeGroup = (groupName: string, spec: NodeGroupSpec, template: LaunchTemplateSpec<pulumi.Input<string>>, subnetIds: pulumi.Input<string>[]) => {
       const launchTemplate = new aws.ec2.LaunchTemplate(
         `${name}-${groupName}`,
         {
@@ -136,7 +136,7 @@ export class EksCluster extends pulumi.ComponentResource implements ClusterOutpu
           tags,
         },
         // No node autoscaler is installed, so the desired count stays under this program's control.
-        { parent: this, dependsOn: [...attachments, ...extra] },
+        { parent: this, dependsOn: attachments },
       );
     };
 
@@ -186,7 +186,7 @@ export class EksCluster extends pulumi.ComponentResource implements ClusterOutpu
     subnets: AwsSubnets,
     clusterSecurityGroupId: pulumi.Output<string>,
     tags: Record<string, string>,
-    nodeGroup: (groupName: string, spec: NodeGroupSpec, template: LaunchTemplateSpec<pulumi.Input<string>>, subnetIds: pulumi.Input<string>[], extra?: pulumi.Resource[]) => aws.eks.NodeGroup,
+    nodeGroup: (groupName: string, spec: NodeGroupSpec, template: LaunchTemplateSpec<pulumi.Input<string>>, subnetIds: pulumi.Input<string>[]) => aws.eks.NodeGroup,
   ): aws.eks.NodeGroup {
     const groupName = `gpu-${pool.name}`;
     let efaSecurityGroupIds: pulumi.Input<string>[] | undefined;
