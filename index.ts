@@ -12,3 +12,5 @@ export const models = outputs.models;
 export const addons = outputs.addons;
 export const endpoints = outputs.endpoints;
 export const gatewayAddress = outputs.gatewayAddress;
+export const kubeconfig = outputs.kubeconfig;
+export const snapshotStore = outputs.snapshotStore;

@@ -19,12 +19,13 @@ export interface PlatformStackOutputs {
 }
 
 /**
- * The per-environment program: read `llm-platform:platform` (and the secret
- * `llm-platform:kubeconfig`), validate it before anything is registered, build the platform.
+ * The per-environment program: read `llm-platform:platform` (or take `raw`, the same shape) and
+ * the secret `llm-platform:kubeconfig`, validate before anything is registered, build the platform.
  */
-export function platformProgram(): PlatformStackOutputs {
+export function platformProgram(raw?: unknown): PlatformStackOutputs {
   const stackConfig = new pulumi.Config("llm-platform");
-  const config = parsePlatformConfig(stackConfig.requireObject<unknown>(PLATFORM_CONFIG_KEY));
+  // A caller (the pulumi new templates) may build the description itself from other keys.
+  const config = parsePlatformConfig(raw ?? stackConfig.requireObject<unknown>(PLATFORM_CONFIG_KEY));
   const kubeconfig = stackConfig.getSecret(KUBECONFIG_CONFIG_KEY);
   if (kubeconfig !== undefined && config.cloud.provider !== "existing") {
     throw new ConfigError([{ path: `llm-platform:${KUBECONFIG_CONFIG_KEY}`, message: `only applies to existing clusters; the ${config.cloud.provider} cluster provides its own` }]);

@@ -4,7 +4,7 @@ import { allPolicies } from "../../policies/all";
 import { evaluatePolicies, PolicyConfigError, PolicyReport } from "../policy/evaluate";
 import { loadPackConfig } from "../policy/pack-config";
 import { renderPolicyReport, renderSummaryText } from "./render";
-import { runPlan } from "./run";
+import { projectAt, runPlan } from "./run";
 import { StackFileError } from "./stack-file";
 import { writePlan, planFiles } from "./write";
 
@@ -16,7 +16,8 @@ export async function main(argv: readonly string[]): Promise<number> {
     .name("llm-platform-plan")
     .description("Render a stack offline: resource tree, Kubernetes objects, Helm values, dependency graph, estimates.")
     .argument("<stack>", "stack name: reads <stacks-dir>/Pulumi.<stack>.yaml")
-    .option("--stacks-dir <dir>", "where the stack files are", "stacks")
+    .option("--stacks-dir <dir>", "where the stack files are (default: stacks, or the --project directory)")
+    .option("--project <dir>", "plan a project made from one of the templates (its Pulumi.yaml and index.ts) instead of this one")
     .option("--out <dir>", "output directory (default: out/<stack>)")
     .option("--policy-config <file>", "policy pack config (default: policies/config/<tier>.json)")
     .option("--no-policies", "skip the policy pack")
@@ -30,12 +31,14 @@ export async function main(argv: readonly string[]): Promise<number> {
     return code === 0 ? EXIT.ok : EXIT.usage;
   }
   const [stack] = program.args;
-  const opts = program.opts<{ stacksDir: string; out?: string; quiet?: boolean; policies: boolean; policyConfig?: string }>();
+  const opts = program.opts<{ stacksDir?: string; project?: string; out?: string; quiet?: boolean; policies: boolean; policyConfig?: string }>();
   const outDir = opts.out ?? path.join("out", stack);
 
   let run;
   try {
-    run = await runPlan(opts.stacksDir, stack);
+    run = opts.project === undefined
+      ? await runPlan(opts.stacksDir ?? "stacks", stack)
+      : await runPlan(opts.stacksDir ?? opts.project, stack, projectAt(opts.project));
   } catch (err) {
     if (err instanceof StackFileError) {
       process.stderr.write(`plan: ${err.message}\n`);

@@ -1,9 +1,12 @@
+import * as fs from "fs";
+import { load } from "js-yaml";
+import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { ConfigError, ConfigIssue } from "../../components/config";
 import { platformProgram, PlatformStackOutputs } from "../../components/program";
 import { cloudMockState } from "./cloud-mocks";
 import { MockState, RecordedResource, ResourceRecorder, resolved, settle } from "./recorder";
-import { loadStackConfig, runtimeConfig, StackConfig } from "./stack-file";
+import { loadStackConfig, runtimeConfig, StackConfig, StackFileError } from "./stack-file";
 
 export const PROJECT = "llm-platform";
 
@@ -54,16 +57,43 @@ export function lightweightStacks(): () => void {
   };
 }
 
+/** A Pulumi project to plan: its name (for unqualified config keys) and its program. */
+export interface PlanProject {
+  readonly name: string;
+  readonly program: () => PlatformStackOutputs;
+}
+
+const THIS_PROJECT: PlanProject = { name: PROJECT, program: () => platformProgram() };
+
+/**
+ * A project made from one of the templates: the name in its Pulumi.yaml, and its index.ts, which
+ * exports the platform's outputs (`export = templateProgram(…)`).
+ */
+export function projectAt(dir: string): PlanProject {
+  const file = path.join(dir, "Pulumi.yaml");
+  if (!fs.existsSync(file)) {
+    throw new StackFileError(`no Pulumi.yaml in ${dir}`);
+  }
+  const settings = load(fs.readFileSync(file, "utf8")) as { name?: unknown } | undefined;
+  if (typeof settings?.name !== "string") {
+    throw new StackFileError(`${file} has no project name`);
+  }
+  const entry = path.resolve(dir, "index.ts");
+  // Loaded once the mocks are in place: the program registers its resources as it is imported.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- the program runs as it is imported, so it is loaded only now
+  return { name: settings.name, program: () => require(entry) as PlatformStackOutputs };
+}
+
 /**
  * Runs the real program for a stack under Pulumi's mock runtime: no engine, no cloud, no cluster.
  * Returns every registration and the stack outputs, or the config problems that stopped it (in
  * which case nothing was registered).
  */
-export async function runPlan(stacksDir: string, stackName: string): Promise<PlanRun> {
+export async function runPlan(stacksDir: string, stackName: string, project: PlanProject = THIS_PROJECT): Promise<PlanRun> {
   const started = process.hrtime.bigint();
-  const stack = loadStackConfig(stacksDir, stackName, PROJECT);
+  const stack = loadStackConfig(stacksDir, stackName, project.name);
   const recorder = new ResourceRecorder(planState);
-  await recorder.install(PROJECT, stackName);
+  await recorder.install(project.name, stackName);
   pulumi.runtime.setAllConfig(runtimeConfig(stack), stack.secretKeys);
 
   let outputs: PlatformStackOutputs;
@@ -71,7 +101,7 @@ export async function runPlan(stacksDir: string, stackName: string): Promise<Pla
   const restore = lightweightStacks();
   try {
     try {
-      outputs = platformProgram();
+      outputs = project.program();
     } catch (err) {
       await settle();
       if (err instanceof ConfigError) {

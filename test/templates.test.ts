@@ -1,0 +1,126 @@
+import * as assert from "assert";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { dump, load } from "js-yaml";
+import { parseAllDocuments } from "yaml";
+import { ConfigError } from "../components/config";
+import { platformFromTemplate } from "../components/template";
+import { allPolicies } from "../policies/all";
+import { evaluatePolicies } from "../automation/policy/evaluate";
+import { loadPackConfig } from "../automation/policy/pack-config";
+import { renderManifests, kubernetesObjects } from "../automation/plan/render";
+import { projectAt, runPlan } from "../automation/plan/run";
+import { kubernetesSchemas } from "./harness/schema";
+
+const REPO = path.resolve(__dirname, "..");
+const TEMPLATES = path.join(REPO, "templates");
+
+interface TemplateFile {
+  name: string;
+  template: { description: string; config: Record<string, { description: string; default?: string }> };
+}
+
+/**
+ * What `pulumi new <template> --name <project>` leaves behind: the files with ${PROJECT} and
+ * ${DESCRIPTION} substituted, Pulumi.yaml without its template section, and a stack file holding
+ * an answer for every prompt (the default unless `answers` gives one). The package itself is
+ * linked in as node_modules/llm-platform, as npm install would put it.
+ */
+function instantiate(template: string, stack: string, answers: Record<string, string>): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `template-${template}-`));
+  const source = path.join(TEMPLATES, template);
+  const settings = load(fs.readFileSync(path.join(source, "Pulumi.yaml"), "utf8")) as TemplateFile;
+  for (const file of fs.readdirSync(source)) {
+    const text = fs.readFileSync(path.join(source, file), "utf8").replaceAll("${PROJECT}", `acme-${template}`).replaceAll("${DESCRIPTION}", "made by the template test");
+    fs.writeFileSync(path.join(dir, file), text);
+  }
+  const project = load(fs.readFileSync(path.join(dir, "Pulumi.yaml"), "utf8")) as Record<string, unknown>;
+  delete project.template;
+  fs.writeFileSync(path.join(dir, "Pulumi.yaml"), dump(project));
+  const config: Record<string, string> = {};
+  for (const [key, prompt] of Object.entries(settings.template.config)) {
+    const answer = answers[key] ?? prompt.default;
+    assert.ok(answer !== undefined, `the test must answer ${key}, which has no default`);
+    config[key] = answer;
+  }
+  fs.writeFileSync(path.join(dir, `Pulumi.${stack}.yaml`), dump({ config }));
+  fs.mkdirSync(path.join(dir, "node_modules"));
+  fs.symlinkSync(REPO, path.join(dir, "node_modules", "llm-platform"), "dir");
+  return dir;
+}
+
+async function planTemplate(template: string, stack: string, answers: Record<string, string>) {
+  const dir = instantiate(template, stack, answers);
+  const run = await runPlan(dir, stack, projectAt(dir));
+  assert.ok(run.ok, run.ok ? "" : JSON.stringify(run.issues));
+  const report = await evaluatePolicies(allPolicies, run.resources, loadPackConfig(run.outputs.tier).config);
+  assert.deepStrictEqual(report.violations.filter((v) => v.enforcementLevel === "mandatory").map((v) => `${v.policy}: ${v.message}`), []);
+  const docs = parseAllDocuments(renderManifests(kubernetesObjects(run.resources))).map((d) => d.toJS());
+  for (const doc of docs) {
+    assert.deepStrictEqual(await kubernetesSchemas().validate(doc), [], `${doc.kind}/${doc.metadata?.name}`);
+  }
+  return run;
+}
+
+describe("pulumi new templates", function () {
+  this.timeout(60_000);
+
+  it("every template has a description and a described prompt for each value", () => {
+    for (const template of fs.readdirSync(TEMPLATES)) {
+      const settings = load(fs.readFileSync(path.join(TEMPLATES, template, "Pulumi.yaml"), "utf8")) as TemplateFile;
+      assert.strictEqual(settings.name, "${PROJECT}");
+      assert.ok(settings.template.description.length > 20, template);
+      for (const [key, prompt] of Object.entries(settings.template.config)) {
+        assert.match(key, /^llm-platform:[a-zA-Z]+$/, key);
+        assert.ok(prompt.description.length > 5, `${template} ${key}`);
+      }
+      assert.match(fs.readFileSync(path.join(TEMPLATES, template, "index.ts"), "utf8"), /export = templateProgram\("(aws|gcp|model)"\);/);
+    }
+  });
+
+  it("a new AWS environment plans: EKS cluster, one GPU node group, the starter model", async () => {
+    const run = await planTemplate("aws-environment", "dev", { "llm-platform:environment": "team-a", "llm-platform:apiCidrs": "203.0.113.0/24", "llm-platform:snapshotBucket": "acme-team-a-snapshots" });
+    assert.ok(run.ok);
+    assert.strictEqual(run.resources.filter((r) => r.type === "eks:index:Cluster").length, 1);
+    assert.deepStrictEqual(run.resources.filter((r) => r.type === "aws:eks/nodeGroup:NodeGroup").map((r) => r.name).sort(), ["team-a-cluster-gpu-gpu", "team-a-cluster-system"]);
+    assert.deepStrictEqual(run.outputs.endpoints.map((e) => e.model), ["qwen3-8b"]);
+  });
+
+  it("a new GCP environment plans: GKE cluster, a zonal GPU pool, the starter model", async () => {
+    const run = await planTemplate("gcp-environment", "dev", { "llm-platform:environment": "team-b", "llm-platform:project": "acme-team-b" });
+    assert.ok(run.ok);
+    const pool = run.resources.find((r) => r.type === "gcp:container/nodePool:NodePool" && r.name === "team-b-cluster-gpu-gpu");
+    assert.deepStrictEqual(pool?.inputs.nodeLocations, ["us-central1-a"]);
+    assert.strictEqual(run.outputs.tier, "dev");
+  });
+
+  it("a new model on an existing environment plans: its namespace and service, no add-ons", async () => {
+    const run = await planTemplate("model", "dev", {
+      "llm-platform:environment": "chat-team",
+      "llm-platform:cluster": "llm-dev",
+      "llm-platform:namespace": "chat-team",
+      "llm-platform:modelName": "qwen3-8b-chat",
+      "llm-platform:modelUri": "hf://Qwen/Qwen3-8B",
+      "llm-platform:architecture": "qwen3-8b",
+      "llm-platform:poolInstanceType": "g6.2xlarge",
+    });
+    assert.ok(run.ok);
+    assert.deepStrictEqual(run.resources.filter((r) => r.type === "kubernetes:helm.sh/v3:Release" && r.name.includes("addons")), []);
+    const service = run.resources.find((r) => r.type === "kubernetes:serving.kserve.io/v1alpha2:LLMInferenceService");
+    assert.strictEqual((service?.inputs.metadata as { namespace: string }).namespace, "chat-team");
+  });
+
+  it("models added under llm-platform:models join the prompted ones", () => {
+    const extra = [{ name: "llama-8b", source: { uri: "hf://meta-llama/Llama-3.1-8B-Instruct", revision: "main" }, pool: "gpu", architecture: "llama-3.1-8b" }];
+    const input = platformFromTemplate("aws", (k) => ({ environment: "x", region: "us-east-1", zones: "us-east-1a,us-east-1b", gpuInstanceType: "g6.2xlarge", model: "qwen3-8b", modelRevision: "main" })[k], extra);
+    assert.deepStrictEqual(input.models?.map((m) => m.name), ["qwen3-8b", "llama-8b"]);
+  });
+
+  it("names a missing or malformed prompt value", () => {
+    const read = (values: Record<string, string>) => (k: string) => values[k];
+    assert.throws(() => platformFromTemplate("aws", read({ region: "us-east-1" })), (e: unknown) => e instanceof ConfigError && /llm-platform:environment: is required/.test(e.message));
+    assert.throws(() => platformFromTemplate("gcp", read({ environment: "x", region: "us-central1", project: "acme-x", gpuInstanceType: "g2-standard-8", gpuMaxNodes: "two" })), /llm-platform:gpuMaxNodes: "two" is not a whole number/);
+    assert.throws(() => platformFromTemplate("aws", read({ environment: "x", region: "us-east-1", zones: "us-east-1a", gpuInstanceType: "g6.2xlarge", model: "gpt-5" })), /llm-platform:model: "gpt-5" is not in the model catalog/);
+  });
+});
