@@ -128,6 +128,18 @@ describe("deploy command (against a recording fake pulumi)", function () {
     assert.strictEqual(code, EXIT.locked);
   });
 
+  it("creates a missing stack with the secrets provider named in the environment", async () => {
+    const { env, calls } = setup("ok");
+    Object.assign(process.env, { FAKE_PULUMI_NO_STACK: "1" });
+    try {
+      await runDeploy({ operation: "preview", stack: "dev", pulumiRoot: FAKE_ROOT, env: { ...env, PULUMI_SECRETS_PROVIDER: "awskms://alias/llm-platform" }, onOutput: () => {} });
+    } finally {
+      delete process.env.FAKE_PULUMI_NO_STACK;
+    }
+    const init = calls().find((c) => c.args[0] === "stack" && c.args[1] === "init");
+    assert.deepStrictEqual(init?.args.slice(0, 5), ["stack", "init", "dev", "--secrets-provider", "awskms://alias/llm-platform"]);
+  });
+
   it("succeeds when the lock clears between attempts", async () => {
     const { env } = setup("locked-once");
     const summary = await runDeploy({ operation: "up", stack: "dev", pulumiRoot: FAKE_ROOT, env, onOutput: () => {}, onNotice: () => {}, sleep: async () => {} });

@@ -27,7 +27,7 @@ export interface DeployOptions {
   readonly maxDelayMs?: number;
   /** Directory whose `bin/pulumi` to run. Default: `pulumi` on PATH. */
   readonly pulumiRoot?: string;
-  /** Secrets provider for a stack this run creates. Default: the backend's. */
+  /** Secrets provider for a stack this run creates. Default: $PULUMI_SECRETS_PROVIDER, else the backend's. */
   readonly secretsProvider?: string;
   /** Environment to read the backend from and pass on to the CLI. Default: process.env. */
   readonly env?: NodeJS.ProcessEnv;
@@ -95,6 +95,7 @@ export async function runDeploy(options: DeployOptions): Promise<DeploySummary> 
     ...Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => PASSED_ENV.test(e[0]) && e[1] !== undefined)),
     PULUMI_SKIP_UPDATE_CHECK: "true",
   };
+  const secretsProvider = options.secretsProvider ?? env.PULUMI_SECRETS_PROVIDER;
   let collector = new EventCollector();
   const base = { stack: options.stack, operation: options.operation };
   try {
@@ -103,7 +104,7 @@ export async function runDeploy(options: DeployOptions): Promise<DeploySummary> 
         collector = new EventCollector();
         const stack = await LocalWorkspace.createOrSelectStack(
           { stackName: options.stack, workDir },
-          { pulumiCommand, envVars, ...(options.secretsProvider ? { secretsProvider: options.secretsProvider } : {}) },
+          { pulumiCommand, envVars, ...(secretsProvider ? { secretsProvider } : {}) },
         );
         return runOperation(stack, options.operation, collector, policyArgs, onOutput);
       },
