@@ -154,7 +154,12 @@ describe("cluster add-ons", () => {
       const { recorder } = await addonsFor(configFor("aws", "al2023-nvidia"));
       const gateway = recorder.ofType("kubernetes:gateway.networking.k8s.io/v1:Gateway")[0].inputs as Json;
       assert.strictEqual(gateway.spec.gatewayClassName, "llm-platform-envoy");
-      assert.strictEqual(gateway.spec.infrastructure.annotations["service.beta.kubernetes.io/aws-load-balancer-scheme"], "internal");
+      assert.deepStrictEqual(gateway.spec.infrastructure.annotations, {
+        "service.beta.kubernetes.io/aws-load-balancer-type": "nlb",
+        "service.beta.kubernetes.io/aws-load-balancer-internal": "true",
+        "service.beta.kubernetes.io/aws-load-balancer-scheme": "internal",
+        "service.beta.kubernetes.io/aws-load-balancer-cross-zone-load-balancing-enabled": "true",
+      });
       assert.deepStrictEqual(gateway.spec.listeners.map((l: Json) => [l.name, l.port, l.protocol]), [["http", 80, "HTTP"]]);
       assert.deepStrictEqual(gateway.spec.listeners[0].allowedRoutes.namespaces, { from: "Selector", selector: { matchLabels: { "llm-platform.io/gateway-access": "true" } } });
     });
@@ -167,6 +172,7 @@ describe("cluster add-ons", () => {
       const certificate = recorder.ofType("kubernetes:cert-manager.io/v1:Certificate")[0];
       assert.deepStrictEqual((gateway.inputs as Json).spec.listeners.map((l: Json) => [l.name, l.protocol, l.hostname]), [["https", "HTTPS", "llm.example.com"]]);
       assert.strictEqual((gateway.inputs as Json).spec.infrastructure.annotations["service.beta.kubernetes.io/aws-load-balancer-scheme"], "internet-facing");
+      assert.strictEqual((gateway.inputs as Json).spec.infrastructure.annotations["service.beta.kubernetes.io/aws-load-balancer-internal"], undefined);
       assert.deepStrictEqual((certificate.inputs as Json).spec, {
         secretName: "inference-gateway-tls",
         dnsNames: ["llm.example.com"],

@@ -41,17 +41,21 @@ export function gatewayClassName(options: Pick<GatewayOptions, "cloud" | "exposu
 }
 
 /**
- * AWS Load Balancer Controller annotations for the Service Envoy Gateway creates; Gateway API's
- * `infrastructure.annotations` (GEP-1762) carries them to the generated resources.
+ * Annotations for the Service Envoy Gateway creates; Gateway API's `infrastructure.annotations`
+ * (GEP-1762) carries them to the generated resources. `type: nlb` with `internal` is what the EKS
+ * cloud controller itself provisions (the platform installs no AWS Load Balancer Controller);
+ * `scheme` says the same to that controller where a cluster runs one and it takes the Service.
  */
 function loadBalancerAnnotations(options: GatewayOptions): Record<string, string> | undefined {
   if (options.cloud !== "aws") {
     return undefined;
   }
+  const internal = options.exposure !== "internet";
   return {
-    "service.beta.kubernetes.io/aws-load-balancer-type": "external",
-    "service.beta.kubernetes.io/aws-load-balancer-nlb-target-type": "ip",
-    "service.beta.kubernetes.io/aws-load-balancer-scheme": options.exposure === "internet" ? "internet-facing" : "internal",
+    "service.beta.kubernetes.io/aws-load-balancer-type": "nlb",
+    ...(internal ? { "service.beta.kubernetes.io/aws-load-balancer-internal": "true" } : {}),
+    "service.beta.kubernetes.io/aws-load-balancer-scheme": internal ? "internal" : "internet-facing",
+    "service.beta.kubernetes.io/aws-load-balancer-cross-zone-load-balancing-enabled": "true",
   };
 }
 
