@@ -41,14 +41,14 @@ export class EksCluster extends pulumi.ComponentResource implements ClusterOutpu
     const { addonPins, region, store, publicCidrs, network } = EksCluster.requireInputs(config);
     super("llm-platform:index:EksCluster", name, {}, opts);
     const tags = args.tags ?? { "llm-platform.io/environment": config.environment.name, "managed-by": "pulumi" };
-    const opts1 = { parent: this };
+    const childOpts = { parent: this };
 
     const key = new aws.kms.Key(
       `${name}-kms`,
       { description: `llm-platform ${cluster.name}: Kubernetes secrets and model snapshots`, enableKeyRotation: true, deletionWindowInDays: 30, tags },
-      opts1,
+      childOpts,
     );
-    new aws.kms.Alias(`${name}-kms`, { name: `alias/${cluster.name}`, targetKeyId: key.keyId }, opts1);
+    new aws.kms.Alias(`${name}-kms`, { name: `alias/${cluster.name}`, targetKeyId: key.keyId }, childOpts);
     this.kmsKeyArn = key.arn;
 
     const subnets: AwsSubnets = network.create ? createVpc(name, network, cluster.name, tags, this) : existingSubnets(network);
@@ -85,7 +85,7 @@ export class EksCluster extends pulumi.ComponentResource implements ClusterOutpu
         corednsAddonOptions: { enabled: true, version: addonPins.coredns.version },
         tags,
       },
-      opts1,
+      childOpts,
     );
     this.clusterName = control.eksCluster.apply((c) => c.name);
     const clusterSecurityGroupId = control.eksCluster.apply((c) => c.vpcConfig.clusterSecurityGroupId);
@@ -100,12 +100,12 @@ export class EksCluster extends pulumi.ComponentResource implements ClusterOutpu
         resolveConflictsOnUpdate: "OVERWRITE",
         tags,
       },
-      opts1,
+      childOpts,
     );
 
-    const nodeRole = new aws.iam.Role(`${name}-nodes`, { assumeRolePolicy: JSON.stringify(ec2TrustPolicy()), description: `llm-platform ${cluster.name} nodes`, tags }, opts1);
+    const nodeRole = new aws.iam.Role(`${name}-nodes`, { assumeRolePolicy: JSON.stringify(ec2TrustPolicy()), description: `llm-platform ${cluster.name} nodes`, tags }, childOpts);
     const attachments = nodeManagedPolicyArns(region).map(
-      (policyArn) => new aws.iam.RolePolicyAttachment(`${name}-nodes-${policyArn.split("/").pop()}`, { role: nodeRole.name, policyArn }, opts1),
+      (policyArn) => new aws.iam.RolePolicyAttachment(`${name}-nodes-${policyArn.split("/").pop()}`, { role: nodeRole.name, policyArn }, childOpts),
     );
 
     const nodeGroup = (groupName: string, spec: NodeGroupSpec, template: LaunchTemplateSpec<pulumi.Input<string>>, subnetIds: pulumi.Input<string>[]) => {
@@ -120,7 +120,7 @@ export class EksCluster extends pulumi.ComponentResource implements ClusterOutpu
           ],
           tags,
         },
-        opts1,
+        childOpts,
       );
       return new aws.eks.NodeGroup(
         `${name}-${groupName}`,

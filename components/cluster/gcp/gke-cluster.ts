@@ -40,7 +40,7 @@ export class GkeCluster extends pulumi.ComponentResource implements ClusterOutpu
     const { region, project, store, network, publicCidrs } = GkeCluster.requireInputs(config);
     super("llm-platform:index:GkeCluster", name, {}, opts);
     const labels = args.labels ?? { "llm-platform-environment": config.environment.name, "managed-by": "pulumi" };
-    const opts1 = { parent: this };
+    const childOpts = { parent: this };
 
     const { networkId, subnetworkId, podsRange, servicesRange } = this.network(name, network, project, region, cluster.name);
 
@@ -68,15 +68,15 @@ export class GkeCluster extends pulumi.ComponentResource implements ClusterOutpu
         deletionProtection: cluster.deletionProtection,
         resourceLabels: labels,
       },
-      opts1,
+      childOpts,
     );
     this.clusterName = gke.name;
 
     const nodeAccountId = serviceAccountId(cluster.name, "nodes");
-    const nodeAccount = new gcp.serviceaccount.Account(`${name}-nodes`, { accountId: nodeAccountId, project, displayName: `llm-platform ${cluster.name} nodes` }, opts1);
+    const nodeAccount = new gcp.serviceaccount.Account(`${name}-nodes`, { accountId: nodeAccountId, project, displayName: `llm-platform ${cluster.name} nodes` }, childOpts);
     const nodeRoles = NODE_SERVICE_ACCOUNT_ROLES.map(
       (role) =>
-        new gcp.projects.IAMMember(`${name}-nodes-${role.split("/")[1]}`, { project, role, member: pulumi.interpolate`serviceAccount:${nodeAccount.email}` }, opts1),
+        new gcp.projects.IAMMember(`${name}-nodes-${role.split("/")[1]}`, { project, role, member: pulumi.interpolate`serviceAccount:${nodeAccount.email}` }, childOpts),
     );
     const nodePool = (poolName: string, spec: NodePoolSpec<pulumi.Input<string>>) =>
       new gcp.container.NodePool(
