@@ -152,5 +152,4 @@ export class LlmPlatform extends pulumi.ComponentResource {
         );
     }
   }
-
 }
