@@ -1,6 +1,10 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { ClusterOutputs, describePool, EksCluster, ExistingCluster, GkeCluster, GpuPoolDescriptor } from "./cluster";
+import { eksRequirements } from "./cluster/aws/requirements";
+import { ExistingCluster } from "./cluster/existing-cluster";
+import { gkeRequirements } from "./cluster/gcp/requirements";
+import { ClusterOutputs } from "./cluster/outputs";
+import { describePool, GpuPoolDescriptor } from "./cluster/pool-descriptor";
 import { PlatformConfig } from "./config";
 import { estimateModel, ModelEstimate } from "./estimates";
 import { PLATFORM_TYPE, platformFacts } from "./facts";
@@ -47,9 +51,9 @@ export class LlmPlatform extends pulumi.ComponentResource {
     const { config } = args;
     // A hand-built config that skipped validation fails here, before anything is registered.
     if (config.cloud.provider === "aws") {
-      EksCluster.requireInputs(config);
+      eksRequirements(config);
     } else if (config.cloud.provider === "gcp") {
-      GkeCluster.requireInputs(config);
+      gkeRequirements(config);
     }
     const pools = new Map(config.gpuPools.map((p) => [p.name, describePool(p)]));
     const store = config.modelCache.store;
@@ -139,11 +143,18 @@ export class LlmPlatform extends pulumi.ComponentResource {
   /** The cluster `cloud.provider` asks for. */
   private static cluster(name: string, args: LlmPlatformArgs, parent: pulumi.Resource): ClusterOutputs {
     const { config } = args;
+    // The cloud SDKs take seconds to load; only the cluster kind in use pays for its own.
     switch (config.cloud.provider) {
-      case "aws":
+      case "aws": {
+        // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded only for EKS stacks
+        const { EksCluster } = require("./cluster/aws/eks-cluster") as typeof import("./cluster/aws/eks-cluster");
         return new EksCluster(name, { config }, { parent });
-      case "gcp":
+      }
+      case "gcp": {
+        // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded only for GKE stacks
+        const { GkeCluster } = require("./cluster/gcp/gke-cluster") as typeof import("./cluster/gcp/gke-cluster");
         return new GkeCluster(name, { config }, { parent });
+      }
       default:
         return new ExistingCluster(
           name,

@@ -2,12 +2,12 @@ import * as aws from "@pulumi/aws";
 import * as eks from "@pulumi/eks";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { eksAddons } from "../../addons/versions";
 import type { PlatformConfig, ResolvedPool } from "../../config";
 import { ClusterOutputs, SnapshotStoreOutputs } from "../outputs";
 import { describePool, GpuPoolDescriptor } from "../pool-descriptor";
 import { clusterAdminAccessPolicyArn, ec2TrustPolicy, nodeManagedPolicyArns } from "./iam-documents";
 import { gpuLaunchTemplateSpec, gpuNodeGroupSpec, LaunchTemplateSpec, NodeGroupSpec, systemLaunchTemplateSpec, systemNodeGroupSpec } from "./node-group";
+import { eksRequirements } from "./requirements";
 import { createS3SnapshotStore } from "./snapshot-store";
 import { AwsSubnets, createVpc, existingSubnets } from "./vpc";
 
@@ -38,7 +38,7 @@ export class EksCluster extends pulumi.ComponentResource implements ClusterOutpu
   constructor(name: string, args: EksClusterArgs, opts?: pulumi.ComponentResourceOptions) {
     const { config } = args;
     const { cluster } = config;
-    const { addonPins, region, store, publicCidrs, network } = EksCluster.requireInputs(config);
+    const { addonPins, region, store, publicCidrs, network } = eksRequirements(config);
     super("llm-platform:index:EksCluster", name, {}, opts);
     const tags = args.tags ?? { "llm-platform.io/environment": config.environment.name, "managed-by": "pulumi" };
     const childOpts = { parent: this };
@@ -161,23 +161,6 @@ export class EksCluster extends pulumi.ComponentResource implements ClusterOutpu
     );
     this.gpuPools = config.gpuPools.map(describePool);
     this.registerOutputs({ clusterName: this.clusterName, gpuPools: this.gpuPools, snapshotStore: this.snapshotStore, kmsKeyArn: this.kmsKeyArn });
-  }
-
-  /**
-   * What the cluster cannot be built without; config validation guarantees it, and the check
-   * keeps a hand-built config honest. Throws before anything is registered.
-   */
-  static requireInputs(config: PlatformConfig) {
-    const { network, cloud, cluster } = config;
-    const addonPins = eksAddons[cluster.kubernetesVersion];
-    const store = config.modelCache.store;
-    if (cloud.provider !== "aws" || cloud.region === undefined || network?.cloud !== "aws" || cluster.apiAccess === undefined || addonPins === undefined) {
-      throw new Error("EksCluster needs a validated aws config (cloud.region, network, cluster.apiAccess, a pinned kubernetesVersion); build it with parsePlatformConfig");
-    }
-    if (store === undefined || store.provider !== "s3") {
-      throw new Error("EksCluster needs the resolved s3 snapshot store (modelCache.store); build the config with parsePlatformConfig");
-    }
-    return { addonPins, region: cloud.region, store, network, publicCidrs: cluster.apiAccess.publicCidrs };
   }
 
   private gpuNodeGroup(

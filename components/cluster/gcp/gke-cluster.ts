@@ -6,6 +6,7 @@ import { ClusterOutputs, SnapshotStoreOutputs } from "../outputs";
 import { describePool, GpuPoolDescriptor } from "../pool-descriptor";
 import { gkeKubeconfig } from "./kubeconfig";
 import { gpuNodePoolSpec, NODE_SERVICE_ACCOUNT_ROLES, NodePoolSpec, serviceAccountId, systemNodePoolSpec } from "./node-pool";
+import { gkeRequirements } from "./requirements";
 import { createGcsSnapshotStore } from "./snapshot-store";
 
 export interface GkeClusterArgs {
@@ -37,7 +38,7 @@ export class GkeCluster extends pulumi.ComponentResource implements ClusterOutpu
   constructor(name: string, args: GkeClusterArgs, opts?: pulumi.ComponentResourceOptions) {
     const { config } = args;
     const { cluster } = config;
-    const { region, project, store, network, publicCidrs } = GkeCluster.requireInputs(config);
+    const { region, project, store, network, publicCidrs } = gkeRequirements(config);
     super("llm-platform:index:GkeCluster", name, {}, opts);
     const labels = args.labels ?? { "llm-platform-environment": config.environment.name, "managed-by": "pulumi" };
     const childOpts = { parent: this };
@@ -104,22 +105,6 @@ export class GkeCluster extends pulumi.ComponentResource implements ClusterOutpu
     this.provider = new k8s.Provider(`${name}-k8s`, { kubeconfig: this.kubeconfig, enableServerSideApply: true }, { parent: this, dependsOn: [system] });
     this.gpuPools = config.gpuPools.map(describePool);
     this.registerOutputs({ clusterName: this.clusterName, gpuPools: this.gpuPools, snapshotStore: this.snapshotStore });
-  }
-
-  /**
-   * What the cluster cannot be built without; config validation guarantees it, and the check
-   * keeps a hand-built config honest. Throws before anything is registered.
-   */
-  static requireInputs(config: PlatformConfig) {
-    const { network, cloud, cluster } = config;
-    const store = config.modelCache.store;
-    if (cloud.provider !== "gcp" || cloud.region === undefined || cloud.project === undefined || network?.cloud !== "gcp" || cluster.apiAccess === undefined) {
-      throw new Error("GkeCluster needs a validated gcp config (cloud.region, cloud.project, network, cluster.apiAccess); build it with parsePlatformConfig");
-    }
-    if (store === undefined || store.provider !== "gcs") {
-      throw new Error("GkeCluster needs the resolved gcs snapshot store (modelCache.store); build the config with parsePlatformConfig");
-    }
-    return { region: cloud.region, project: cloud.project, store, network, publicCidrs: cluster.apiAccess.publicCidrs };
   }
 
   private network(
