@@ -304,3 +304,34 @@ describe("GkeCluster (mocked)", () => {
     assert.strictEqual(kubeconfig.users[0].user.exec.command, "gke-gcloud-auth-plugin");
   });
 });
+
+describe("EksCluster network and placement options (mocked)", () => {
+  it("a NAT gateway per zone when asked, and private routes through their own zone's gateway", async () => {
+    const config = parsePlatformConfig({ ...awsConfig(), network: { zones: ["us-east-1a", "us-east-1b", "us-east-1c"], natGateways: "per-zone" } });
+    const { recorder } = await runMocked(() => new LlmPlatform("n", { config }));
+    assert.deepStrictEqual(recorder.ofType("aws:ec2/natGateway:NatGateway").map((n) => n.name), ["n-cluster-nat-us-east-1a", "n-cluster-nat-us-east-1b", "n-cluster-nat-us-east-1c"]);
+    const route = recorder.get("aws:ec2/routeTable:RouteTable", "n-cluster-private-us-east-1c").inputs.routes as { natGatewayId: string }[];
+    assert.strictEqual(route[0].natGatewayId, "n-cluster-nat-us-east-1c-id");
+    const subnets = recorder.ofType("aws:ec2/subnet:Subnet").map((s) => [s.name, s.inputs.cidrBlock, (s.inputs.tags as Record<string, string>)["kubernetes.io/role/internal-elb"] ?? (s.inputs.tags as Record<string, string>)["kubernetes.io/role/elb"]]);
+    assert.deepStrictEqual(subnets.find((s) => s[0] === "n-cluster-private-us-east-1c"), ["n-cluster-private-us-east-1c", "10.0.64.0/19", "1"]);
+  });
+
+  it("an existing VPC: no network resources, the given subnets, pool subnets as configured", async () => {
+    const raw = { ...awsConfig(), network: { existing: { vpcId: "vpc-0abc", privateSubnetIds: ["subnet-0a1", "subnet-0b2"] } } };
+    raw.gpuPools[0] = { ...raw.gpuPools[0], multiNode: true, subnetIds: ["subnet-0a1"] };
+    const config = parsePlatformConfig(raw);
+    const { recorder } = await runMocked(() => new LlmPlatform("x", { config }));
+    assert.deepStrictEqual(recorder.ofType("aws:ec2/vpc:Vpc"), []);
+    assert.deepStrictEqual(recorder.get("eks:index:Cluster", "x-cluster-eks").inputs.privateSubnetIds, ["subnet-0a1", "subnet-0b2"]);
+    const h100 = recorder.get(EKS_NODE_GROUP, "x-cluster-gpu-h100").inputs;
+    assert.deepStrictEqual(h100.subnetIds, ["subnet-0a1"]);
+    // Multi-node on an EFA type: EFA security group (self-referencing), placement group, 32 interfaces.
+    const efa = recorder.get("aws:ec2/securityGroup:SecurityGroup", "x-cluster-gpu-h100-efa").inputs;
+    assert.deepStrictEqual((efa.ingress as { self: boolean }[])[0].self, true);
+    assert.strictEqual(recorder.get("aws:ec2/placementGroup:PlacementGroup", "x-cluster-gpu-h100").inputs.strategy, "cluster");
+    const template = recorder.get("aws:ec2/launchTemplate:LaunchTemplate", "x-cluster-gpu-h100").inputs;
+    assert.strictEqual((template.networkInterfaces as unknown[]).length, 32);
+    assert.deepStrictEqual((template.networkInterfaces as { securityGroups: string[] }[])[0].securityGroups, ["sg-0offlineplan0000", "x-cluster-gpu-h100-efa-id"]);
+    assert.deepStrictEqual(template.placement, { groupName: "x-cluster-gpu-h100" });
+  });
+});

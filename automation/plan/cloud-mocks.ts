@@ -42,15 +42,13 @@ export function cloudMockState(resource: Omit<RecordedResource, "urn">): Record<
     };
   }
   if (type.startsWith("aws:")) {
-    const extra: Record<string, unknown> = { arn: awsArn(type, name, inputs) };
+    // Auto-named resources get their logical name (the engine would add a random suffix).
+    const extra: Record<string, unknown> = { arn: awsArn(type, name, inputs), name: inputs.name ?? name };
     if (type === "aws:ec2/launchTemplate:LaunchTemplate") {
       extra.latestVersion = 1;
     }
     if (type === "aws:kms/key:Key") {
       extra.keyId = `${name}-key-id`;
-    }
-    if (type === "aws:iam/role:Role") {
-      extra.name = inputs.name ?? name;
     }
     return { ...inputs, ...extra };
   }
