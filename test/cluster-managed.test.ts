@@ -1,9 +1,10 @@
 import * as assert from "assert";
 import { EKS_NODE_GROUP } from "../policies/lib/gpu-nodes";
-import { ConfigIssue, parsePlatformConfig, PlatformInput, validatePlatformConfig } from "../components/config";
+import { parsePlatformConfig, PlatformInput } from "../components/config";
 import { LlmPlatform } from "../components/platform";
 import { platformProgram } from "../components/program";
 import { eksAddons } from "../components/addons/versions";
+import { expectIssue } from "./harness/config-issues";
 import { baseConfig } from "./harness/fixtures";
 import { RecordedResource, runMocked, runMockedExpectingError } from "./harness/pulumi";
 
@@ -31,18 +32,6 @@ function gcpConfig(): PlatformInput & { gpuPools: NonNullable<PlatformInput["gpu
     ],
     modelCache: { mode: "nvme" },
   };
-}
-
-function issuesOf(raw: unknown): ConfigIssue[] {
-  const result = validatePlatformConfig(raw);
-  assert.ok(!result.ok, "expected the config to be rejected");
-  return result.issues;
-}
-
-function expectIssue(raw: unknown, path: string, pattern: RegExp): void {
-  const at = issuesOf(raw).filter((i) => i.path === path);
-  assert.strictEqual(at.length, 1, `expected one issue at ${path}, got: ${JSON.stringify(issuesOf(raw), null, 1)}`);
-  assert.match(at[0].message, pattern);
 }
 
 const inputsOf = (resources: RecordedResource[], type: string) => resources.filter((r) => r.type === type);

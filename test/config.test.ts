@@ -1,20 +1,7 @@
 import * as assert from "assert";
-import { ConfigError, ConfigIssue, parsePlatformConfig, validatePlatformConfig, PlatformInput, GPU_TAINT } from "../components/config";
+import { ConfigError, parsePlatformConfig, validatePlatformConfig, PlatformInput, GPU_TAINT } from "../components/config";
+import { expectIssue, issuesOf } from "./harness/config-issues";
 import { baseConfig } from "./harness/fixtures";
-
-function issuesOf(raw: unknown): ConfigIssue[] {
-  const result = validatePlatformConfig(raw);
-  assert.ok(!result.ok, "expected the config to be rejected");
-  return result.issues;
-}
-
-/** Asserts exactly one issue at `path`, whose message matches `pattern`. */
-function expectIssue(raw: unknown, path: string, pattern: RegExp): void {
-  const issues = issuesOf(raw);
-  const at = issues.filter((i) => i.path === path);
-  assert.strictEqual(at.length, 1, `expected one issue at ${path}, got: ${JSON.stringify(issues, null, 1)}`);
-  assert.match(at[0].message, pattern);
-}
 
 function withPool(change: (pool: ReturnType<typeof baseConfig>["gpuPools"][number]) => void): PlatformInput {
   const config = baseConfig();

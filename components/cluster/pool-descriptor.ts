@@ -29,6 +29,10 @@ export interface GpuPoolDescriptor {
   readonly nvme?: { readonly mountPath: string; readonly capacityGB: number; readonly writeMBps: number };
 }
 
+/** Taint effects as EKS and GKE APIs spell them. */
+export const CLOUD_TAINT_EFFECT = { NoSchedule: "NO_SCHEDULE", PreferNoSchedule: "PREFER_NO_SCHEDULE", NoExecute: "NO_EXECUTE" } as const;
+export type CloudTaintEffect = (typeof CLOUD_TAINT_EFFECT)[keyof typeof CLOUD_TAINT_EFFECT];
+
 export function tolerationFor(taint: Taint): Toleration {
   return taint.value === undefined
     ? { key: taint.key, operator: "Exists", effect: taint.effect }

@@ -1,6 +1,7 @@
 import { sharingNodeLabels } from "../../addons/gpu-operator-values";
 import type { ResolvedPool, ResolvedSystemNodes, Taint } from "../../config";
 import { gpuNodeUserData } from "./node-bootstrap";
+import { CLOUD_TAINT_EFFECT, CloudTaintEffect } from "../pool-descriptor";
 
 // What one EKS managed node group and its launch template are made of, as plain data. The
 // EksCluster component turns these into aws.eks.NodeGroup and aws.ec2.LaunchTemplate resources.
@@ -17,16 +18,14 @@ const AMI_TYPE = {
 
 const CAPACITY_TYPE = { "on-demand": "ON_DEMAND", spot: "SPOT", "capacity-block": "CAPACITY_BLOCK" } as const;
 
-const TAINT_EFFECT = { NoSchedule: "NO_SCHEDULE", PreferNoSchedule: "PREFER_NO_SCHEDULE", NoExecute: "NO_EXECUTE" } as const;
-
 export interface EksTaint {
   readonly key: string;
   readonly value?: string;
-  readonly effect: (typeof TAINT_EFFECT)[keyof typeof TAINT_EFFECT];
+  readonly effect: CloudTaintEffect;
 }
 
 export function eksTaint(taint: Taint): EksTaint {
-  return { key: taint.key, ...(taint.value !== undefined ? { value: taint.value } : {}), effect: TAINT_EFFECT[taint.effect] };
+  return { key: taint.key, ...(taint.value !== undefined ? { value: taint.value } : {}), effect: CLOUD_TAINT_EFFECT[taint.effect] };
 }
 
 export interface NodeGroupSpec {

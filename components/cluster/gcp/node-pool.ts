@@ -1,6 +1,7 @@
 import { sharingNodeLabels } from "../../addons/gpu-operator-values";
 import type { ResolvedPool, ResolvedSystemNodes, Taint } from "../../config";
 import { GPU_MODEL_LABEL, SYSTEM_NODE_LABEL } from "../aws/node-group";
+import { CLOUD_TAINT_EFFECT, CloudTaintEffect } from "../pool-descriptor";
 
 // What one GKE node pool is made of, as plain data; GkeCluster turns it into gcp.container.NodePool.
 
@@ -10,16 +11,14 @@ import { GPU_MODEL_LABEL, SYSTEM_NODE_LABEL } from "../aws/node-group";
  */
 export const NO_GKE_DEVICE_PLUGIN_LABEL = "gke-no-default-nvidia-gpu-device-plugin";
 
-const TAINT_EFFECT = { NoSchedule: "NO_SCHEDULE", PreferNoSchedule: "PREFER_NO_SCHEDULE", NoExecute: "NO_EXECUTE" } as const;
-
 export interface GkeTaint {
   readonly key: string;
   readonly value: string;
-  readonly effect: (typeof TAINT_EFFECT)[keyof typeof TAINT_EFFECT];
+  readonly effect: CloudTaintEffect;
 }
 
 export function gkeTaint(taint: Taint): GkeTaint {
-  return { key: taint.key, value: taint.value ?? "", effect: TAINT_EFFECT[taint.effect] };
+  return { key: taint.key, value: taint.value ?? "", effect: CLOUD_TAINT_EFFECT[taint.effect] };
 }
 
 /** A3 Ultra only boots from Hyperdisk; every other family here takes Persistent Disk. */
