@@ -1,7 +1,7 @@
 import * as assert from "assert";
 import { load } from "js-yaml";
 import { parse as parseToml } from "smol-toml";
-import { gpuLaunchTemplateSpec, gpuNodeGroupSpec, systemLaunchTemplateSpec } from "../components/cluster/aws/node-group";
+import { efaInterfaces, gpuLaunchTemplateSpec, gpuNodeGroupSpec, systemLaunchTemplateSpec } from "../components/cluster/aws/node-group";
 import { gpuNodeUserData, MIME_BOUNDARY } from "../components/cluster/aws/node-bootstrap";
 import { gkeKubeconfig } from "../components/cluster/gcp/kubeconfig";
 import { gpuNodePoolSpec, serviceAccountId, workloadIdentityMember } from "../components/cluster/gcp/node-pool";
@@ -114,18 +114,38 @@ describe("EKS GPU node groups", () => {
     const template = gpuLaunchTemplateSpec(pool, { efaSecurityGroupIds: ["sg-cluster", "sg-efa"], placementGroupName: "pg" });
     assert.strictEqual(template.networkInterfaces?.length, 32);
     assert.deepStrictEqual(template.networkInterfaces?.[0], { deviceIndex: 0, networkCardIndex: 0, interfaceType: "efa", securityGroups: ["sg-cluster", "sg-efa"], deleteOnTermination: "true" });
-    assert.deepStrictEqual([template.networkInterfaces?.[31].deviceIndex, template.networkInterfaces?.[31].networkCardIndex], [1, 31]);
     assert.deepStrictEqual(template.placement, { groupName: "pg" });
     assert.throws(() => gpuLaunchTemplateSpec(pool), /EFA interfaces need their security groups/);
   });
 
-  it("capacity blocks launch into their reservation with the capacity-block market type", () => {
+  // EC2 user guide efa-acc-inst-types: an EFA-only interface cannot be the primary interface
+  // (card 0, device 0); on every further card the EFA-only interface takes device index 0.
+  // EKS user guide node-efa: network card 0 must not be EFA-only. EFA-only takes no subnet IP.
+  it("EFA: only the primary interface carries an IP (EFA with ENA); every other card is EFA-only at device index 0", () => {
+    const pool = awsPool({ instanceType: "p5.48xlarge", multiNode: true, zones: ["us-east-1a"] });
+    const interfaces = gpuLaunchTemplateSpec(pool, { efaSecurityGroupIds: ["sg-cluster", "sg-efa"] }).networkInterfaces ?? [];
+    assert.deepStrictEqual(
+      interfaces.map((i) => [i.networkCardIndex, i.deviceIndex, i.interfaceType]),
+      Array.from({ length: 32 }, (_, card) => [card, 0, card === 0 ? "efa" : "efa-only"]),
+    );
+    assert.ok(interfaces.every((i) => i.securityGroups.join() === "sg-cluster,sg-efa"));
+    assert.deepStrictEqual(efaInterfaces(1, ["sg"]).map((i) => i.interfaceType), ["efa"]);
+  });
+
+  // EKS user guide capacity-blocks-mng: the launch template names the instance type, the
+  // capacity-block market and the reservation; CreateNodegroup: with an instance type in the
+  // launch template, instanceTypes must not be given on the node group.
+  it("capacity blocks: instance type in the launch template, none on the node group, market type and reservation", () => {
     const pool = awsPool({ instanceType: "p5.48xlarge", capacityType: "capacity-block", reservation: "cr-0123456789abcdef0", zones: ["us-east-1b"] });
-    assert.strictEqual(gpuNodeGroupSpec(pool).capacityType, "CAPACITY_BLOCK");
+    const group = gpuNodeGroupSpec(pool);
+    assert.strictEqual(group.capacityType, "CAPACITY_BLOCK");
+    assert.ok(!("instanceTypes" in group), "instanceTypes must be absent for capacity blocks");
     const template = gpuLaunchTemplateSpec(pool);
+    assert.strictEqual(template.instanceType, "p5.48xlarge");
     assert.deepStrictEqual(template.instanceMarketOptions, { marketType: "capacity-block" });
     assert.deepStrictEqual(template.capacityReservationSpecification, { capacityReservationTarget: { capacityReservationId: "cr-0123456789abcdef0" } });
-    assert.strictEqual(gpuNodeGroupSpec(awsPool({ instanceType: "g6.2xlarge", capacityType: "spot" })).capacityType, "SPOT");
+    const spot = awsPool({ instanceType: "g6.2xlarge", capacityType: "spot" });
+    assert.deepStrictEqual([gpuNodeGroupSpec(spot).capacityType, gpuNodeGroupSpec(spot).instanceTypes, gpuLaunchTemplateSpec(spot).instanceType], ["SPOT", ["g6.2xlarge"], undefined]);
   });
 });
 

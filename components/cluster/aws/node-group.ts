@@ -31,7 +31,8 @@ export function eksTaint(taint: Taint): EksTaint {
 export interface NodeGroupSpec {
   readonly amiType: string;
   readonly capacityType: (typeof CAPACITY_TYPE)[keyof typeof CAPACITY_TYPE];
-  readonly instanceTypes: string[];
+  /** Absent when the launch template names the instance type (capacity blocks). */
+  readonly instanceTypes?: string[];
   readonly labels: Record<string, string>;
   readonly taints: EksTaint[];
   readonly scalingConfig: { minSize: number; maxSize: number; desiredSize: number };
@@ -46,7 +47,9 @@ export function gpuNodeGroupSpec(pool: ResolvedPool): NodeGroupSpec {
   return {
     amiType: AMI_TYPE[image],
     capacityType: CAPACITY_TYPE[pool.capacityType],
-    instanceTypes: [pool.hardware.instanceType ?? ""],
+    // Capacity blocks: EKS takes the instance type from the launch template only and rejects
+    // instanceTypes on the node group (EKS user guide capacity-blocks-mng; CreateNodegroup).
+    ...(pool.capacityType === "capacity-block" ? {} : { instanceTypes: [pool.hardware.instanceType ?? ""] }),
     labels: { ...pool.nodeLabels, [GPU_MODEL_LABEL]: pool.hardware.gpuModel, ...sharingNodeLabels(pool) },
     taints: pool.taints.map(eksTaint),
     // EKS rejects a max of 0; a pool that may scale to zero still has a max of at least one.
@@ -71,11 +74,37 @@ export interface BlockDevice {
 }
 
 /** Launch template contents; `S` is how resource IDs and names are passed (plain strings in tests). */
+export interface EfaInterface<S> {
+  readonly deviceIndex: number;
+  readonly networkCardIndex: number;
+  readonly interfaceType: "efa" | "efa-only";
+  readonly securityGroups: S[];
+  readonly deleteOnTermination: "true";
+}
+
+/**
+ * One EFA device per network card. The primary interface (card 0, device 0) carries the node's IP
+ * traffic, so it is an EFA with ENA: EC2 rejects an EFA-only primary interface. Every other card
+ * gets an EFA-only interface at device index 0, which takes no IP address from the subnet (EC2
+ * user guide efa-acc-inst-types; EKS user guide node-efa, VPC CNI 1.18.5 or later).
+ */
+export function efaInterfaces<S>(cards: number, securityGroups: S[]): EfaInterface<S>[] {
+  return Array.from({ length: cards }, (_, card) => ({
+    deviceIndex: 0,
+    networkCardIndex: card,
+    interfaceType: card === 0 ? ("efa" as const) : ("efa-only" as const),
+    securityGroups,
+    deleteOnTermination: "true" as const,
+  }));
+}
+
 export interface LaunchTemplateSpec<S> {
+  /** Set only for capacity blocks, whose node groups must not list instance types. */
+  readonly instanceType?: string;
   readonly blockDeviceMappings: BlockDevice[];
   readonly metadataOptions: { httpEndpoint: "enabled"; httpTokens: "required"; httpPutResponseHopLimit: number; instanceMetadataTags: "disabled" };
   readonly userData?: string;
-  readonly networkInterfaces?: { deviceIndex: number; networkCardIndex: number; interfaceType: "efa"; securityGroups: S[]; deleteOnTermination: "true" }[];
+  readonly networkInterfaces?: EfaInterface<S>[];
   readonly placement?: { groupName: S };
   readonly instanceMarketOptions?: { marketType: "capacity-block" };
   readonly capacityReservationSpecification?: { capacityReservationTarget: { capacityReservationId: string } };
@@ -111,21 +140,11 @@ export function gpuLaunchTemplateSpec<S>(pool: ResolvedPool, options: GpuLaunchT
   }
   const reservation = pool.reservation;
   return {
+    ...(pool.capacityType === "capacity-block" ? { instanceType: pool.hardware.instanceType ?? "" } : {}),
     blockDeviceMappings: blockDevices(pool.nodeImage, pool.rootVolumeGiB),
     metadataOptions: { ...METADATA_OPTIONS },
     ...(userData !== undefined ? { userData: Buffer.from(userData, "utf8").toString("base64") } : {}),
-    ...(pool.efa
-      ? {
-          // One EFA interface per network card; the first is the primary interface (device 0).
-          networkInterfaces: Array.from({ length: efaCards }, (_, card) => ({
-            deviceIndex: card === 0 ? 0 : 1,
-            networkCardIndex: card,
-            interfaceType: "efa" as const,
-            securityGroups: options.efaSecurityGroupIds ?? [],
-            deleteOnTermination: "true" as const,
-          })),
-        }
-      : {}),
+    ...(pool.efa ? { networkInterfaces: efaInterfaces(efaCards, options.efaSecurityGroupIds ?? []) } : {}),
     ...(options.placementGroupName !== undefined ? { placement: { groupName: options.placementGroupName } } : {}),
     ...(pool.capacityType === "capacity-block" ? { instanceMarketOptions: { marketType: "capacity-block" as const } } : {}),
     ...(reservation !== undefined ? { capacityReservationSpecification: { capacityReservationTarget: { capacityReservationId: reservation } } } : {}),
