@@ -68,6 +68,12 @@ function gpuPool(read: ReadValue, extra: Record<string, unknown>): NonNullable<P
  * The environment a template's prompts describe. Values the schema checks (regions, CIDRs, instance
  * types) are passed through as typed, so config validation reports them with their paths.
  */
+/** The API access prompts: public CIDRs, and the sources of a private-only endpoint. */
+function apiAccess(read: ReadValue): { publicCidrs: string[]; privateSources?: { cidrs: string[] } } {
+  const privateCidrs = list(read("apiPrivateCidrs"));
+  return { publicCidrs: list(read("apiCidrs")), ...(privateCidrs.length > 0 ? { privateSources: { cidrs: privateCidrs } } : {}) };
+}
+
 export function platformFromTemplate(kind: TemplateKind, read: ReadValue, extraModels: readonly unknown[] = []): PlatformInput {
   const environment = { name: required(read, "environment"), tier: (read("tier") || "dev") as "dev" | "staging" | "prod" };
   const models = (starter: NonNullable<PlatformInput["models"]>) => [...starter, ...(extraModels as NonNullable<PlatformInput["models"]>)];
@@ -77,7 +83,7 @@ export function platformFromTemplate(kind: TemplateKind, read: ReadValue, extraM
       return {
         environment,
         cloud: { provider: "aws", region: required(read, "region") },
-        cluster: { apiAccess: { publicCidrs: list(read("apiCidrs")) }, admins: list(read("admins")) },
+        cluster: { apiAccess: apiAccess(read), admins: list(read("admins")) },
         network: { zones: list(required(read, "zones")) },
         gpuPools: [gpuPool(read, {})],
         modelCache: { mode: "auto", ...store },
@@ -88,7 +94,7 @@ export function platformFromTemplate(kind: TemplateKind, read: ReadValue, extraM
       return {
         environment,
         cloud: { provider: "gcp", region: required(read, "region"), project: required(read, "project") },
-        cluster: { apiAccess: { publicCidrs: list(read("apiCidrs")) } },
+        cluster: { apiAccess: apiAccess(read) },
         gpuPools: [gpuPool(read, zone === "" ? {} : { zones: [zone] })],
         modelCache: { mode: "auto", ...store },
         models: models(starterModel(read, GPU_POOL)),

@@ -13,7 +13,7 @@ function awsPool(pool: Record<string, unknown>): ResolvedPool {
   const config: PlatformInput = {
     ...baseConfig(),
     cloud: { provider: "aws", region: "us-east-1" },
-    cluster: { name: "c", apiAccess: { publicCidrs: [] } },
+    cluster: { name: "c", apiAccess: { publicCidrs: [], privateSources: { cidrs: ["10.100.0.0/16"] } } },
     network: { zones: ["us-east-1a", "us-east-1b"] },
     gpuPools: [{ name: "p", minNodes: 1, maxNodes: 2, ...pool }],
     models: [],
@@ -25,7 +25,7 @@ function gcpPool(pool: Record<string, unknown>): ResolvedPool {
   const config: PlatformInput = {
     ...baseConfig(),
     cloud: { provider: "gcp", region: "us-central1", project: "acme-llm" },
-    cluster: { name: "c", apiAccess: { publicCidrs: [] } },
+    cluster: { name: "c", apiAccess: { publicCidrs: [], privateSources: { cidrs: ["10.100.0.0/16"] } } },
     gpuPools: [{ name: "p", minNodes: 1, maxNodes: 2, ...pool }],
     models: [],
   };
@@ -182,7 +182,7 @@ describe("GKE GPU node pools", () => {
     assert.strictEqual(serviceAccountId("llm-gke-prod", "cache-reader"), "llm-gke-prod-cache-reader");
     const long = serviceAccountId("a-very-long-cluster-name-for-tests", "cache-seeder");
     assert.ok(long.length <= 30 && long.endsWith("-cache-seeder") && /^[a-z][a-z0-9-]+[a-z0-9]$/.test(long), long);
-    assert.strictEqual(workloadIdentityMember("acme", "llm-models", "llm-model-cache-reader"), "serviceAccount:acme.svc.id.goog[llm-models/llm-model-cache-reader]");
+    assert.strictEqual(workloadIdentityMember("acme.svc.id.goog", "llm-models", "llm-model-cache-reader"), "serviceAccount:acme.svc.id.goog[llm-models/llm-model-cache-reader]");
   });
 
   it("kubeconfig authenticates through gke-gcloud-auth-plugin and holds no credential", () => {

@@ -4,6 +4,9 @@ import { parsePlatformConfig, PlatformInput } from "../components/config";
 import { LlmPlatform } from "../components/platform";
 import { platformProgram } from "../components/program";
 import { eksAddons } from "../components/addons/versions";
+import { MOCK_ACCOUNT, MOCK_DEPLOYER_ROLE } from "../automation/plan/cloud-mocks";
+import { adminsToGrant, sameIamPrincipal } from "../components/cluster/aws/api-access";
+import { gkeSystemPoolStart } from "../components/config/managed";
 import { expectIssue } from "./harness/config-issues";
 import { baseConfig } from "./harness/fixtures";
 import { RecordedResource, runMocked, runMockedExpectingError } from "./harness/pulumi";
@@ -24,7 +27,7 @@ function gcpConfig(): PlatformInput & { gpuPools: NonNullable<PlatformInput["gpu
   return {
     ...awsConfig(),
     cloud: { provider: "gcp", region: "us-central1", project: "acme-llm" },
-    cluster: { name: "llm-test", apiAccess: { publicCidrs: [] } },
+    cluster: { name: "llm-test", apiAccess: { publicCidrs: [], privateSources: { cidrs: ["10.100.0.0/16"] } } },
     network: {},
     gpuPools: [
       { name: "h100", instanceType: "a3-highgpu-8g", zones: ["us-central1-a"], minNodes: 1, maxNodes: 2 },
@@ -150,14 +153,8 @@ describe("EksCluster (mocked)", () => {
     assert.strictEqual(key.inputs.enableKeyRotation, true);
     assert.deepStrictEqual([cluster.endpointPrivateAccess, cluster.endpointPublicAccess, cluster.publicAccessCidrs], [true, true, ["203.0.113.0/24"]]);
     assert.deepStrictEqual(cluster.enabledClusterLogTypes, ["api", "audit", "authenticator"]);
-    assert.deepStrictEqual(cluster.accessEntries["admin-0"], {
-      principalArn: "arn:aws:iam::111122223333:role/admins",
-      accessPolicies: { admin: { policyArn: "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy", accessScope: { type: "cluster" } } },
-    });
-    assert.deepStrictEqual(
-      [cluster.vpcCniOptions.addonVersion, cluster.kubeProxyAddonOptions.version, cluster.corednsAddonOptions.enabled, cluster.corednsAddonOptions.version],
-      [pins["vpc-cni"].version, pins["kube-proxy"].version, true, pins.coredns.version],
-    );
+    assert.strictEqual(cluster.accessEntries, undefined, "admins get access entries of their own (see the deployer test)");
+    assert.deepStrictEqual([cluster.vpcCniOptions.addonVersion, cluster.kubeProxyAddonOptions.version], [pins["vpc-cni"].version, pins["kube-proxy"].version]);
     assert.strictEqual(cluster.skipDefaultNodeGroup, true);
     assert.deepStrictEqual(cluster.privateSubnetIds, ["t-cluster-private-us-east-1a-id", "t-cluster-private-us-east-1b-id"]);
     const agent = one(resources, "aws:eks/addon:Addon", "t-cluster-pod-identity-agent").inputs;
@@ -241,7 +238,7 @@ describe("GkeCluster (mocked)", () => {
     assert.deepStrictEqual(cluster.gatewayApiConfig, { channel: "CHANNEL_STANDARD" });
     assert.deepStrictEqual(cluster.releaseChannel, { channel: "REGULAR" });
     assert.deepStrictEqual(cluster.privateClusterConfig, { enablePrivateNodes: true, enablePrivateEndpoint: true, masterIpv4CidrBlock: "172.16.0.0/28" });
-    assert.deepStrictEqual(cluster.masterAuthorizedNetworksConfig, { cidrBlocks: [] });
+    assert.deepStrictEqual(cluster.masterAuthorizedNetworksConfig, { cidrBlocks: [{ cidrBlock: "10.100.0.0/16", displayName: "private 10.100.0.0/16" }] });
     assert.deepStrictEqual([cluster.removeDefaultNodePool, cluster.ipAllocationPolicy], [true, { clusterSecondaryRangeName: "pods", servicesSecondaryRangeName: "services" }]);
     const subnet = one(resources, "gcp:compute/subnetwork:Subnetwork", "g-cluster-nodes").inputs as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- recorded inputs
     assert.deepStrictEqual(subnet.secondaryIpRanges, [{ rangeName: "pods", ipCidrRange: "10.4.0.0/14" }, { rangeName: "services", ipCidrRange: "10.8.0.0/20" }]);
@@ -322,5 +319,142 @@ describe("EksCluster network and placement options (mocked)", () => {
     assert.strictEqual((template.networkInterfaces as unknown[]).length, 32);
     assert.deepStrictEqual((template.networkInterfaces as { securityGroups: string[] }[])[0].securityGroups, ["sg-0offlineplan0000", "x-cluster-gpu-h100-efa-id"]);
     assert.deepStrictEqual(template.placement, { groupName: "x-cluster-gpu-h100" });
+  });
+});
+
+describe("First up on EKS (mocked): add-on order, API reachability, admins", () => {
+  const runAws = async (raw: PlatformInput) => (await runMocked(() => new LlmPlatform("f", { config: parsePlatformConfig(raw) }))).recorder;
+
+  // pulumi-eks v4.3.0 cluster.ts creates the CoreDNS add-on inside the remote Cluster component when
+  // corednsAddonOptions.enabled is true; the component's outputs (cluster name, security group)
+  // resolve only after that add-on is ACTIVE, which needs nodes, and the node groups need those
+  // outputs: the create waiter times out after 20 minutes (pulumi-eks issue #1819).
+  it("installs the managed CoreDNS add-on itself, pinned, after the system node group, and in-cluster objects wait for it", async () => {
+    const recorder = await runAws(awsConfig());
+    const cluster = recorder.get("eks:index:Cluster", "f-cluster-eks").inputs as { corednsAddonOptions: { enabled: boolean } };
+    assert.strictEqual(cluster.corednsAddonOptions.enabled, false);
+    const coredns = recorder.get("aws:eks/addon:Addon", "f-cluster-coredns");
+    assert.deepStrictEqual(
+      [coredns.inputs.addonName, coredns.inputs.addonVersion, coredns.inputs.clusterName, coredns.inputs.resolveConflictsOnCreate],
+      ["coredns", eksAddons["1.33"].coredns.version, "llm-test", "OVERWRITE"],
+    );
+    const system = recorder.get(EKS_NODE_GROUP, "f-cluster-system");
+    assert.ok(coredns.dependencies.includes(system.urn), "CoreDNS waits for the system nodes");
+    assert.ok(recorder.get("pulumi:providers:kubernetes", "f-cluster-k8s").dependencies.includes(coredns.urn), "in-cluster objects wait for CoreDNS");
+    assert.ok(!system.dependencies.includes(coredns.urn));
+  });
+
+  // EKS user guide sec-group-reqs: the cluster security group admits traffic only from itself, so a
+  // private-only endpoint (endpointPublicAccess false) is reachable from nothing but the nodes
+  // unless 443 ingress is added for the deploying network.
+  it("a private endpoint without declared sources is a config error naming cluster.apiAccess.privateSources (aws and gcp)", () => {
+    expectIssue({ ...awsConfig(), cluster: { name: "llm-test", apiAccess: { publicCidrs: [] } } }, "cluster.apiAccess.privateSources", /required when publicCidrs is \[\].*securityGroupIds/);
+    expectIssue({ ...gcpConfig(), cluster: { name: "llm-test", apiAccess: { publicCidrs: [] } } }, "cluster.apiAccess.privateSources", /required when publicCidrs is \[\]/);
+    expectIssue(
+      { ...gcpConfig(), cluster: { name: "llm-test", apiAccess: { publicCidrs: [], privateSources: { securityGroupIds: ["sg-0abc"] } } } },
+      "cluster.apiAccess.privateSources.securityGroupIds",
+      /AWS setting/,
+    );
+    expectIssue({ ...gcpConfig(), cluster: { name: "llm-test", privateNodes: false, apiAccess: { publicCidrs: [], privateSources: { cidrs: ["10.100.0.0/16"] } } } }, "cluster.privateNodes", /private endpoint only on clusters with private nodes/);
+    expectIssue({ ...awsConfig(), cluster: { name: "llm-test", apiAccess: { publicCidrs: [], privateSources: { securityGroupIds: ["runner"] } } } }, "cluster.apiAccess.privateSources.securityGroupIds[0]", /security group ID/);
+  });
+
+  it("a private endpoint admits the declared CIDRs and security groups on 443 of the cluster security group, before anything in the cluster", async () => {
+    const recorder = await runAws({ ...awsConfig(), cluster: { name: "llm-test", apiAccess: { publicCidrs: [], privateSources: { cidrs: ["10.100.0.0/20"], securityGroupIds: ["sg-0a1b2c3d4e5f60718"] } } } });
+    const cluster = recorder.get("eks:index:Cluster", "f-cluster-eks").inputs;
+    assert.deepStrictEqual([cluster.endpointPrivateAccess, cluster.endpointPublicAccess, cluster.publicAccessCidrs], [true, false, undefined]);
+    const rules = recorder.ofType("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule");
+    assert.deepStrictEqual(
+      rules.map((r) => [r.name, r.inputs.securityGroupId, r.inputs.ipProtocol, r.inputs.fromPort, r.inputs.toPort, r.inputs.cidrIpv4 ?? r.inputs.referencedSecurityGroupId]),
+      [
+        ["f-cluster-api-cidr-10-100-0-0-20", "sg-0offlineplan0000", "tcp", 443, 443, "10.100.0.0/20"],
+        ["f-cluster-api-sg-0a1b2c3d4e5f60718", "sg-0offlineplan0000", "tcp", 443, 443, "sg-0a1b2c3d4e5f60718"],
+      ],
+    );
+    const provider = recorder.get("pulumi:providers:kubernetes", "f-cluster-k8s");
+    for (const rule of rules) {
+      assert.ok(provider.dependencies.includes(rule.urn), `${rule.name} before the provider`);
+    }
+  });
+
+  // pulumi-eks v4.3.0 sets accessConfig.bootstrapClusterCreatorAdminPermissions: true, so the
+  // identity that creates the cluster already has an access entry; EKS CreateAccessEntry answers
+  // 409 ResourceInUseException for a second one. The offline plan deploys as the assumed-role
+  // session of MOCK_DEPLOYER_ROLE, whose issuer (aws.iam.getSessionContext) is the role.
+  it("the deploying role gets no second access entry; every other admin gets one with the cluster-admin policy", async () => {
+    const deployer = `arn:aws:iam::${MOCK_ACCOUNT}:role/ci/${MOCK_DEPLOYER_ROLE}`;
+    const recorder = await runAws({ ...awsConfig(), cluster: { ...awsConfig().cluster, admins: ["arn:aws:iam::111122223333:role/admins", deployer, "arn:aws:iam::111122223333:user/ops"] } });
+    const entries = recorder.ofType("aws:eks/accessEntry:AccessEntry");
+    assert.deepStrictEqual(
+      entries.map((e) => [e.name, e.inputs.principalArn, e.inputs.clusterName, e.inputs.type]),
+      [
+        ["f-cluster-admin-0", "arn:aws:iam::111122223333:role/admins", "llm-test", "STANDARD"],
+        ["f-cluster-admin-2", "arn:aws:iam::111122223333:user/ops", "llm-test", "STANDARD"],
+      ],
+    );
+    const policies = recorder.ofType("aws:eks/accessPolicyAssociation:AccessPolicyAssociation");
+    assert.deepStrictEqual(
+      policies.map((p) => [p.name, p.inputs.principalArn, p.inputs.policyArn, p.inputs.accessScope]),
+      entries.map((e) => [e.name, e.inputs.principalArn, "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy", { type: "cluster" }]),
+    );
+    policies.forEach((p, i) => assert.ok(p.dependencies.includes(entries[i].urn), "the policy follows its entry"));
+  });
+
+  it("the caller is compared by principal: role paths and case do not matter, accounts and kinds do", () => {
+    const deployer = "arn:aws:iam::111122223333:role/deploy";
+    assert.ok(sameIamPrincipal("arn:aws:iam::111122223333:role/team/Deploy", deployer));
+    assert.ok(!sameIamPrincipal("arn:aws:iam::444455556666:role/deploy", deployer));
+    assert.ok(!sameIamPrincipal("arn:aws:iam::111122223333:user/deploy", deployer));
+    assert.deepStrictEqual(adminsToGrant(["arn:aws:iam::111122223333:role/a", deployer], deployer), [{ index: 0, arn: "arn:aws:iam::111122223333:role/a" }]);
+  });
+
+  // EKS user guide capacity-blocks-mng: the launch template carries InstanceType; CreateNodegroup
+  // rejects instanceTypes when the launch template names one.
+  it("a capacity-block pool: instance type in its launch template, none on its node group", async () => {
+    const raw = awsConfig();
+    raw.gpuPools[0] = { ...raw.gpuPools[0], capacityType: "capacity-block", reservation: "cr-0123456789abcdef0", zones: ["us-east-1a"] };
+    const recorder = await runAws(raw);
+    const group = recorder.get(EKS_NODE_GROUP, "f-cluster-gpu-h100").inputs;
+    assert.deepStrictEqual([group.capacityType, "instanceTypes" in group], ["CAPACITY_BLOCK", false]);
+    const template = recorder.get("aws:ec2/launchTemplate:LaunchTemplate", "f-cluster-gpu-h100").inputs;
+    assert.deepStrictEqual([template.instanceType, template.instanceMarketOptions], ["p5.48xlarge", { marketType: "capacity-block" }]);
+    assert.deepStrictEqual(recorder.get(EKS_NODE_GROUP, "f-cluster-gpu-l4").inputs.instanceTypes, ["g6.xlarge"]);
+  });
+});
+
+describe("First up on GKE (mocked): Workload Identity after the cluster, a system pool that starts with nodes", () => {
+  // The Workload Identity pool `<project>.svc.id.goog` is created with the first cluster that
+  // enables it; an IAM binding naming it before then fails with "Identity Pool does not exist".
+  it("binds the cache identities to the cluster's Workload Identity pool, after the cluster", async () => {
+    const { recorder } = await runMocked(() => new LlmPlatform("w", { config: parsePlatformConfig(gcpConfig()) }));
+    const cluster = recorder.get("gcp:container/cluster:Cluster", "w-cluster-gke");
+    const bindings = recorder.ofType("gcp:serviceaccount/iAMMember:IAMMember");
+    assert.strictEqual(bindings.length, 2);
+    for (const binding of bindings) {
+      assert.ok(binding.dependencies.includes(cluster.urn), `${binding.name} waits for the cluster`);
+      assert.match(String(binding.inputs.member), /^serviceAccount:acme-llm\.svc\.id\.goog\[llm-models\/llm-model-cache-(reader|seeder)\]$/);
+    }
+  });
+
+  // GKE: a regional pool without node locations spans three zones, and initialNodeCount counts per
+  // zone; the cluster autoscaler adds nodes for pending pods only, it does not fill a pool to its minimum.
+  it("the system pool starts with nodes in each zone, and a maxNodes below that is a config error", async () => {
+    const { recorder } = await runMocked(() => new LlmPlatform("s", { config: parsePlatformConfig({ ...gcpConfig(), cluster: { ...gcpConfig().cluster, systemNodes: { minNodes: 4, maxNodes: 9 } } }) }));
+    const system = recorder.get("gcp:container/nodePool:NodePool", "s-cluster-system").inputs;
+    assert.deepStrictEqual([system.initialNodeCount, system.autoscaling], [2, { totalMinNodeCount: 4, totalMaxNodeCount: 9, locationPolicy: "BALANCED" }]);
+    assert.deepStrictEqual(gkeSystemPoolStart(1), { perZone: 1, total: 3 });
+    expectIssue({ ...gcpConfig(), cluster: { ...gcpConfig().cluster, systemNodes: { minNodes: 1, maxNodes: 2 } } }, "cluster.systemNodes.maxNodes", /below the 3 node\(s\) the GKE system pool starts with/);
+  });
+
+  it("a private endpoint's sources join the master authorized networks", async () => {
+    const { recorder } = await runMocked(() =>
+      new LlmPlatform("p", { config: parsePlatformConfig({ ...gcpConfig(), cluster: { name: "llm-test", apiAccess: { publicCidrs: ["203.0.113.0/24"], privateSources: { cidrs: ["10.100.0.0/16", "203.0.113.0/24"] } } } }) }),
+    );
+    assert.deepStrictEqual(recorder.get("gcp:container/cluster:Cluster", "p-cluster-gke").inputs.masterAuthorizedNetworksConfig, {
+      cidrBlocks: [
+        { cidrBlock: "203.0.113.0/24", displayName: "203.0.113.0/24" },
+        { cidrBlock: "10.100.0.0/16", displayName: "private 10.100.0.0/16" },
+      ],
+    });
   });
 });

@@ -4,11 +4,14 @@ import * as os from "os";
 import * as path from "path";
 import { parseAllDocuments } from "yaml";
 import { main } from "../automation/plan/cli";
-import { dependencyDepth, renderMermaid, renderTree, table } from "../automation/plan/render";
+import { dependencyDepth, helmReleases, kubernetesObjects, renderMermaid, renderTree, table } from "../automation/plan/render";
 import { runPlan } from "../automation/plan/run";
 import { loadStackConfig, secretPlaceholder } from "../automation/plan/stack-file";
 import { kubernetesSchemas } from "./harness/schema";
 import { RecordedResource } from "../automation/plan/recorder";
+import { gatewayApiCrdsOwner } from "../components/addons";
+import { duplicateObjects, ObjectRef } from "../components/serving";
+import { gatewayApiCrds, releaseObjects } from "./harness/chart-objects";
 
 const REPO = path.resolve(__dirname, "..");
 const STACKS = path.join(REPO, "stacks");
@@ -121,6 +124,40 @@ describe("offline plan", () => {
     }
   });
 });
+
+describe("one owner per object", () => {
+  it("no two releases, direct objects or cluster-managed CRDs of a sample stack claim the same object", async () => {
+    const stacks = fs.readdirSync(STACKS).flatMap((f) => /^Pulumi\.(.+)\.yaml$/.exec(f)?.[1] ?? []);
+    for (const stack of stacks) {
+      const run = await runPlan(STACKS, stack);
+      assert.ok(run.ok, stack);
+      const owners: { owner: string; objects: ObjectRef[] }[] = [
+        { owner: "manifests.yaml", objects: kubernetesObjects(run.resources).map((o) => ({ kind: o.kind, namespace: o.metadata.namespace, name: String(o.metadata.name) })) },
+      ];
+      const releases = helmReleases(run.resources);
+      for (const release of releases) {
+        const objects = releaseObjects(release);
+        if (objects !== undefined) {
+          owners.push({ owner: `release ${release.name}`, objects });
+        }
+      }
+      const cloud = (run.stack.values["llm-platform:platform"] as { cloud: { provider: "aws" | "gcp" | "existing" } }).cloud.provider;
+      if (gatewayApiCrdsOwner(cloud) === "gke") {
+        owners.push({ owner: "GKE gatewayApiConfig", objects: gatewayApiCrds("standard") });
+      }
+      // Every router release is among the modelled owners, so the check covers the repeated chart.
+      const routers = releases.filter((r) => r.chart.endsWith("/llm-d-router-gateway"));
+      assert.strictEqual(routers.length, run.outputs.models.filter((m) => ["llm-d", "precise"].includes(modelRouting(run.stack.values, m.model))).length, `${stack}: router releases`);
+      assert.deepStrictEqual(duplicateObjects(owners), [], stack);
+    }
+  });
+});
+
+/** A model's routing mode as its stack file states it (default llm-d). */
+function modelRouting(values: Record<string, unknown>, model: string): string {
+  const models = (values["llm-platform:platform"] as { models?: { name: string; routing?: string }[] }).models ?? [];
+  return models.find((m) => m.name === model)?.routing ?? "llm-d";
+}
 
 describe("plan renderers", () => {
   const r = (urn: string, deps: string[] = [], parent?: string, custom = true): RecordedResource => ({

@@ -2,7 +2,18 @@ import * as assert from "assert";
 import { parse } from "yaml";
 import { parsePlatformConfig, PlatformInput } from "../components/config";
 import { LlmPlatform } from "../components/platform";
-import { endpoint, endpointPickerConfig, EPP_CONFIG_FILE, sharedMemorySize, startupFailureThreshold, vllmArgs } from "../components/serving";
+import {
+  duplicateObjects,
+  endpoint,
+  endpointPickerConfig,
+  EPP_CONFIG_FILE,
+  routerReleaseName,
+  routerReleaseObjects,
+  routerValues,
+  sharedMemorySize,
+  startupFailureThreshold,
+  vllmArgs,
+} from "../components/serving";
 import { baseConfig } from "./harness/fixtures";
 import { eppConfigProblems } from "./harness/epp-schema";
 import { RecordedResource, resolved, runMocked } from "./harness/pulumi";
@@ -310,6 +321,42 @@ describe("model services", () => {
 
     it("shared memory grows with tensor parallelism up to a cap", () => {
       assert.deepStrictEqual([1, 2, 4, 8, 16].map(sharedMemorySize), ["1Gi", "16Gi", "32Gi", "64Gi", "64Gi"]);
+    });
+  });
+
+  describe("router releases", () => {
+    const objectsOf = (model: string, values: Record<string, unknown>) => routerReleaseObjects({ name: routerReleaseName(model), namespace: "llm-models", values });
+    const prodModels = () => parsePlatformConfig(withModels([
+      { name: "llama-70b", source: { uri: "hf://meta-llama/Llama-3.1-70B-Instruct" }, pool: "h100", architecture: "llama-3.1-70b", tensorParallel: 4 },
+      { name: "qwen3-8b", source: { uri: "hf://Qwen/Qwen3-8B" }, pool: "h100", architecture: "qwen3-8b" },
+    ], (c) => (c.monitoring = { prometheusOperator: true }))).models;
+
+    it("two releases scraped by the Prometheus operator render no object in common: each names its own metrics-reader Secret", () => {
+      const [a, b] = prodModels();
+      const objects = [a, b].map((m) => ({ owner: m.name, objects: objectsOf(m.name, routerValues(m, { prometheusOperator: true, gke: false })) }));
+      assert.deepStrictEqual(duplicateObjects(objects), []);
+      assert.deepStrictEqual(objects[0].objects.filter((o) => o.kind === "Secret"), [{ kind: "Secret", namespace: "llm-models", name: "llama-70b-router-epp-metrics-reader" }]);
+      assert.ok(objects[0].objects.some((o) => o.kind === "ServiceMonitor" && o.name === "llama-70b-router-epp-monitor"));
+      // The ServiceMonitor reads the token from the Secret the release names.
+      assert.strictEqual((routerValues(a, { prometheusOperator: true, gke: false }).router as Record<string, any>).monitoring.prometheus.auth.secretName, "llama-70b-router-epp-metrics-reader"); // eslint-disable-line @typescript-eslint/no-explicit-any -- chart values
+    });
+
+    it("the model follows the chart: with its default values every release renders the same Secret", () => {
+      const values = { router: { monitoring: { prometheus: { enabled: true } } } };
+      assert.deepStrictEqual(duplicateObjects([{ owner: "a", objects: objectsOf("a", values) }, { owner: "b", objects: objectsOf("b", values) }]), [
+        { object: "Secret/llm-models/inference-gateway-sa-metrics-reader-secret", owners: ["a", "b"] },
+      ]);
+      // Cluster-scoped RBAC carries the namespace, so it never collides across namespaces.
+      assert.ok(objectsOf("a", values).some((o) => o.kind === "ClusterRole" && o.namespace === undefined && o.name === "a-router-llm-models-epp"));
+    });
+
+    it("on GKE the releases take Managed Prometheus, whose objects are named per release", () => {
+      const [a, b] = prodModels();
+      const objects = [a, b].map((m) => ({ owner: m.name, objects: objectsOf(m.name, routerValues(m, { prometheusOperator: true, gke: true })) }));
+      assert.deepStrictEqual(duplicateObjects(objects), []);
+      const kinds = objects[0].objects.map((o) => `${o.kind}/${o.name}`);
+      assert.ok(kinds.includes("Secret/llama-70b-router-metrics-reader-secret") && kinds.includes("PodMonitoring/llama-70b-router") && kinds.includes("GCPBackendPolicy/llama-70b-router"), kinds.join(" "));
+      assert.ok(!kinds.some((k) => k.startsWith("ServiceMonitor/")), "no ServiceMonitor under Managed Prometheus");
     });
   });
 

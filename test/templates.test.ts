@@ -88,10 +88,12 @@ describe("pulumi new templates", function () {
   });
 
   it("a new GCP environment plans: GKE cluster, a zonal GPU pool, the starter model", async () => {
-    const run = await planTemplate("gcp-environment", "dev", { "llm-platform:environment": "team-b", "llm-platform:project": "acme-team-b" });
+    const run = await planTemplate("gcp-environment", "dev", { "llm-platform:environment": "team-b", "llm-platform:project": "acme-team-b", "llm-platform:apiPrivateCidrs": "10.100.0.0/16" });
     assert.ok(run.ok);
     const pool = run.resources.find((r) => r.type === "gcp:container/nodePool:NodePool" && r.name === "team-b-cluster-gpu-gpu");
     assert.deepStrictEqual(pool?.inputs.nodeLocations, ["us-central1-a"]);
+    const gke = run.resources.find((r) => r.type === "gcp:container/cluster:Cluster");
+    assert.deepStrictEqual(gke?.inputs.masterAuthorizedNetworksConfig, { cidrBlocks: [{ cidrBlock: "10.100.0.0/16", displayName: "private 10.100.0.0/16" }] });
     assert.strictEqual(run.outputs.tier, "dev");
   });
 

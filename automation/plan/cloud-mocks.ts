@@ -7,6 +7,9 @@ import type { RecordedResource } from "./recorder";
 /** The account every placeholder ARN names (an AWS documentation example account). */
 export const MOCK_ACCOUNT = "123456789012";
 
+/** The role the offline plan pretends to deploy as (an assumed-role session, as CI runners have). */
+export const MOCK_DEPLOYER_ROLE = "llm-platform-deployer";
+
 const PLACEHOLDER_CA = Buffer.from("placeholder CA (offline plan)").toString("base64");
 
 function awsArn(type: string, name: string, inputs: Record<string, unknown>): string {
@@ -60,4 +63,24 @@ export function cloudMockState(resource: Omit<RecordedResource, "urn">): Record<
     return { ...inputs, email, name: `projects/${String(inputs.project)}/serviceAccounts/${email}` };
   }
   return inputs;
+}
+
+/**
+ * What provider functions "return" under the mock runtime: only the ones the program calls. The
+ * caller is an assumed-role session of MOCK_DEPLOYER_ROLE, and its session context names the role.
+ */
+export function cloudMockCall(token: string, inputs: Record<string, unknown>): Record<string, unknown> {
+  if (token === "aws:index/getCallerIdentity:getCallerIdentity") {
+    return { id: MOCK_ACCOUNT, accountId: MOCK_ACCOUNT, arn: `arn:aws:sts::${MOCK_ACCOUNT}:assumed-role/${MOCK_DEPLOYER_ROLE}/offline-plan`, userId: "AROAOFFLINEPLAN:offline-plan" };
+  }
+  if (token === "aws:iam/getSessionContext:getSessionContext") {
+    const arn = String(inputs.arn);
+    const session = /^arn:(aws[a-z-]*):sts::(\d{12}):assumed-role\/([^/]+)\/(.+)$/.exec(arn);
+    if (session === null) {
+      return { id: arn, arn, issuerArn: arn, issuerId: "", issuerName: "", sessionName: "" };
+    }
+    const [, partition, account, role, name] = session;
+    return { id: arn, arn, issuerArn: `arn:${partition}:iam::${account}:role/${role}`, issuerId: "AROAOFFLINEPLAN", issuerName: role, sessionName: name };
+  }
+  throw new Error(`the offline plan cannot call provider function ${token}`);
 }

@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { MockMonitor } from "@pulumi/pulumi/runtime/mocks";
-import { cloudMockState } from "./cloud-mocks";
+import { cloudMockCall, cloudMockState } from "./cloud-mocks";
 
 /** One resource registration as the engine would have received it. */
 export interface RecordedResource {
@@ -62,9 +62,7 @@ export class ResourceRecorder {
         });
         return { id: args.custom ? `${args.name}-id` : undefined, state };
       },
-      call: (args) => {
-        throw new Error(`the offline plan cannot call provider function ${args.token}`);
-      },
+      call: (args) => cloudMockCall(args.token, args.inputs as Record<string, unknown>),
     };
     // setMocks switches on the runtime features mocks support; the recording monitor then
     // replaces its monitor.

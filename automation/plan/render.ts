@@ -49,6 +49,8 @@ export function toYaml(value: unknown): string {
 
 export interface HelmReleaseView {
   readonly resourceName: string;
+  /** The Helm release name (what the chart's templates see as .Release.Name). */
+  readonly name: string;
   readonly chart: string;
   readonly version?: string;
   readonly repository?: string;
@@ -61,6 +63,7 @@ export function helmReleases(resources: readonly RecordedResource[]): HelmReleas
     .filter((r) => r.type === HELM_RELEASE)
     .map((r) => {
       const inputs = r.inputs as {
+        name?: string;
         chart?: string;
         version?: string;
         namespace?: string;
@@ -69,6 +72,7 @@ export function helmReleases(resources: readonly RecordedResource[]): HelmReleas
       };
       return {
         resourceName: r.name,
+        name: inputs.name ?? r.name,
         chart: inputs.chart ?? "",
         version: inputs.version,
         repository: inputs.repositoryOpts?.repo,

@@ -235,6 +235,48 @@ function checkExistingPool(pool: ResolvedPool, path: string, report: Report): vo
   }
 }
 
+/**
+ * Zones GKE spreads a regional cluster's node pool over when it names no node locations (GKE
+ * docs, regional clusters: three zones of the region by default).
+ */
+export const GKE_DEFAULT_ZONES = 3;
+
+/**
+ * The GKE system pool's first nodes: `initialNodeCount` counts per zone, and the pool must start
+ * with nodes because every in-cluster release waits for pods on it (the cluster autoscaler only
+ * adds nodes for pending pods, it does not fill a pool up to its minimum).
+ */
+export function gkeSystemPoolStart(minNodes: number): { perZone: number; total: number } {
+  const perZone = Math.max(1, Math.ceil(minNodes / GKE_DEFAULT_ZONES));
+  return { perZone, total: perZone * GKE_DEFAULT_ZONES };
+}
+
+type ApiAccess = NonNullable<ParsedPlatform["cluster"]["apiAccess"]>;
+
+/**
+ * A private-only endpoint must admit the machine that deploys: the same program creates the
+ * network, so that machine is never inside it, and the cluster admits only its nodes otherwise
+ * (EKS: the cluster security group allows 443 from itself; GKE: master authorized networks).
+ */
+function checkApiAccess(provider: "aws" | "gcp", access: ApiAccess, privateNodes: boolean, report: Report): void {
+  const sources = access.privateSources;
+  const count = (sources?.cidrs.length ?? 0) + (sources?.securityGroupIds.length ?? 0);
+  if (access.publicCidrs.length === 0 && count === 0) {
+    report(
+      "cluster.apiAccess.privateSources",
+      "is required when publicCidrs is [] (private-only endpoint): list the CIDRs of a connected network (cidrs)" +
+        (provider === "aws" ? " or the security group of a runner in a peered VPC (securityGroupIds)" : "") +
+        " from which pulumi reaches the API; nothing else can",
+    );
+  }
+  if (provider === "gcp" && (sources?.securityGroupIds.length ?? 0) > 0) {
+    report("cluster.apiAccess.privateSources.securityGroupIds", "is an AWS setting; GKE admits clients of the private endpoint by CIDR (privateSources.cidrs)");
+  }
+  if (provider === "gcp" && access.publicCidrs.length === 0 && !privateNodes) {
+    report("cluster.privateNodes", "must be true when cluster.apiAccess.publicCidrs is []: GKE has a private endpoint only on clusters with private nodes");
+  }
+}
+
 export function resolveManagedCluster(config: ParsedPlatform, report: Report): ManagedClusterSettings {
   const { provider, region, project } = config.cloud;
   const { cluster } = config;
@@ -256,6 +298,9 @@ export function resolveManagedCluster(config: ParsedPlatform, report: Report): M
   if (provider === "existing" && cluster.apiAccess !== undefined) {
     report("cluster.apiAccess", "only applies to clusters the platform creates (aws, gcp)");
   }
+  if (provider !== "existing" && cluster.apiAccess !== undefined) {
+    checkApiAccess(provider, cluster.apiAccess, cluster.privateNodes, report);
+  }
   if (provider !== "aws" && cluster.admins.length > 0) {
     report("cluster.admins", "are EKS access entries; cloud.provider is " + provider);
   }
@@ -264,6 +309,15 @@ export function resolveManagedCluster(config: ParsedPlatform, report: Report): M
       "cluster.kubernetesVersion",
       `${cluster.kubernetesVersion} has no pinned EKS add-on versions in this release (pinned: ${Object.keys(eksAddons).join(", ")})`,
     );
+  }
+  if (provider === "gcp" && cluster.systemNodes.minNodes <= cluster.systemNodes.maxNodes) {
+    const first = gkeSystemPoolStart(cluster.systemNodes.minNodes);
+    if (first.total > cluster.systemNodes.maxNodes) {
+      report(
+        "cluster.systemNodes.maxNodes",
+        `${cluster.systemNodes.maxNodes} is below the ${first.total} node(s) the GKE system pool starts with (${first.perZone} in each of the ${GKE_DEFAULT_ZONES} zones GKE spreads a regional pool over)`,
+      );
+    }
   }
   if (cluster.systemNodes.minNodes > cluster.systemNodes.maxNodes) {
     report("cluster.systemNodes.minNodes", `${cluster.systemNodes.minNodes} is above maxNodes ${cluster.systemNodes.maxNodes}`);

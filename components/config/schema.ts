@@ -70,7 +70,23 @@ const clusterSchema = z
       .strictObject({
         publicCidrs: z
           .array(cidrSchema)
-          .describe("Networks that may reach the public API endpoint; `[]` makes the endpoint private-only (pulumi then has to run inside the network)."),
+          .describe("Networks that may reach the public API endpoint; `[]` makes the endpoint private-only (then `privateSources` is required)."),
+        privateSources: z
+          .strictObject({
+            cidrs: z
+              .array(cidrSchema)
+              .default([])
+              .describe("CIDRs of connected networks (VPN, peered VPC, runner subnets) admitted to the private endpoint on 443. Default: none."),
+            securityGroupIds: z
+              .array(z.string().regex(/^sg-[0-9a-f]+$/, "must be a security group ID"))
+              .default([])
+              .describe("Security groups (e.g. of a deploy runner in a peered VPC) admitted to the private endpoint on 443 (`aws`). Default: none."),
+          })
+          .optional()
+          .describe(
+            "Who may reach the private API endpoint besides the nodes: the machine running pulumi must be one of them when `publicCidrs` is `[]`. " +
+              "EKS: 443 ingress on the cluster security group; GKE: master authorized networks.",
+          ),
       })
       .optional()
       .describe("Who can reach the Kubernetes API of a managed cluster. Required for `aws` and `gcp`."),

@@ -15,6 +15,15 @@ export function routerReleaseName(model: string): string {
   return `${model}-router`;
 }
 
+/**
+ * Name of the metrics-reader token Secret a router release renders when Prometheus scrapes its EPP
+ * (routerlib `_sa-token-secret.yaml`). The chart's default is one fixed name for every release, so
+ * a second release in the namespace would fail on an object the first one owns.
+ */
+export function metricsReaderSecretName(release: string): string {
+  return `${release}-epp-metrics-reader`;
+}
+
 /** Labels KServe puts on a model's workload pods (workload_single_node.go, v0.20). */
 export function workloadSelector(model: string): Record<string, string> {
   return { "app.kubernetes.io/name": model, "kserve.io/component": "workload" };
@@ -41,7 +50,7 @@ export function routerValues(model: ResolvedModel, options: { prometheusOperator
         resources: { requests: { cpu: "1", memory: "2Gi" }, limits: { memory: "8Gi" } },
       },
       ...(model.routing === "precise" ? { tokenizer: { enabled: true, modelName: model.source.uri.replace(/^hf:\/\//, ""), env: [] } } : {}),
-      monitoring: { prometheus: { enabled: options.prometheusOperator } },
+      monitoring: { prometheus: { enabled: options.prometheusOperator, auth: { secretName: metricsReaderSecretName(routerReleaseName(model.name)) } } },
     },
     provider: { name: options.gke ? "gke" : "none" },
     // KServe manages the HTTPRoute of each LLMInferenceService.

@@ -6,6 +6,7 @@ import type { PlatformConfig, ResolvedPool } from "../../config";
 import { ClusterOutputs, SnapshotStoreOutputs } from "../outputs";
 import { describePool, GpuPoolDescriptor } from "../pool-descriptor";
 import { clusterAdminAccessPolicyArn, ec2TrustPolicy, nodeManagedPolicyArns } from "./iam-documents";
+import { adminsToGrant, apiIngressRules } from "./api-access";
 import { gpuLaunchTemplateSpec, gpuNodeGroupSpec, LaunchTemplateSpec, NodeGroupSpec, systemLaunchTemplateSpec, systemNodeGroupSpec } from "./node-group";
 import { eksRequirements } from "./requirements";
 import { createS3SnapshotStore } from "./snapshot-store";
@@ -34,11 +35,13 @@ export class EksCluster extends pulumi.ComponentResource implements ClusterOutpu
   /** The KMS key that encrypts Kubernetes secrets and the snapshot store. */
   public readonly kmsKeyArn: pulumi.Output<string>;
   public readonly nodeGroups: readonly aws.eks.NodeGroup[];
+  /** The admins' access entries, once the deploying identity is known (it has its own already). */
+  public readonly adminAccessEntries: pulumi.Output<aws.eks.AccessEntry[]>;
 
   constructor(name: string, args: EksClusterArgs, opts?: pulumi.ComponentResourceOptions) {
     const { config } = args;
     const { cluster } = config;
-    const { addonPins, region, store, publicCidrs, network } = eksRequirements(config);
+    const { addonPins, region, store, publicCidrs, privateSources, network } = eksRequirements(config);
     super("llm-platform:index:EksCluster", name, {}, opts);
     const tags = args.tags ?? { "llm-platform.io/environment": config.environment.name, "managed-by": "pulumi" };
     const childOpts = { parent: this };
@@ -52,15 +55,6 @@ export class EksCluster extends pulumi.ComponentResource implements ClusterOutpu
     this.kmsKeyArn = key.arn;
 
     const subnets: AwsSubnets = network.create ? createVpc(name, network, cluster.name, tags, this) : existingSubnets(network);
-    const admins = Object.fromEntries(
-      cluster.admins.map((arn, i) => [
-        `admin-${i}`,
-        {
-          principalArn: arn,
-          accessPolicies: { admin: { policyArn: clusterAdminAccessPolicyArn(region), accessScope: { type: "cluster" } } },
-        },
-      ]),
-    );
     const control = new eks.Cluster(
       `${name}-eks`,
       {
@@ -70,7 +64,6 @@ export class EksCluster extends pulumi.ComponentResource implements ClusterOutpu
         privateSubnetIds: subnets.privateSubnetIds,
         ...(subnets.publicSubnetIds.length > 0 ? { publicSubnetIds: subnets.publicSubnetIds } : {}),
         authenticationMode: eks.AuthenticationMode.Api,
-        accessEntries: admins,
         encryptionConfigKeyArn: key.arn,
         endpointPrivateAccess: true,
         endpointPublicAccess: publicCidrs.length > 0,
@@ -82,7 +75,10 @@ export class EksCluster extends pulumi.ComponentResource implements ClusterOutpu
         deletionProtection: cluster.deletionProtection,
         vpcCniOptions: { addonVersion: addonPins["vpc-cni"].version },
         kubeProxyAddonOptions: { version: addonPins["kube-proxy"].version },
-        corednsAddonOptions: { enabled: true, version: addonPins.coredns.version },
+        // Off here: pulumi-eks would create the CoreDNS add-on inside this component, whose outputs
+        // (which the node groups need) resolve only once the add-on is ACTIVE, which needs nodes.
+        // It is installed below, after the system node group (pulumi-eks issue #1819).
+        corednsAddonOptions: { enabled: false },
         tags,
       },
       childOpts,
@@ -141,6 +137,25 @@ export class EksCluster extends pulumi.ComponentResource implements ClusterOutpu
     };
 
     const system = nodeGroup("system", systemNodeGroupSpec(cluster.systemNodes), systemLaunchTemplateSpec(), subnets.privateSubnetIds);
+    // EKS installs a self-managed CoreDNS with the cluster; the managed add-on takes it over
+    // (OVERWRITE) once there are nodes for its pods, so its create waiter can see it ACTIVE.
+    const coredns = new aws.eks.Addon(
+      `${name}-coredns`,
+      {
+        clusterName: this.clusterName,
+        addonName: "coredns",
+        addonVersion: addonPins.coredns.version,
+        resolveConflictsOnCreate: "OVERWRITE",
+        resolveConflictsOnUpdate: "OVERWRITE",
+        tags,
+      },
+      { parent: this, dependsOn: [system] },
+    );
+    const apiIngress = apiIngressRules(privateSources).map(
+      ({ key, ...rule }) =>
+        new aws.vpc.SecurityGroupIngressRule(`${name}-api-${key}`, { securityGroupId: clusterSecurityGroupId, ipProtocol: "tcp", fromPort: 443, toPort: 443, ...rule, tags }, childOpts),
+    );
+    this.adminAccessEntries = this.adminAccess(name, cluster.admins, region, tags);
     const gpuGroups = config.gpuPools.map((pool) => this.gpuNodeGroup(name, pool, subnets, clusterSecurityGroupId, tags, nodeGroup));
     this.nodeGroups = [system, ...gpuGroups];
 
@@ -157,10 +172,35 @@ export class EksCluster extends pulumi.ComponentResource implements ClusterOutpu
       `${name}-k8s`,
       { kubeconfig: this.kubeconfig, enableServerSideApply: true },
       // Charts wait for their pods, so nothing in the cluster starts before nodes can run it.
-      { parent: this, dependsOn: [system, podIdentityAgent] },
+      // The ingress rules open the private endpoint to the machine running pulumi.
+      { parent: this, dependsOn: [system, coredns, podIdentityAgent, ...apiIngress] },
     );
     this.gpuPools = config.gpuPools.map(describePool);
     this.registerOutputs({ clusterName: this.clusterName, gpuPools: this.gpuPools, snapshotStore: this.snapshotStore, kmsKeyArn: this.kmsKeyArn });
+  }
+
+  /**
+   * One access entry with the cluster-admin policy per `cluster.admins` ARN, except the deploying
+   * principal's: pulumi-eks bootstraps the creator's entry, and a second one is refused (409).
+   * Registered once the caller is known; invokes resolve in previews too, so they show there.
+   */
+  private adminAccess(name: string, admins: readonly string[], region: string, tags: Record<string, string>): pulumi.Output<aws.eks.AccessEntry[]> {
+    if (admins.length === 0) {
+      return pulumi.output([]);
+    }
+    const caller = aws.getCallerIdentityOutput({}, { parent: this });
+    const deployer = aws.iam.getSessionContextOutput({ arn: caller.arn }, { parent: this }).issuerArn;
+    return deployer.apply((arn) =>
+      adminsToGrant(admins, arn).map(({ index, arn: principalArn }) => {
+        const entry = new aws.eks.AccessEntry(`${name}-admin-${index}`, { clusterName: this.clusterName, principalArn, type: "STANDARD", tags }, { parent: this });
+        new aws.eks.AccessPolicyAssociation(
+          `${name}-admin-${index}`,
+          { clusterName: this.clusterName, principalArn: entry.principalArn, policyArn: clusterAdminAccessPolicyArn(region), accessScope: { type: "cluster" } },
+          { parent: this },
+        );
+        return entry;
+      }),
+    );
   }
 
   private gpuNodeGroup(

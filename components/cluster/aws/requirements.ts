@@ -16,5 +16,5 @@ export function eksRequirements(config: PlatformConfig) {
   if (store === undefined || store.provider !== "s3") {
     throw new Error("EksCluster needs the resolved s3 snapshot store (modelCache.store); build the config with parsePlatformConfig");
   }
-  return { addonPins, region: cloud.region, store, network, publicCidrs: cluster.apiAccess.publicCidrs };
+  return { addonPins, region: cloud.region, store, network, publicCidrs: cluster.apiAccess.publicCidrs, privateSources: cluster.apiAccess.privateSources };
 }

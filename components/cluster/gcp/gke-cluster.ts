@@ -25,6 +25,12 @@ const SERVICES_RANGE = "services";
  * private nodes, a system pool, one node pool per GPU pool, and the GCS snapshot store with its
  * Workload Identity bindings.
  */
+/** Master authorized networks: the public CIDRs and the private endpoint's sources, each once. */
+export function authorizedNetworks(publicCidrs: readonly string[], privateCidrs: readonly string[]): { cidrBlock: string; displayName: string }[] {
+  const cidrs = [...new Set([...publicCidrs, ...privateCidrs])];
+  return cidrs.map((cidrBlock) => ({ cidrBlock, displayName: publicCidrs.includes(cidrBlock) ? cidrBlock : `private ${cidrBlock}` }));
+}
+
 export class GkeCluster extends pulumi.ComponentResource implements ClusterOutputs {
   public readonly clusterName: pulumi.Output<string>;
   public readonly kubeconfig: pulumi.Output<string>;
@@ -38,7 +44,7 @@ export class GkeCluster extends pulumi.ComponentResource implements ClusterOutpu
   constructor(name: string, args: GkeClusterArgs, opts?: pulumi.ComponentResourceOptions) {
     const { config } = args;
     const { cluster } = config;
-    const { region, project, store, network, publicCidrs } = gkeRequirements(config);
+    const { region, project, store, network, publicCidrs, privateCidrs } = gkeRequirements(config);
     super("llm-platform:index:GkeCluster", name, {}, opts);
     const labels = args.labels ?? { "llm-platform-environment": config.environment.name, "managed-by": "pulumi" };
     const childOpts = { parent: this };
@@ -65,7 +71,8 @@ export class GkeCluster extends pulumi.ComponentResource implements ClusterOutpu
         ...(cluster.privateNodes
           ? { privateClusterConfig: { enablePrivateNodes: true, enablePrivateEndpoint: publicCidrs.length === 0, masterIpv4CidrBlock: network.controlPlaneCidr } }
           : {}),
-        masterAuthorizedNetworksConfig: { cidrBlocks: publicCidrs.map((cidrBlock) => ({ cidrBlock, displayName: cidrBlock })) },
+        // Authorized networks gate the private endpoint as well as the public one; nodes pass anyway.
+        masterAuthorizedNetworksConfig: { cidrBlocks: authorizedNetworks(publicCidrs, privateCidrs) },
         deletionProtection: cluster.deletionProtection,
         resourceLabels: labels,
       },
@@ -89,9 +96,16 @@ export class GkeCluster extends pulumi.ComponentResource implements ClusterOutpu
     const system = nodePool("system", systemNodePoolSpec(cluster.systemNodes, nodeAccount.email));
     this.nodePools = [system, ...config.gpuPools.map((pool) => nodePool(`gpu-${pool.name}`, gpuNodePoolSpec(pool, nodeAccount.email)))];
 
+    // `<project>.svc.id.goog` exists only once the cluster does: bindings to it wait for the cluster.
+    const workloadPool = gke.workloadIdentityConfig.apply((c) => {
+      if (c?.workloadPool === undefined) {
+        throw new Error(`GKE cluster ${cluster.name} reports no Workload Identity pool`);
+      }
+      return c.workloadPool;
+    });
     const snapshots = createGcsSnapshotStore(
       `${name}-store`,
-      { bucket: store.bucket, project, region, clusterName: cluster.name, namespace: config.modelsNamespace, labels },
+      { bucket: store.bucket, project, region, clusterName: cluster.name, namespace: config.modelsNamespace, labels, workloadPool },
       this,
     );
     this.snapshotStore = { provider: "gcs", bucket: snapshots.bucketName, readerIdentity: pulumi.output(snapshots.readerEmail), seederIdentity: pulumi.output(snapshots.seederEmail) };

@@ -1,5 +1,6 @@
 import { sharingNodeLabels } from "../../addons/gpu-operator-values";
 import type { ResolvedPool, ResolvedSystemNodes, Taint } from "../../config";
+import { gkeSystemPoolStart } from "../../config/managed";
 import { GPU_MODEL_LABEL, SYSTEM_NODE_LABEL } from "../aws/node-group";
 import { CLOUD_TAINT_EFFECT, CloudTaintEffect } from "../pool-descriptor";
 
@@ -112,6 +113,8 @@ export function gpuNodePoolSpec<S>(pool: ResolvedPool, serviceAccount: S): NodeP
 export function systemNodePoolSpec<S>(nodes: ResolvedSystemNodes, serviceAccount: S): NodePoolSpec<S> {
   return {
     autoscaling: { totalMinNodeCount: nodes.minNodes, totalMaxNodeCount: nodes.maxNodes, locationPolicy: "BALANCED" },
+    // Per zone; without it the pool starts empty and every release waiting for its pods stalls.
+    initialNodeCount: gkeSystemPoolStart(nodes.minNodes).perZone,
     management: { autoRepair: true, autoUpgrade: true },
     upgradeSettings: { maxSurge: 1, maxUnavailable: 0 },
     nodeConfig: {
@@ -144,9 +147,9 @@ export function serviceAccountEmail(accountId: string, project: string): string 
   return `${accountId}@${project}.iam.gserviceaccount.com`;
 }
 
-/** The Workload Identity member a Kubernetes ServiceAccount acts as. */
-export function workloadIdentityMember(project: string, namespace: string, serviceAccount: string): string {
-  return `serviceAccount:${project}.svc.id.goog[${namespace}/${serviceAccount}]`;
+/** The Workload Identity member a Kubernetes ServiceAccount acts as, in the pool `<project>.svc.id.goog`. */
+export function workloadIdentityMember(workloadPool: string, namespace: string, serviceAccount: string): string {
+  return `serviceAccount:${workloadPool}[${namespace}/${serviceAccount}]`;
 }
 
 /** Project roles a GKE node's own service account needs (logs, metrics, image pulls), and no more. */

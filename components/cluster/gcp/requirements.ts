@@ -14,5 +14,5 @@ export function gkeRequirements(config: PlatformConfig) {
   if (store === undefined || store.provider !== "gcs") {
     throw new Error("GkeCluster needs the resolved gcs snapshot store (modelCache.store); build the config with parsePlatformConfig");
   }
-  return { region: cloud.region, project: cloud.project, store, network, publicCidrs: cluster.apiAccess.publicCidrs };
+  return { region: cloud.region, project: cloud.project, store, network, publicCidrs: cluster.apiAccess.publicCidrs, privateCidrs: cluster.apiAccess.privateSources?.cidrs ?? [] };
 }

@@ -18,6 +18,8 @@ export interface GcsSnapshotStoreArgs {
   /** Namespace of the cache ServiceAccounts. */
   readonly namespace: string;
   readonly labels: Record<string, string>;
+  /** The cluster's Workload Identity pool (`<project>.svc.id.goog`), from the cluster. */
+  readonly workloadPool: pulumi.Input<string>;
 }
 
 export interface GcsSnapshotStore {
@@ -65,7 +67,7 @@ export function createGcsSnapshotStore(name: string, args: GcsSnapshotStoreArgs,
     const access = new gcp.storage.BucketIAMMember(`${name}-${role}`, { bucket: bucket.name, role: bucketRole, member: pulumi.interpolate`serviceAccount:${account.email}` }, opts);
     const binding = new gcp.serviceaccount.IAMMember(
       `${name}-${role}-workload-identity`,
-      { serviceAccountId: account.name, role: "roles/iam.workloadIdentityUser", member: workloadIdentityMember(args.project, args.namespace, serviceAccount) },
+      { serviceAccountId: account.name, role: "roles/iam.workloadIdentityUser", member: pulumi.output(args.workloadPool).apply((pool) => workloadIdentityMember(pool, args.namespace, serviceAccount)) },
       opts,
     );
     return { email: serviceAccountEmail(accountId, args.project), resources: [access, binding] };
