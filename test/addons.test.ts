@@ -83,6 +83,8 @@ describe("cluster add-ons", () => {
       const config = configFor("existing", "preinstalled", (raw) => {
         raw.gpuPools[0].gpuSharing = { mode: "mig", profile: "all-1g.10gb" };
         raw.gpuPools[1].gpuSharing = { mode: "time-slicing", replicas: 4 };
+        // The operator's values follow the pools alone; models sized for whole GPUs would not fit these.
+        raw.models = [];
       });
       const values = gpuOperatorValues({ pools: config.gpuPools, kubernetesVersion: "1.33", prometheusOperator: false }) as Json;
       assert.strictEqual(values.devicePlugin.config.name, SHARING_CONFIG_NAME);
@@ -201,14 +203,13 @@ describe("cluster add-ons", () => {
   describe("releases on GKE", () => {
     it("uses GKE's managed gateway, no Envoy, and admits the operator's critical pods with a quota", async () => {
       const { releases, recorder } = await addonsFor(configFor("gcp", "gke-cos"));
-      assert.deepStrictEqual([...releases.keys()].sort(), ["cert-manager", "gateway-crds", "gpu-operator", "kserve-llmisvc-crd", "kserve-llmisvc-resources", "kserve-runtime-configs"]);
+      assert.deepStrictEqual([...releases.keys()].sort(), ["cert-manager", "gpu-operator", "kserve-llmisvc-crd", "kserve-llmisvc-resources", "kserve-runtime-configs"]);
       assert.deepStrictEqual(
         [releases.get("gpu-operator")?.inputs.chart, releases.get("gpu-operator")?.inputs.version, (releases.get("gpu-operator")?.inputs.repositoryOpts as Json).repo, releases.get("gpu-operator")?.inputs.namespace],
         ["gpu-operator", "v25.10.1", "https://helm.ngc.nvidia.com/nvidia", "gpu-operator"],
       );
       // KServe still routes to the GKE gateway in the gateway namespace.
       assert.strictEqual((releases.get("kserve-llmisvc-resources")?.inputs.values as Json).kserve.controller.gateway.ingressGateway.kserveGateway, "llm-gateway/inference-gateway");
-      assert.deepStrictEqual((releases.get("gateway-crds")?.inputs.values as Json).crds.envoyGateway, { enabled: false });
       assert.deepStrictEqual(recorder.ofType("kubernetes:gateway.networking.k8s.io/v1:GatewayClass"), []);
       const gateway = recorder.ofType("kubernetes:gateway.networking.k8s.io/v1:Gateway")[0].inputs as Json;
       assert.strictEqual(gateway.spec.gatewayClassName, "gke-l7-rilb");
@@ -216,6 +217,31 @@ describe("cluster add-ons", () => {
       assert.deepStrictEqual((quota.inputs as Json).spec.scopeSelector.matchExpressions[0].values, ["system-node-critical", "system-cluster-critical"]);
       assert.ok(dependsOn(releases.get("gpu-operator") as RecordedResource, quota));
       assert.deepStrictEqual((releases.get("gpu-operator")?.inputs.values as Json).hostPaths, { driverInstallDir: "/home/kubernetes/bin/nvidia" });
+    });
+  });
+
+  describe("Gateway API CRDs: one owner per cloud", () => {
+    it("GKE owns them through gatewayApiConfig, so no release installs any there, even when the switch is on", async () => {
+      const config = configFor("gcp", "gke-cos");
+      assert.strictEqual(config.addons.gatewayApiCrds, true);
+      const { releases, recorder } = await addonsFor(config);
+      assert.ok(!releases.has("gateway-crds"), "no gateway-crds release on GKE");
+      // Nothing else installed there ships Gateway API CRDs: the charts that bundle them (Envoy
+      // Gateway's gateway-helm, the CRD chart) are not installed, and KServe's resources chart
+      // bundles only llm-d.ai and (switched off) Inference Extension CRDs.
+      assert.ok(!releases.has("envoy-gateway"));
+      assert.strictEqual((releases.get("kserve-llmisvc-resources")?.inputs.values as Json).kserve.llmisvc.createGIECRDs, false);
+      // The Gateway and KServe then wait only for what the platform does install.
+      const gateway = recorder.ofType("kubernetes:gateway.networking.k8s.io/v1:Gateway")[0];
+      assert.ok(gateway.dependencies.every((d) => !d.includes("gateway-crds")));
+    });
+
+    it("elsewhere the gateway-crds release is the one owner, with Envoy Gateway's bundled copies skipped", async () => {
+      for (const cloud of ["aws", "existing"] as const) {
+        const { releases } = await addonsFor(configFor(cloud, "preinstalled"));
+        assert.deepStrictEqual((releases.get("gateway-crds")?.inputs.values as Json).crds.gatewayAPI, { enabled: true, channel: "standard" }, cloud);
+        assert.strictEqual(releases.get("envoy-gateway")?.inputs.skipCrds, true, cloud);
+      }
     });
   });
 

@@ -34,6 +34,14 @@ export interface AddonRelease {
   readonly source: string;
 }
 
+/**
+ * Who owns the Gateway API CRDs on a cloud: GKE clusters are created with `gatewayApiConfig` on
+ * (components/cluster/gcp), which makes GKE their owner; elsewhere the gateway-crds release is.
+ */
+export function gatewayApiCrdsOwner(cloud: PlatformConfig["cloud"]["provider"]): "gke" | "platform" {
+  return cloud === "gcp" ? "gke" : "platform";
+}
+
 /** Helm timeouts in seconds: long enough for image pulls on fresh nodes, short enough to fail a stuck `up`. */
 const TIMEOUT = { crds: 300, controller: 600, gpuOperator: 900, kserveController: 900 } as const;
 
@@ -104,9 +112,11 @@ export class ClusterAddons extends pulumi.ComponentResource {
       ? release("cert-manager", charts.certManager, certManagerValues({ prometheusOperator, replicas }), TIMEOUT.controller)
       : undefined;
 
-    // GKE manages its own Gateway controller and CRDs; elsewhere Envoy Gateway serves the Gateway.
+    // GKE manages its own Gateway controller; elsewhere Envoy Gateway serves the Gateway.
     const envoy = cloud !== "gcp" && addons.gateway;
-    const gatewayCrds = addons.gatewayApiCrds
+    // One owner per CRD: GKE's gatewayApiConfig installs and upgrades the Gateway API CRDs itself,
+    // and a release claiming them fails (or fights it), so on GKE the platform installs none.
+    const gatewayCrds = addons.gatewayApiCrds && gatewayApiCrdsOwner(cloud) === "platform"
       ? release("gateway-crds", charts.gatewayCrds, gatewayCrdsValues({ envoyGateway: envoy }), TIMEOUT.crds)
       : undefined;
 
