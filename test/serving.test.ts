@@ -1,10 +1,15 @@
 import * as assert from "assert";
 import { parse } from "yaml";
 import { parsePlatformConfig, PlatformInput } from "../components/config";
+import * as k8s from "@pulumi/kubernetes";
+import { describePool } from "../components/cluster/pool-descriptor";
 import { LlmPlatform } from "../components/platform";
 import {
   duplicateObjects,
   endpoint,
+  gkeRouteRules,
+  llmInferenceService,
+  ModelService,
   endpointPickerConfig,
   EPP_CONFIG_FILE,
   routerReleaseName,
@@ -321,6 +326,70 @@ describe("model services", () => {
 
     it("shared memory grows with tensor parallelism up to a cap", () => {
       assert.deepStrictEqual([1, 2, 4, 8, 16].map(sharedMemorySize), ["1Gi", "16Gi", "32Gi", "64Gi", "64Gi"]);
+    });
+  });
+
+  describe("routes on GKE's Gateway", () => {
+    const config = () => parsePlatformConfig(withModels([
+      { name: "qwen3-8b", source: { uri: "hf://Qwen/Qwen3-8B" }, pool: "l4", architecture: "qwen3-8b", servedModelName: "Qwen/Qwen3-8B" },
+      { name: "k", source: { uri: "hf://Qwen/Qwen3-8B" }, pool: "l4", architecture: "qwen3-8b", routing: "kserve" },
+      { name: "rr", source: { uri: "hf://Qwen/Qwen3-8B" }, pool: "l4", architecture: "qwen3-8b", routing: "round-robin" },
+    ]));
+    const build = (model: ReturnType<typeof config>["models"][number], gke: boolean) =>
+      llmInferenceService({
+        model,
+        pool: describePool(config().gpuPools[1]),
+        namespace: "llm-models",
+        gateway: { name: "inference-gateway", namespace: "llm-gateway" },
+        poolName: `${model.name}-router`,
+        restoreSeconds: 0,
+        labels: {},
+        gke,
+      }) as Json;
+    /** Every key anywhere in a JSON value. */
+    const keys = (v: unknown): string[] => (typeof v === "object" && v !== null ? Object.entries(v).flatMap(([k, x]) => [k, ...keys(x)]) : []);
+
+    it("replace the preset's rules with the same paths and no timeouts, sending the APIs to the model's scheduler", async () => {
+      const svc = build(config().models[0], true);
+      const rules = svc.spec.router.route.http.spec.rules;
+      assert.ok(!keys(svc).includes("timeouts"), "no rule carries timeouts");
+      assert.strictEqual(svc.spec.router.route.http.spec.parentRefs, undefined, "parentRefs come from gateway.refs");
+      assert.deepStrictEqual(rules.map((r: Json) => [r.name, r.matches[0].path.value, r.backendRefs[0].kind, r.backendRefs[0].name]), [
+        ["v1-completions-path", "/llm-models/qwen3-8b/v1/completions", "InferencePool", "qwen3-8b-router"],
+        ["v1-chat-completions-path", "/llm-models/qwen3-8b/v1/chat/completions", "InferencePool", "qwen3-8b-router"],
+        ["v1-responses-path", "/llm-models/qwen3-8b/v1/responses", "InferencePool", "qwen3-8b-router"],
+        ["v1-messages-path", "/llm-models/qwen3-8b/v1/messages", "InferencePool", "qwen3-8b-router"],
+        ["v1-completions-publisher-path", "/publishers/llm-models/models/Qwen/Qwen3-8B/v1/completions", "InferencePool", "qwen3-8b-router"],
+        ["v1-chat-completions-publisher-path", "/publishers/llm-models/models/Qwen/Qwen3-8B/v1/chat/completions", "InferencePool", "qwen3-8b-router"],
+        ["v1-responses-publisher-path", "/publishers/llm-models/models/Qwen/Qwen3-8B/v1/responses", "InferencePool", "qwen3-8b-router"],
+        ["v1-messages-publisher-path", "/publishers/llm-models/models/Qwen/Qwen3-8B/v1/messages", "InferencePool", "qwen3-8b-router"],
+        ["v1-publisher-path-catch-all", "/publishers/llm-models/models/Qwen/Qwen3-8B", "Service", "qwen3-8b-kserve-workload-svc"],
+        ["v1-catch-all-path", "/llm-models/qwen3-8b", "Service", "qwen3-8b-kserve-workload-svc"],
+      ]);
+      assert.deepStrictEqual(rules[1].filters, [{ type: "URLRewrite", urlRewrite: { path: { type: "ReplacePrefixMatch", replacePrefixMatch: "/v1/chat/completions" } } }]);
+      assert.deepStrictEqual(rules[1].backendRefs, [{ group: "inference.networking.k8s.io", kind: "InferencePool", name: "qwen3-8b-router", port: 8000, weight: 1 }]);
+      assert.deepStrictEqual(await kubernetesSchemas().validate(svc), []);
+    });
+
+    it("send KServe-scheduled models to the managed pool and round-robin models to the workload Service", () => {
+      const [, kserve, rr] = config().models;
+      assert.deepStrictEqual(build(kserve, true).spec.router.route.http.spec.rules[0].backendRefs[0].name, "k-inference-pool");
+      assert.deepStrictEqual(build(rr, true).spec.router.route.http.spec.rules[0].backendRefs[0], { kind: "Service", name: "rr-kserve-workload-svc", port: 8000, weight: 1 });
+      assert.deepStrictEqual(gkeRouteRules({ name: "m", namespace: "n", servedModelName: "m", scheduler: { kind: "Service", name: "m-kserve-workload-svc" } }).length, 10);
+    });
+
+    it("elsewhere keep KServe's preset route (its timeouts off for long generations)", () => {
+      assert.deepStrictEqual(build(config().models[0], false).spec.router.route, {});
+    });
+
+    it("the model service passes the GKE gateway on to its LLMInferenceService", async () => {
+      const model = config().models[0];
+      const { recorder } = await runMocked(
+        () => new ModelService("t", { model, namespace: "llm-models", provider: new k8s.Provider("k", {}), gateway: { name: "inference-gateway", namespace: "llm-gateway" }, gke: true }),
+      );
+      const svc = service(recorder.resources, "qwen3-8b");
+      assert.strictEqual(svc.spec.router.route.http.spec.rules.length, 10);
+      assert.ok(!keys(svc).includes("timeouts"));
     });
   });
 

@@ -24,6 +24,8 @@ export interface LlmInferenceServiceOptions {
   readonly labels: Record<string, string>;
   /** The model cache, when it provides this model's weights. */
   readonly cache?: { readonly settings: CacheSettings; readonly serviceAccount: string };
+  /** Whether the shared Gateway is GKE's, which rejects routes that set `timeouts`. Default: false. */
+  readonly gke?: boolean;
 }
 
 /** Probe period, and the margin for CUDA graph capture and compilation after the weights load. */
@@ -113,9 +115,66 @@ function podSpec(options: LlmInferenceServiceOptions, gpus: number, args: string
   };
 }
 
+/** OpenAI-compatible APIs KServe's route preset (config-llm-router-route, v0.20) sends to the scheduler. */
+const OPENAI_APIS = [
+  ["v1-completions", "/v1/completions"],
+  ["v1-chat-completions", "/v1/chat/completions"],
+  ["v1-responses", "/v1/responses"],
+  ["v1-messages", "/v1/messages"],
+] as const;
+
+/**
+ * The managed HTTPRoute's rules for GKE: the path rules of KServe's route preset with concrete names
+ * and without `timeouts`, which GKE's Gateway does not implement and rejects the whole route for
+ * (kserve/kserve #5311, #5707; v0.20's `disableHTTPRouteTimeout` does not reach LLMInferenceService
+ * routes). KServe merges the service's spec over the preset's by strategic merge, and HTTPRoute rules
+ * carry no merge key, so these rules replace the preset's rather than merging into them
+ * (config_merge.go mergeSpecs); parentRefs still come from `gateway.refs`. The preset's
+ * model-routing header rules are left out: KServe strips them unless model-based routing is on.
+ */
+export function gkeRouteRules(options: { name: string; namespace: string; servedModelName: string; scheduler: { kind: "InferencePool" | "Service"; name: string } }): object[] {
+  const workload = { kind: "Service", name: `${options.name}-kserve-workload-svc`, port: 8000, weight: 1 };
+  const scheduler =
+    options.scheduler.kind === "InferencePool"
+      ? { group: "inference.networking.k8s.io", kind: "InferencePool", name: options.scheduler.name, port: 8000, weight: 1 }
+      : { ...workload, name: options.scheduler.name };
+  const rewrite = (prefix: string) => [{ type: "URLRewrite", urlRewrite: { path: { type: "ReplacePrefixMatch", replacePrefixMatch: prefix } } }];
+  const prefixes = [
+    ["path", `/${options.namespace}/${options.name}`],
+    ["publisher-path", `/publishers/${options.namespace}/models/${options.servedModelName}`],
+  ] as const;
+  const apiRules = prefixes.flatMap(([suffix, prefix]) =>
+    OPENAI_APIS.map(([name, api]) => ({
+      name: `${name}-${suffix}`,
+      matches: [{ path: { type: "PathPrefix", value: `${prefix}${api}` } }],
+      filters: rewrite(api),
+      backendRefs: [scheduler],
+    })),
+  );
+  const catchAll = (name: string, prefix: string) => ({ name, matches: [{ path: { type: "PathPrefix", value: prefix } }], filters: rewrite("/"), backendRefs: [workload] });
+  return [...apiRules, catchAll("v1-publisher-path-catch-all", prefixes[1][1]), catchAll("v1-catch-all-path", prefixes[0][1])];
+}
+
+/** What a model's route sends the OpenAI APIs to: its scheduler's InferencePool, or the workload Service. */
+function routeScheduler(options: LlmInferenceServiceOptions): { kind: "InferencePool" | "Service"; name: string } {
+  switch (options.model.routing) {
+    case "llm-d":
+    case "precise":
+      return { kind: "InferencePool", name: options.poolName };
+    case "kserve":
+      // The pool KServe's managed scheduler creates (kmeta.ChildName; model names are short enough not to be hashed).
+      return { kind: "InferencePool", name: `${options.model.name}-inference-pool` };
+    case "round-robin":
+      return { kind: "Service", name: `${options.model.name}-kserve-workload-svc` };
+  }
+}
+
 function router(options: LlmInferenceServiceOptions): Record<string, unknown> {
   const { model } = options;
-  const base = { route: {}, gateway: { refs: [{ name: options.gateway.name, namespace: options.gateway.namespace }] } };
+  const route = options.gke
+    ? { http: { spec: { rules: gkeRouteRules({ name: model.name, namespace: options.namespace, servedModelName: model.servedModelName, scheduler: routeScheduler(options) }) } } }
+    : {};
+  const base = { route, gateway: { refs: [{ name: options.gateway.name, namespace: options.gateway.namespace }] } };
   switch (model.routing) {
     case "llm-d":
     case "precise":

@@ -83,6 +83,7 @@ export class ModelService extends pulumi.ComponentResource {
         restoreSeconds: args.restoreSeconds ?? 0,
         labels,
         cache: args.cache,
+        gke: args.gke ?? false,
       }),
       // The InferencePool the router release creates is what the service's scheduler points at.
       childOpts([...(args.dependsOn ?? []), ...(routerRelease ? [routerRelease] : [])]),
