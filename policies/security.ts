@@ -16,6 +16,9 @@ export const imdsv2Required: ResourceValidationPolicy = {
 };
 
 const OPEN = ["0.0.0.0/0", "::/0"];
+/** The fix in the stack's own terms: platform clusters take their endpoint settings from here. */
+const STACK_API_ACCESS_HINT =
+  "In the stack config, list your networks in cluster.apiAccess.publicCidrs, or set it to [] for a private endpoint and name who reaches it in cluster.apiAccess.privateSources.";
 
 export const clusterEndpointRestricted: ResourceValidationPolicy = {
   name: "cluster-endpoint-restricted",
@@ -32,14 +35,14 @@ export const clusterEndpointRestricted: ResourceValidationPolicy = {
     } else if (args.type === "eks:index:Cluster") {
       const cidrs: string[] = p.publicAccessCidrs ?? ["0.0.0.0/0"];
       if (p.endpointPublicAccess !== false && cidrs.some((c) => OPEN.includes(c))) {
-        report(`EKS cluster ${args.name} exposes its API endpoint to 0.0.0.0/0. Set publicAccessCidrs to your networks or endpointPublicAccess: false.`);
+        report(`EKS cluster ${args.name} exposes its API endpoint to 0.0.0.0/0. ${STACK_API_ACCESS_HINT}`);
       }
     } else if (args.type === "gcp:container/cluster:Cluster") {
       const privateEndpoint = p.privateClusterConfig?.enablePrivateEndpoint === true;
       const blocks = (p.masterAuthorizedNetworksConfig?.cidrBlocks ?? []) as Json[];
       const restricted = p.masterAuthorizedNetworksConfig !== undefined && !blocks.some((b) => OPEN.includes(b?.cidrBlock));
       if (!privateEndpoint && !restricted) {
-        report(`GKE cluster ${args.name} accepts API traffic from anywhere. Configure masterAuthorizedNetworksConfig with your networks or a private endpoint.`);
+        report(`GKE cluster ${args.name} accepts API traffic from anywhere. ${STACK_API_ACCESS_HINT}`);
       }
     }
   },
