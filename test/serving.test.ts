@@ -1,4 +1,5 @@
 import * as assert from "assert";
+import * as fc from "fast-check";
 import { parse } from "yaml";
 import { parsePlatformConfig, PlatformInput } from "../components/config";
 import * as k8s from "@pulumi/kubernetes";
@@ -16,6 +17,8 @@ import {
   routerReleaseObjects,
   routerValues,
   sharedMemorySize,
+  PRESET_STARTUP_SECONDS,
+  startupBudgetSeconds,
   startupFailureThreshold,
   vllmArgs,
 } from "../components/serving";
@@ -139,7 +142,7 @@ describe("model services", () => {
   });
 
   describe("a TP=4 Llama-3.1-70B on p5.48xlarge", () => {
-    it("asks for 4 GPUs, sizes /dev/shm for NCCL and budgets the startup probe from the restore estimate", async () => {
+    it("asks for 4 GPUs, sizes /dev/shm for NCCL and budgets the startup probe from its weights, not the restore", async () => {
       const { recorder, platform } = await platformFor(baseConfig());
       const svc = service(recorder.resources, "llama-70b");
       assert.deepStrictEqual(svc.spec.parallelism, { tensor: 4 });
@@ -147,7 +150,10 @@ describe("model services", () => {
       assert.strictEqual(svc.spec.template.volumes.find((v: Json) => v.name === "dshm").emptyDir.sizeLimit, "32Gi");
       const restore = platform.estimates[0].restore?.seconds ?? 0;
       assert.ok(restore > 10);
-      assert.strictEqual(main(svc).startupProbe.failureThreshold, startupFailureThreshold(restore));
+      // KServe's download runs in an init container before probes start: 141 GB at 1 GB/s + 4 ranks + compile
+      // = 501 s, under the preset's 600 s, which is the floor.
+      assert.strictEqual(main(svc).startupProbe.failureThreshold, 60);
+      assert.strictEqual(main(svc).startupProbe.periodSeconds, 10);
       assert.deepStrictEqual(main(svc).startupProbe.httpGet, { path: "/health", port: 8000 });
       assert.strictEqual(svc.metadata.annotations["llm-platform.io/revision"], "945c8663693130f8be2ee66210e062158b2a9693");
       // KServe downloads this one itself, so the revision rides on the URI.
@@ -322,6 +328,36 @@ describe("model services", () => {
           ["https://<gateway-address>/ns/m/v1", "pending-address"],
         ],
       );
+    });
+
+    it("startup budget: weights from local disk at the stated rate, rank setup and compile time, never below the preset's 600 s", () => {
+      assert.strictEqual(PRESET_STARTUP_SECONDS, 600);
+      // An 8B model at TP 1: 16 + 15 + 300 s is well inside the preset's budget.
+      assert.strictEqual(startupBudgetSeconds({ weightBytes: 16e9, tensorParallel: 1 }), 600);
+      // Llama-3.1-405B in bf16 at TP 8: 810 GB at 1 GB/s + 8 × 15 + 300 s.
+      assert.strictEqual(startupBudgetSeconds({ weightBytes: 810e9, tensorParallel: 8 }), 1230);
+      // Streaming reads the store while vLLM starts: its estimate replaces the local read.
+      assert.strictEqual(startupBudgetSeconds({ weightBytes: 810e9, tensorParallel: 8, streamSeconds: 400 }), 820);
+      assert.strictEqual(startupFailureThreshold(1230), 123);
+      fc.assert(
+        fc.property(fc.double({ min: 0, max: 5e12, noNaN: true }), fc.integer({ min: 1, max: 64 }), fc.option(fc.double({ min: 0, max: 1e5, noNaN: true }), { nil: undefined }), (bytes, tp, stream) => {
+          const budget = startupBudgetSeconds({ weightBytes: bytes, tensorParallel: tp, streamSeconds: stream });
+          return budget >= 600 && startupFailureThreshold(budget) * 10 >= budget && budget >= (stream ?? bytes / 1e9);
+        }),
+      );
+    });
+
+    it("every model's vLLM gets at least the preset's startup budget, the simulator included", async () => {
+      const { recorder } = await platformFor(
+        withModels([
+          { name: "q", source: { uri: "hf://Qwen/Qwen3-8B" }, pool: "l4", architecture: "qwen3-8b" },
+          { name: "sim", source: { uri: "hf://Qwen/Qwen3-8B" }, architecture: "qwen3-8b", simulator: true },
+        ]),
+      );
+      for (const name of ["q", "sim"]) {
+        const probe = main(service(recorder.resources, name)).startupProbe;
+        assert.ok(probe.failureThreshold * probe.periodSeconds >= 600, `${name}: ${probe.failureThreshold} × ${probe.periodSeconds} s`);
+      }
     });
 
     it("shared memory grows with tensor parallelism up to a cap", () => {

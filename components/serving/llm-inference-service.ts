@@ -5,6 +5,7 @@ import { endpointPickerConfig, PYTHON_HASH_SEED } from "./epp-config";
 import { simulatorArgs, VLLM_PORT, vllmArgs } from "./vllm-args";
 import { images, imageRef } from "../addons/versions";
 import { CacheSettings, nvmeServingParts, streamingCommand } from "../cache/workloads";
+import { weightBytes } from "../sizing";
 
 // The KServe LLMInferenceService (serving.kserve.io/v1alpha2, KServe v0.20) of one model. KServe's
 // presets supply the vLLM command, probes and routes; this spec overlays the `main` container by
@@ -19,7 +20,10 @@ export interface LlmInferenceServiceOptions {
   readonly gateway: { readonly name: string; readonly namespace: string };
   /** InferencePool the llm-d router release creates (llm-d and precise routing). */
   readonly poolName: string;
-  /** Estimated seconds to get the weights onto the node (startup-probe budget). */
+  /**
+   * Estimated seconds to get the weights onto the node. Only streaming (`cacheMode: stream`) reads
+   * them while vLLM starts; a restore or KServe's download runs in an init container, before probes.
+   */
   readonly restoreSeconds: number;
   readonly labels: Record<string, string>;
   /** The model cache, when it provides this model's weights. */
@@ -28,13 +32,58 @@ export interface LlmInferenceServiceOptions {
   readonly gke?: boolean;
 }
 
-/** Probe period, and the margin for CUDA graph capture and compilation after the weights load. */
+/** Probe period of KServe's preset startup probe. */
 const PROBE_PERIOD_SECONDS = 10;
-const STARTUP_MARGIN_SECONDS = 300;
+/**
+ * What KServe's preset allows vLLM to start: failureThreshold 60 × periodSeconds 10
+ * (config/llmisvcconfig/config-llm-template.yaml, v0.20). The service's probe merges over it field by
+ * field (strategic merge), so the platform's failureThreshold is the one that counts: never less.
+ */
+export const PRESET_STARTUP_SECONDS = 600;
+/**
+ * GB/s at which vLLM reads safetensors from the node's local disk (NVMe array or the emptyDir KServe
+ * downloads into) onto the GPUs, all ranks together, cold page cache: a deliberately low figure so
+ * a slow disk still fits.
+ */
+export const LOCAL_LOAD_GB_PER_SECOND = 1;
+/** torch.compile and CUDA-graph capture on a cold start (no compile cache); ranks compile in parallel. */
+export const COMPILE_SECONDS = 300;
+/** Worker process start and NCCL communicator setup, per tensor-parallel rank. */
+export const RANK_INIT_SECONDS = 15;
 
-/** Startup-probe failure threshold: weights load at least as fast as they restore, plus a margin. */
-export function startupFailureThreshold(restoreSeconds: number): number {
-  return Math.ceil((restoreSeconds + STARTUP_MARGIN_SECONDS) / PROBE_PERIOD_SECONDS);
+export interface StartupBudgetInput {
+  /** Bytes of the checkpoint vLLM reads (on-the-fly quantization reads the published precision). */
+  readonly weightBytes: number;
+  readonly tensorParallel: number;
+  /** Seconds to stream the weights from the store when vLLM reads them from there; otherwise from local disk. */
+  readonly streamSeconds?: number;
+}
+
+/**
+ * Seconds vLLM may take to answer /health: loading the weights (local disk at LOCAL_LOAD_GB_PER_SECOND,
+ * or the streaming estimate), rank setup per tensor-parallel rank, and compilation. A restore runs in
+ * an init container before any probe starts, so it is not part of the budget. Never below the preset's.
+ */
+export function startupBudgetSeconds(input: StartupBudgetInput): number {
+  const load = input.streamSeconds ?? input.weightBytes / 1e9 / LOCAL_LOAD_GB_PER_SECOND;
+  return Math.max(PRESET_STARTUP_SECONDS, Math.ceil(load + RANK_INIT_SECONDS * input.tensorParallel + COMPILE_SECONDS));
+}
+
+/** Startup-probe failure threshold for a budget, at the preset's probe period. */
+export function startupFailureThreshold(budgetSeconds: number): number {
+  return Math.ceil(budgetSeconds / PROBE_PERIOD_SECONDS);
+}
+
+/** The startup budget of a model's vLLM containers (the simulator loads nothing: the preset's budget). */
+export function modelStartupBudgetSeconds(model: ResolvedModel, restoreSeconds: number): number {
+  if (model.simulator) {
+    return PRESET_STARTUP_SECONDS;
+  }
+  return startupBudgetSeconds({
+    weightBytes: weightBytes(model.architecture, model.architecture.dtype),
+    tensorParallel: model.tensorParallel,
+    streamSeconds: model.cacheMode === "stream" ? restoreSeconds : undefined,
+  });
 }
 
 /** /dev/shm for NCCL between tensor-parallel ranks; the preset's 1Gi is for TP=1. */
@@ -78,7 +127,7 @@ function podSpec(options: LlmInferenceServiceOptions, gpus: number, args: string
     startupProbe: {
       httpGet: { path: "/health", port: VLLM_PORT },
       periodSeconds: PROBE_PERIOD_SECONDS,
-      failureThreshold: startupFailureThreshold(model.simulator ? 0 : options.restoreSeconds),
+      failureThreshold: startupFailureThreshold(modelStartupBudgetSeconds(model, options.restoreSeconds)),
     },
     volumeMounts: [...WRITABLE_DIRS.map((d) => ({ name: d.name, mountPath: d.mountPath })), { name: "dshm", mountPath: "/dev/shm" }],
   };
