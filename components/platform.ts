@@ -114,7 +114,7 @@ export class LlmPlatform extends pulumi.ComponentResource {
             namespace: config.modelsNamespace,
             provider,
             gateway: { name: this.addons.gatewayName, namespace: this.addons.gatewayNamespace, resource: this.addons.gateway },
-            https: config.gateway.hostname !== undefined,
+            hostname: config.gateway.hostname,
             restoreSeconds: restore.get(model.name),
             prometheusOperator: config.monitoring.prometheusOperator,
             gke: config.cloud.provider === "gcp",

@@ -360,6 +360,32 @@ describe("model services", () => {
       }
     });
 
+    it("endpoints use the gateway's HTTPS hostname over its load-balancer address, which TLS and the listener would not match", () => {
+      const base = { model: "m", servedModelName: "m", namespace: "ns", scheme: "http" as const };
+      assert.deepStrictEqual(
+        [
+          endpoint({ ...base, hostname: "llm.example.com", gatewayAddress: "k8s-lb-123.elb.amazonaws.com" }),
+          endpoint({ ...base, hostname: "llm.example.com" }),
+          endpoint({ ...base, hostname: "llm.example.com", statusUrl: "https://llm.example.com/ns/m" }),
+        ].map((e) => [e.baseUrl, e.source]),
+        [
+          ["https://llm.example.com/ns/m/v1", "gateway-hostname"],
+          ["https://llm.example.com/ns/m/v1", "gateway-hostname"],
+          ["https://llm.example.com/ns/m/v1", "status.url"],
+        ],
+      );
+      assert.match(endpoint({ ...base, hostname: "llm.example.com", gatewayAddress: "10.0.0.9" }).curl, /^curl -s https:\/\/llm\.example\.com\/ns\/m\/v1\/chat\/completions /);
+    });
+
+    it("a platform with a gateway hostname exports the hostname URL", async () => {
+      const { endpoints } = await platformFor(
+        withModels([{ name: "q", source: { uri: "hf://Qwen/Qwen3-8B" }, pool: "l4", architecture: "qwen3-8b" }], (c) => {
+          c.gateway = { exposure: "internal", hostname: "llm.internal.example.com", issuer: { name: "internal-ca" } };
+        }),
+      );
+      assert.deepStrictEqual([endpoints[0].baseUrl, endpoints[0].source], ["https://llm.internal.example.com/llm-models/q/v1", "gateway-hostname"]);
+    });
+
     it("shared memory grows with tensor parallelism up to a cap", () => {
       assert.deepStrictEqual([1, 2, 4, 8, 16].map(sharedMemorySize), ["1Gi", "16Gi", "32Gi", "64Gi", "64Gi"]);
     });

@@ -9,10 +9,11 @@ export interface ModelEndpoint {
   /** OpenAI-compatible base URL, ending in /v1. */
   readonly baseUrl: string;
   /**
-   * Where the base URL came from: KServe's status, the gateway's address plus the route, or the
-   * route alone while the load balancer has no address yet (`<gateway-address>` stands in).
+   * Where the base URL came from: KServe's status, the gateway's HTTPS hostname plus the route, the
+   * gateway's address plus the route, or the route alone while the load balancer has no address yet
+   * (`<gateway-address>` stands in).
    */
-  readonly source: "status.url" | "gateway-route" | "pending-address";
+  readonly source: "status.url" | "gateway-hostname" | "gateway-route" | "pending-address";
   readonly curl: string;
 }
 
@@ -32,14 +33,22 @@ export function endpoint(options: {
   statusUrl?: string;
   /** Gateway address (host or IP), when the load balancer has one. */
   gatewayAddress?: string;
+  /**
+   * Hostname of the gateway's HTTPS listener. Its certificate names this host and the listener
+   * matches it (SNI and Host), so clients must use it rather than the load balancer's address.
+   */
+  hostname?: string;
+  /** Scheme of the listener reached through the address (HTTP unless the gateway only speaks HTTPS). */
   scheme: "http" | "https";
 }): ModelEndpoint {
   const route = routePath(options.namespace, options.model);
   const base = options.statusUrl
     ? { url: options.statusUrl.replace(/\/$/, ""), source: "status.url" as const }
-    : options.gatewayAddress
-      ? { url: `${options.scheme}://${options.gatewayAddress}${route}`, source: "gateway-route" as const }
-      : { url: `${options.scheme}://${PENDING_ADDRESS}${route}`, source: "pending-address" as const };
+    : options.hostname
+      ? { url: `https://${options.hostname}${route}`, source: "gateway-hostname" as const }
+      : options.gatewayAddress
+        ? { url: `${options.scheme}://${options.gatewayAddress}${route}`, source: "gateway-route" as const }
+        : { url: `${options.scheme}://${PENDING_ADDRESS}${route}`, source: "pending-address" as const };
   const baseUrl = `${base.url}/v1`;
   const body = JSON.stringify({ model: options.servedModelName, messages: [{ role: "user", content: "Say hello." }] });
   return {

@@ -21,8 +21,8 @@ export interface ModelServiceArgs {
   readonly provider: k8s.Provider;
   /** The shared Gateway the route attaches to. Required. */
   readonly gateway: { readonly name: string; readonly namespace: string; readonly resource?: k8s.apiextensions.CustomResource };
-  /** Whether clients reach the gateway over HTTPS. Default: false. */
-  readonly https?: boolean;
+  /** Hostname of the gateway's HTTPS listener; endpoints use it instead of the load balancer's address. Default: none (HTTP). */
+  readonly hostname?: string;
   /** Estimated seconds to restore the weights onto a node. Default: 0. */
   readonly restoreSeconds?: number;
   /** Whether the cluster runs the Prometheus operator. Default: false. */
@@ -104,7 +104,8 @@ export class ModelService extends pulumi.ComponentResource {
           namespace: args.namespace,
           statusUrl: status?.url,
           gatewayAddress: address,
-          scheme: args.https ? "https" : "http",
+          hostname: args.hostname,
+          scheme: "http",
         }),
       );
     this.registerOutputs({ endpoint: this.endpoint, poolName: this.poolName });
