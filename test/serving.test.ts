@@ -83,6 +83,7 @@ describe("model services", () => {
       const c = main(svc);
       assert.deepStrictEqual(c.resources, { requests: { "nvidia.com/gpu": "1" }, limits: { "nvidia.com/gpu": "1" } });
       assert.deepStrictEqual(c.args, ["--max-model-len=8192", "--gpu-memory-utilization=0.9", "--enable-prefix-caching", "--block-size=64", "--quantization=fp8"]);
+      assert.strictEqual(c.lifecycle, undefined, "vLLM keeps the preset's preStop sleep, which its image can run");
       assert.deepStrictEqual(c.securityContext, { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] }, runAsNonRoot: true });
       assert.deepStrictEqual(
         c.volumeMounts.map((m: Json) => m.mountPath),
@@ -212,6 +213,10 @@ describe("model services", () => {
       assert.strictEqual(svc.spec.template.tolerations, undefined);
       assert.deepStrictEqual(svc.spec.storageInitializer, { enabled: false });
       assert.strictEqual(svc.spec.parallelism, undefined);
+      // KServe's preset preStop runs /bin/sleep, which the distroless image lacks. The merge keeps the
+      // preset's exec beside any other handler, so the override is an exec of the image's one binary.
+      assert.deepStrictEqual(c.lifecycle, { preStop: { exec: { command: ["/app/llm-d-inference-sim", "--help"] } } });
+      assert.strictEqual(c.lifecycle.preStop.exec.command[0], c.command[0], "the hook runs the binary the image ships");
       assert.strictEqual(endpoints[0].servedModelName, "Qwen/Qwen3-8B");
       assert.match(endpoints[0].curl, /"model":"Qwen\/Qwen3-8B"/);
       await validAgainstSchemas(recorder.resources);

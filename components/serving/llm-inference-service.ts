@@ -98,6 +98,19 @@ const WRITABLE_DIRS = [
   { name: "config-dir", mountPath: "/.config" },
 ];
 
+/** The simulator's binary: the only executable in its distroless image (llm-d-inference-sim v0.10.2 Dockerfile). */
+const SIMULATOR_BINARY = "/app/llm-d-inference-sim";
+
+/**
+ * The simulator's preStop hook. KServe's preset gives `main` a preStop `exec` of `/bin/sleep 15`,
+ * which gcr.io/distroless/static has no way to run. A kubelet-run handler (`sleep`, `httpGet`) cannot
+ * replace it: KServe merges the service over the preset by strategic merge, which keeps the preset's
+ * `exec` beside any other handler, and the API server refuses a hook with two. Only the exec command
+ * (a list, replaced whole) can be overridden, so the hook runs the binary's `--help`, which exits 0
+ * at once (pkg/common/parser.go): no drain delay, which a simulator does not need, and no failed hook.
+ */
+export const SIMULATOR_PRESTOP = { preStop: { exec: { command: [SIMULATOR_BINARY, "--help"] } } } as const;
+
 const CONTAINER_SECURITY = {
   allowPrivilegeEscalation: false,
   capabilities: { drop: ["ALL"] },
@@ -119,7 +132,7 @@ function podSpec(options: LlmInferenceServiceOptions, gpus: number, args: string
     : { requests: { "nvidia.com/gpu": String(gpus) }, limits: { "nvidia.com/gpu": String(gpus) } };
   const container: Record<string, unknown> = {
     name: "main",
-    ...(model.simulator ? { image: imageRef(images.inferenceSimulator), command: ["/app/llm-d-inference-sim"] } : {}),
+    ...(model.simulator ? { image: imageRef(images.inferenceSimulator), command: [SIMULATOR_BINARY], lifecycle: SIMULATOR_PRESTOP } : {}),
     args,
     ...(env.length > 0 ? { env } : {}),
     resources,
