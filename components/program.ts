@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { ConfigError, HF_TOKEN_CONFIG_KEY, KUBECONFIG_CONFIG_KEY, parsePlatformConfig, PLATFORM_CONFIG_KEY } from "./config";
 import { LlmPlatform } from "./platform";
+import { plainTextSecretIssues, receivedAsSecret } from "./secret-config";
 
 /** The stack outputs of one environment. */
 export interface PlatformStackOutputs {
@@ -24,6 +25,11 @@ export interface PlatformStackOutputs {
  */
 export function platformProgram(raw?: unknown): PlatformStackOutputs {
   const stackConfig = new pulumi.Config("llm-platform");
+  // Credentials set without --secret would be used as they are and stored in clear; refuse them first.
+  const plainSecrets = plainTextSecretIssues((key) => pulumi.runtime.getConfig(key) !== undefined, receivedAsSecret);
+  if (plainSecrets.length > 0) {
+    throw new ConfigError(plainSecrets);
+  }
   // A caller (the pulumi new templates) may build the description itself from other keys.
   const config = parsePlatformConfig(raw ?? stackConfig.requireObject<unknown>(PLATFORM_CONFIG_KEY));
   const kubeconfig = stackConfig.getSecret(KUBECONFIG_CONFIG_KEY);

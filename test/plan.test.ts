@@ -7,6 +7,9 @@ import { main } from "../automation/plan/cli";
 import { dependencyDepth, helmReleases, kubernetesObjects, renderMermaid, renderTree, table } from "../automation/plan/render";
 import { runPlan } from "../automation/plan/run";
 import { loadStackConfig, secretPlaceholder } from "../automation/plan/stack-file";
+import { REDACTED } from "../automation/plan/render";
+import { planFiles } from "../automation/plan/write";
+import type { PlanRun } from "../automation/plan/run";
 import { kubernetesSchemas } from "./harness/schema";
 import { RecordedResource } from "../automation/plan/recorder";
 import { gatewayApiCrdsOwner } from "../components/addons";
@@ -105,8 +108,46 @@ describe("offline plan", () => {
   it("shows encrypted values as placeholders and keeps them secret", () => {
     const stack = loadStackConfig(FIXTURES, "secret");
     assert.deepStrictEqual(stack.secretKeys, ["llm-platform:kubeconfig"]);
+    assert.deepStrictEqual(stack.issues, [], "an encrypted credential is no problem");
     assert.strictEqual(stack.values["llm-platform:kubeconfig"], secretPlaceholder("llm-platform:kubeconfig"));
     assert.ok("llm-platform:platform" in stack.values, "unqualified keys belong to the project");
+  });
+
+  it("exits 1 for credentials stored in plain text, saying how to store them as secrets, registering and writing nothing", async () => {
+    const stack = loadStackConfig(FIXTURES, "plain-secret");
+    assert.deepStrictEqual(stack.issues.map((i) => i.path), ["llm-platform:kubeconfig", "llm-platform:hfToken"]);
+    const run = await runPlan(FIXTURES, "plain-secret");
+    assert.strictEqual(run.ok, false);
+    assert.deepStrictEqual(run.resources, []);
+
+    const out = tempDir();
+    const { code, stdout, stderr } = await cli(["plain-secret", "--stacks-dir", FIXTURES, "--out", out]);
+    assert.strictEqual(code, 1);
+    assert.strictEqual(stdout, "");
+    assert.deepStrictEqual(fs.readdirSync(out), []);
+    assert.match(stderr, /^plan: stack plain-secret \(.*Pulumi\.plain-secret\.yaml\) has 2 config problem\(s\); nothing was registered:\n/);
+    assert.match(stderr, /\n {2}llm-platform:hfToken: is stored in plain text in .*Pulumi\.plain-secret\.yaml; remove it there and store it encrypted: pulumi config set --secret llm-platform:hfToken <value>\n/);
+    assert.match(stderr, /\n {2}llm-platform:kubeconfig: is stored in plain text .*pulumi config set --secret llm-platform:kubeconfig -- "\$\(cat <kubeconfig file>\)"\n/);
+    assert.ok(!stderr.includes("hf_plain_token_in_the_file") && !stderr.includes("plain-kube-token"), "the values themselves are not echoed");
+  });
+
+  it("redacts every Secret's data and stringData in every file it writes", () => {
+    const token = "hf_plain_token_value";
+    const secret = { apiVersion: "v1", kind: "Secret", metadata: { name: "hf-token", namespace: "llm-models" }, stringData: { token }, data: { other: Buffer.from(token).toString("base64") } };
+    const resources: RecordedResource[] = [
+      { urn: "urn:s", type: "kubernetes:core/v1:Secret", name: "t-hf-token", custom: true, dependencies: [], inputs: secret },
+      { urn: "urn:h", type: "kubernetes:helm.sh/v3:Release", name: "t-rel", custom: true, dependencies: [], inputs: { name: "rel", chart: "c", values: { extraObjects: [secret] } } },
+      { urn: "urn:c", type: "gcp:secretmanager/secretVersion:SecretVersion", name: "t-cloud", custom: true, dependencies: [], inputs: { manifest: secret } },
+    ];
+    const outputs = { environment: "t", tier: "dev", cluster: "c", kubeconfig: undefined, snapshotStore: undefined, modelsNamespace: "llm-models", gpuPools: [], models: [], addons: [], endpoints: [], gatewayAddress: undefined };
+    const run = { ok: true, stack: loadStackConfig(FIXTURES, "secret"), resources, outputs, seconds: 0 } as unknown as Extract<PlanRun, { ok: true }>;
+    const { files } = planFiles(run);
+    assert.ok(files.has("manifests.yaml") && files.has("cloud.yaml") && files.has(path.join("helm", "t-rel.values.yaml")));
+    for (const [file, content] of files) {
+      assert.ok(!content.includes(token) && !content.includes(Buffer.from(token).toString("base64")), `${file} holds the token`);
+    }
+    const manifest = parseAllDocuments(files.get("manifests.yaml") as string)[0].toJS();
+    assert.deepStrictEqual([manifest.stringData, manifest.data, manifest.metadata.name], [{ token: REDACTED }, { other: REDACTED }, "hf-token"]);
   });
 
   it("every stack plans, and every object it renders passes its upstream schema", async () => {

@@ -1,6 +1,6 @@
 import * as assert from "assert";
 import * as pulumi from "@pulumi/pulumi";
-import { parsePlatformConfig } from "../components/config";
+import { ConfigError, parsePlatformConfig } from "../components/config";
 import { LlmPlatform } from "../components/platform";
 import { platformProgram } from "../components/program";
 import { baseConfig } from "./harness/fixtures";
@@ -133,6 +133,19 @@ describe("platformProgram", () => {
     const provider = recorder.get("pulumi:providers:kubernetes", "test-cluster-k8s");
     assert.strictEqual(provider.inputs.kubeconfig, undefined);
     assert.strictEqual(provider.inputs.context, "lab-admin");
+  });
+
+  it("refuses credentials the engine did not receive as secrets, saying how to set them, registering nothing", async () => {
+    const config = { "llm-platform:platform": baseConfig(), "llm-platform:kubeconfig": KUBECONFIG, "llm-platform:hfToken": "hf_plain" };
+    const { recorder, error } = await runMockedExpectingError(platformProgram, { config, secretKeys: ["llm-platform:kubeconfig"] });
+    assert.ok(error instanceof ConfigError, String(error));
+    assert.deepStrictEqual(error.issues, [
+      { path: "llm-platform:hfToken", message: "is stored in plain text in the stack config; remove it there and store it encrypted: pulumi config set --secret llm-platform:hfToken <value>" },
+    ]);
+    assert.deepStrictEqual(recorder.resources, []);
+    const plainKubeconfig = await runMockedExpectingError(platformProgram, { config: { "llm-platform:platform": baseConfig(), "llm-platform:kubeconfig": KUBECONFIG } });
+    assert.match(String(plainKubeconfig.error), /llm-platform:kubeconfig: is stored in plain text .*pulumi config set --secret llm-platform:kubeconfig/);
+    assert.deepStrictEqual(plainKubeconfig.recorder.resources, []);
   });
 
   it("registers nothing when the config is invalid", async () => {

@@ -12,6 +12,33 @@ const NOT_AN_OBJECT = /^kubernetes:(helm\.sh\/|kustomize:|yaml(\/v2)?:)/;
 /** Shown wherever a value only exists once the stack has been deployed. */
 export const AFTER_DEPLOY = "(known after deploy)";
 
+/** Stands in for every value of a Secret's `data` and `stringData` in the files `plan` writes. */
+export const REDACTED = "[redacted]";
+
+/**
+ * A copy of `value` in which every Kubernetes Secret (at any depth: an object, Helm values that
+ * embed manifests, resource inputs) has the values of its `data` and `stringData` replaced by
+ * REDACTED, keys kept. Plan files are shared (CI artifacts, pull-request comments); no credential
+ * that reaches a Secret may be in them, whatever route it took there.
+ */
+export function redactSecrets<T>(value: T): T {
+  if (Array.isArray(value)) {
+    return value.map((v) => redactSecrets(v)) as T;
+  }
+  if (typeof value !== "object" || value === null) {
+    return value;
+  }
+  const entries = Object.entries(value as Record<string, unknown>);
+  const isSecret = (value as Record<string, unknown>).kind === "Secret";
+  return Object.fromEntries(
+    entries.map(([k, v]) =>
+      isSecret && (k === "data" || k === "stringData") && typeof v === "object" && v !== null
+        ? [k, Object.fromEntries(Object.keys(v).map((key) => [key, REDACTED]))]
+        : [k, redactSecrets(v)],
+    ),
+  ) as T;
+}
+
 /** A Kubernetes object as the provider would send it to the API server. */
 export interface KubernetesObject {
   readonly apiVersion: string;

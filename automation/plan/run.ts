@@ -92,6 +92,9 @@ export function projectAt(dir: string): PlanProject {
 export async function runPlan(stacksDir: string, stackName: string, project: PlanProject = THIS_PROJECT): Promise<PlanRun> {
   const started = process.hrtime.bigint();
   const stack = loadStackConfig(stacksDir, stackName, project.name);
+  if (stack.issues.length > 0) {
+    return { ok: false, stack, resources: [], issues: stack.issues };
+  }
   const recorder = new ResourceRecorder(planState);
   await recorder.install(project.name, stackName);
   pulumi.runtime.setAllConfig(runtimeConfig(stack), stack.secretKeys);

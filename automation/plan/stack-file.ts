@@ -1,6 +1,8 @@
 import * as fs from "fs";
 import * as path from "path";
 import { parse } from "yaml";
+import type { ConfigIssue } from "../../components/config";
+import { plainTextSecretIssues } from "../../components/secret-config";
 
 /** A stack's config as the program would see it, with secrets that plan cannot decrypt replaced. */
 export interface StackConfig {
@@ -10,6 +12,8 @@ export interface StackConfig {
   readonly values: Record<string, unknown>;
   /** Keys whose values are secrets (encrypted in the file, shown as placeholders by plan). */
   readonly secretKeys: string[];
+  /** Config problems the file itself shows: credentials stored in plain text. */
+  readonly issues: ConfigIssue[];
 }
 
 export class StackFileError extends Error {
@@ -62,7 +66,9 @@ export function loadStackConfig(stacksDir: string, stack: string, project = "llm
       values[key] = value;
     }
   }
-  return { stack, file, values, secretKeys };
+  // A credential in plain text is refused before the program runs, so it never reaches a plan file.
+  const issues = plainTextSecretIssues((key) => key in values, (key) => secretKeys.includes(key), `in ${file}`);
+  return { stack, file, values, secretKeys, issues };
 }
 
 function isSecure(value: unknown): boolean {

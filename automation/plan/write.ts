@@ -10,6 +10,7 @@ import {
   renderTree,
   summarize,
   PlanSummary,
+  redactSecrets,
   toYaml,
 } from "./render";
 import type { PolicyReport } from "../policy/evaluate";
@@ -21,21 +22,22 @@ type SuccessfulRun = Extract<PlanRun, { ok: true }>;
 export function planFiles(run: SuccessfulRun, policies?: PolicyReport): { files: Map<string, string>; summary: PlanSummary } {
   const summary = summarize(run.stack.stack, run.resources, run.outputs);
   const files = new Map<string, string>();
+  // Every structured value goes through redactSecrets before it is written.
   files.set("tree.txt", renderTree(run.resources));
-  files.set("manifests.yaml", renderManifests(kubernetesObjects(run.resources)));
+  files.set("manifests.yaml", renderManifests(redactSecrets(kubernetesObjects(run.resources))));
   for (const release of helmReleases(run.resources)) {
-    files.set(path.join("helm", `${release.resourceName}.values.yaml`), renderHelmValues(release));
+    files.set(path.join("helm", `${release.resourceName}.values.yaml`), renderHelmValues({ ...release, values: redactSecrets(release.values) }));
   }
   files.set("graph.mmd", renderMermaid(run.resources));
-  files.set("summary.md", renderSummaryMarkdown(summary));
-  files.set("summary.json", `${JSON.stringify({ ...summary, outputs: run.outputs, policies }, null, 2)}\n`);
+  files.set("summary.md", renderSummaryMarkdown(redactSecrets(summary)));
+  files.set("summary.json", `${JSON.stringify(redactSecrets({ ...summary, outputs: run.outputs, policies }), null, 2)}\n`);
   if (policies !== undefined) {
-    files.set("policy.json", `${JSON.stringify(policies, null, 2)}\n`);
+    files.set("policy.json", `${JSON.stringify(redactSecrets(policies), null, 2)}\n`);
   }
-  files.set("resources.yaml", toYaml(run.resources.map(({ urn, type, name, parent, dependencies }) => ({ urn, type, name, parent, dependencies }))));
+  files.set("resources.yaml", toYaml(redactSecrets(run.resources.map(({ urn, type, name, parent, dependencies }) => ({ urn, type, name, parent, dependencies })))));
   const cloud = cloudResources(run.resources);
   if (cloud.length > 0) {
-    files.set("cloud.yaml", toYaml(cloud.map(({ type, name, inputs }) => ({ type, name, inputs }))));
+    files.set("cloud.yaml", toYaml(redactSecrets(cloud.map(({ type, name, inputs }) => ({ type, name, inputs })))));
   }
   return { files, summary };
 }
