@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { ConfigError, HF_TOKEN_CONFIG_KEY, KUBECONFIG_CONFIG_KEY, parsePlatformConfig, PLATFORM_CONFIG_KEY } from "./config";
+import { seedingIssues } from "./cache/seeding";
 import { LlmPlatform } from "./platform";
 import { plainTextSecretIssues, receivedAsSecret } from "./secret-config";
 
@@ -37,6 +38,11 @@ export function platformProgram(raw?: unknown): PlatformStackOutputs {
     throw new ConfigError([{ path: `llm-platform:${KUBECONFIG_CONFIG_KEY}`, message: `only applies to existing clusters; the ${config.cloud.provider} cluster provides its own` }]);
   }
   const hfToken = stackConfig.getSecret(HF_TOKEN_CONFIG_KEY);
+  // A gated repository without a token would only fail in the cluster, with a 401 in a seeder pod.
+  const seeding = seedingIssues(config, { hfToken: hfToken !== undefined });
+  if (seeding.length > 0) {
+    throw new ConfigError(seeding);
+  }
   const platform = new LlmPlatform(config.environment.name, { config, kubeconfig, hfToken });
   return {
     environment: config.environment.name,

@@ -3,8 +3,11 @@ import * as pulumi from "@pulumi/pulumi";
 import { parsePlatformConfig, PlatformInput } from "../components/config";
 import { LlmPlatform } from "../components/platform";
 import { modelId, rcloneEnv, seederJobName, snapshotUrl } from "../components/cache";
+import { isGatedRepo, seedingIssues, seedScratchBytes } from "../components/cache/seeding";
+import { modelCatalog } from "../components/catalog";
+import { platformProgram } from "../components/program";
 import { baseConfig } from "./harness/fixtures";
-import { RecordedResource, runMocked } from "./harness/pulumi";
+import { RecordedResource, runMocked, runMockedExpectingError } from "./harness/pulumi";
 import { kubernetesSchemas } from "./harness/schema";
 import { isKubernetesObject } from "../automation/plan/render";
 
@@ -77,7 +80,7 @@ describe("model cache components", () => {
     const spec = job.spec.template.spec;
     assert.strictEqual(spec.serviceAccountName, "llm-model-cache-seeder");
     assert.deepStrictEqual(spec.initContainers.map((c: Json) => c.name), ["check-seeded", "download"]);
-    assert.match(spec.initContainers[1].command[2], /^\[ -f \/work\/\.seeded \] \|\| hf download "\$REPO" --revision "\$REVISION"/);
+    assert.match(spec.initContainers[1].command[2], /^\[ -f \/work\/\.seeded \] \|\| hf download "\$REPO" --revision "\$\(cat \/work\/commit 2>\/dev\/null \|\| echo "\$REVISION"\)"/);
     assert.deepStrictEqual(spec.initContainers[1].env.find((e: Json) => e.name === "HF_TOKEN"), { name: "HF_TOKEN", valueFrom: { secretKeyRef: { name: "hf-token", key: "token" } } });
     assert.deepStrictEqual(spec.containers[0].command, ["sh", "/scripts/seed.sh"]);
     // The token reaches the cluster only as a Secret.
@@ -86,25 +89,52 @@ describe("model cache components", () => {
     assert.ok(!JSON.stringify(jobs).includes("hf_secret_token"));
   });
 
-  it("pre-warms every node of an NVMe pool with its models and prunes unconfigured revisions", async () => {
+  it("pre-warms every node of an NVMe pool from a ConfigMap list the loop re-reads, and prunes unconfigured revisions", async () => {
     const resources = (await platformFor(cachedConfig("auto"))).resources;
     const [ds] = byType(resources, "kubernetes:apps/v1:DaemonSet");
     assert.strictEqual(ds.metadata.name, "prewarm-h100");
     const pod = ds.spec.template.spec;
     assert.deepStrictEqual(pod.nodeSelector, { "llm-platform.io/pool": "h100" });
     assert.deepStrictEqual(pod.tolerations, [{ key: "nvidia.com/gpu", operator: "Equal", value: "present", effect: "NoSchedule" }]);
-    assert.deepStrictEqual(pod.initContainers.map((c: Json) => c.env.find((e: Json) => e.name === "MODEL_ID").value), ["meta-llama/Llama-3.1-70B-Instruct"]);
-    const prune = pod.containers[0];
-    const env = Object.fromEntries(prune.env.map((e: Json) => [e.name, e.value]));
-    assert.deepStrictEqual(env, { CACHE_ROOT: "/cache", CONFIGURED: "meta-llama/Llama-3.1-70B-Instruct@945c8663693130f8be2ee66210e062158b2a9693", IN_USE_GRACE_MINUTES: "1440" });
-    // The l4 pool (g6.xlarge has one NVMe device) also pre-warms in auto mode.
+    assert.strictEqual(pod.initContainers, undefined);
+    const [loop] = pod.containers;
+    assert.deepStrictEqual(loop.command, ["sh", "/scripts/prewarm.sh"]);
+    const env = Object.fromEntries(loop.env.map((e: Json) => [e.name, e.value]));
+    assert.deepStrictEqual(
+      { list: env.MODELS_FILE, root: env.SNAPSHOT_ROOT, cache: env.CACHE_ROOT, grace: env.IN_USE_GRACE_MINUTES },
+      { list: "/etc/llm-prewarm/models", root: "snap:llm-snapshots/models", cache: "/cache", grace: "1440" },
+    );
+    assert.deepStrictEqual(pod.volumes.find((v: Json) => v.name === "prewarm-models"), { name: "prewarm-models", configMap: { name: "llm-prewarm-h100" } });
+    const lists = Object.fromEntries(byType(resources, "kubernetes:core/v1:ConfigMap").filter((c) => c.metadata.name.startsWith("llm-prewarm-")).map((c) => [c.metadata.name, c.data.models]));
+    assert.deepStrictEqual(lists, {
+      "llm-prewarm-h100": "meta-llama/Llama-3.1-70B-Instruct\t945c8663693130f8be2ee66210e062158b2a9693\tcommit\n",
+      // The l4 pool (g6.xlarge has one NVMe device) also pre-warms in auto mode.
+      "llm-prewarm-l4": "Qwen/Qwen3-8B\tc1899de289a04d12100db370d81485cdf75e47ca\tcommit\n",
+    });
     assert.strictEqual(byType(resources, "kubernetes:apps/v1:DaemonSet").length, 2);
+  });
+
+  it("adding a model changes the pool's list only: no pre-warm pod template changes, so no pod restarts", async () => {
+    const one = await platformFor(cachedConfig("nvme"));
+    const two = await platformFor(
+      cachedConfig("nvme", (raw) =>
+        raw.models.push({ name: "llama-8b", source: { uri: "hf://meta-llama/Llama-3.1-8B-Instruct", revision: "0e9e39f249a16976918f6564b8830bc894c89659" }, pool: "h100", architecture: "llama-3.1-8b", maxModelLen: 8192 }),
+      ),
+    );
+    const daemonSets = (r: RecordedResource[]) => byType(r, "kubernetes:apps/v1:DaemonSet");
+    assert.strictEqual(daemonSets(one.resources).length, 2);
+    assert.deepStrictEqual(daemonSets(two.resources), daemonSets(one.resources));
+    const list = (r: RecordedResource[]) => byType(r, "kubernetes:core/v1:ConfigMap").find((c) => c.metadata.name === "llm-prewarm-h100")?.data.models;
+    assert.deepStrictEqual(String(list(two.resources)).split("\n"), [...String(list(one.resources)).split("\n").slice(0, -1), "meta-llama/Llama-3.1-8B-Instruct\t0e9e39f249a16976918f6564b8830bc894c89659\tcommit", ""]);
+    // What the DaemonSets wait for (the scripts, the reader, their list) is unchanged too.
+    const dsDeps = (r: RecordedResource[]) => r.filter((x) => x.type === "kubernetes:apps/v1:DaemonSet").map((x) => x.dependencies);
+    assert.deepStrictEqual(dsDeps(two.resources), dsDeps(one.resources));
   });
 
   it("ships the scripts in a ConfigMap and creates reader and seeder identities", async () => {
     const resources = (await platformFor(cachedConfig("nvme"))).resources;
-    const [cm] = byType(resources, "kubernetes:core/v1:ConfigMap");
-    assert.deepStrictEqual(Object.keys(cm.data).sort(), ["common.sh", "prune.sh", "restore.sh", "seed.sh"]);
+    const cm = byType(resources, "kubernetes:core/v1:ConfigMap").find((c) => c.metadata.name === "llm-model-cache-scripts") as Json;
+    assert.deepStrictEqual(Object.keys(cm.data).sort(), ["common.sh", "prewarm.sh", "prune.sh", "restore.sh", "seed.sh"]);
     assert.match(cm.data["restore.sh"], /^#!\/bin\/sh\n# restore\.sh:/);
     assert.deepStrictEqual(byType(resources, "kubernetes:core/v1:ServiceAccount").map((s) => s.metadata.name).sort(), ["llm-model-cache-reader", "llm-model-cache-seeder"]);
   });
@@ -152,5 +182,114 @@ describe("model cache components", () => {
       "RCLONE_CONFIG_SNAP_ENV_AUTH",
       "RCLONE_CONFIG_SNAP_ENDPOINT",
     ]);
+  });
+
+  it("runs the seeder on the model's pool with an emptyDir and an ephemeral-storage request sized from the checkpoint", async () => {
+    const resources = (await platformFor(cachedConfig("nvme"), "hf_x")).resources;
+    const job = byType(resources, "kubernetes:batch/v1:Job").find((j) => j.metadata.name === "seed-llama-70b-945c8663") as Json;
+    const spec = job.spec.template.spec;
+    // System nodes have 100 GiB disks; the 70B checkpoint alone is 141 GB.
+    assert.deepStrictEqual(spec.nodeSelector, { "llm-platform.io/pool": "h100" });
+    assert.deepStrictEqual(spec.tolerations, [{ key: "nvidia.com/gpu", operator: "Equal", value: "present", effect: "NoSchedule" }]);
+    const scratch = Math.ceil((141.1e9 * 1.1 + 2e9) / 1e9);
+    assert.strictEqual(seedScratchBytes(modelCatalog["llama-3.1-70b"]), Math.ceil(141.1e9 * 1.1 + 2e9));
+    assert.deepStrictEqual(spec.volumes.find((v: Json) => v.name === "work"), { name: "work", emptyDir: { sizeLimit: `${scratch}G` } });
+    const byName = Object.fromEntries([...spec.initContainers, ...spec.containers].map((c: Json) => [c.name, c]));
+    assert.strictEqual(byName.download.resources.requests["ephemeral-storage"], `${scratch}G`);
+    assert.strictEqual(byName.seed.resources.requests["ephemeral-storage"], `${scratch}G`);
+    // check-seeded asks seed.sh, which reads the snapshot's listing instead of trusting an exit code.
+    assert.deepStrictEqual(byName["check-seeded"].command, ["sh", "/scripts/seed.sh"]);
+    const checkEnv = Object.fromEntries(byName["check-seeded"].env.map((e: Json) => [e.name, e.value]));
+    assert.deepStrictEqual([checkEnv.CHECK_ONLY, checkEnv.SEEDED_FLAG], ["1", "/work/.seeded"]);
+    // The seeder's uploads never try CreateBucket; the readers do not write at all.
+    for (const c of [byName["check-seeded"], byName.seed]) {
+      assert.deepStrictEqual(c.env.find((e: Json) => e.name === "RCLONE_CONFIG_SNAP_NO_CHECK_BUCKET"), { name: "RCLONE_CONFIG_SNAP_NO_CHECK_BUCKET", value: "true" });
+    }
+    const restore = llmisvc(resources, "llama-70b").spec.template.initContainers[0];
+    assert.ok(!restore.env.some((e: Json) => e.name === "RCLONE_CONFIG_SNAP_NO_CHECK_BUCKET"));
+  });
+
+  it("a gated repository without llm-platform:hfToken is a config error at load, naming the key and the model, before anything is registered", async () => {
+    const raw = cachedConfig("nvme");
+    const { recorder, error } = await runMockedExpectingError(platformProgram, { config: { "llm-platform:platform": raw } });
+    assert.match(String(error), /llm-platform:hfToken: is required: the seeder downloads the gated Hugging Face repository of models\[0\] \(hf:\/\/meta-llama\/Llama-3\.1-70B-Instruct\)/);
+    assert.deepStrictEqual(recorder.resources, []);
+    // With the token (a secret in the stack) the same stack registers its seeders.
+    const withToken = await runMocked(platformProgram, { config: { "llm-platform:platform": raw, "llm-platform:hfToken": "hf_x" }, secretKeys: ["llm-platform:hfToken"] });
+    assert.ok(byType(withToken.recorder.resources, "kubernetes:batch/v1:Job").length > 0);
+    // Nothing gated is seeded: a simulator, or the cache off, needs no token.
+    const open = cachedConfig("nvme", (raw) => raw.models.splice(0, 1));
+    assert.deepStrictEqual(seedingIssues(parsePlatformConfig(open), { hfToken: false }), []);
+    const simulated = cachedConfig("nvme", (raw) => Object.assign(raw.models[0], { simulator: true, pool: undefined }));
+    assert.deepStrictEqual(seedingIssues(parsePlatformConfig(simulated), { hfToken: false }), []);
+  });
+
+  it("knows the gated repositories: meta-llama's and the catalog's gated models, not Qwen's", () => {
+    assert.ok(isGatedRepo("meta-llama/Llama-3.3-70B-Instruct"));
+    assert.ok(isGatedRepo("Meta-Llama/llama-3.1-8b-instruct"));
+    assert.ok(isGatedRepo("mistralai/Mixtral-8x7B-Instruct-v0.1"));
+    assert.ok(!isGatedRepo("Qwen/Qwen3-8B"));
+    assert.ok(!isGatedRepo("openai/gpt-oss-20b"));
+  });
+
+  it("refuses a download no node of the pool has room for, naming the model's pool", () => {
+    const raw = cachedConfig("nvme", (raw) => {
+      raw.gpuPools[0] = { name: "h100", hardware: { gpuModel: "H100-80GB", gpusPerNode: 8, gpuMemoryGiB: 79.65, networkGbps: 400, localNvme: { devices: 1, gbPerDevice: 300 } }, minNodes: 1, maxNodes: 1 };
+    });
+    const issues = seedingIssues(parsePlatformConfig(raw), { hfToken: true });
+    assert.deepStrictEqual(issues.map((i) => i.path), ["models[0].pool"]);
+    assert.match(issues[0].message, /seeding hf:\/\/meta-llama\/Llama-3\.1-70B-Instruct downloads 158 GB onto a node of pool "h100", but its NVMe array \(300 GB\) leaves 109 GB after the pool's cached models \(142 GB\)/);
+    raw.gpuPools![0].hardware!.localNvme = { devices: 1, gbPerDevice: 400 };
+    assert.deepStrictEqual(seedingIssues(parsePlatformConfig(raw), { hfToken: true }), []);
+  });
+
+  it("outside dev a cached model pins a full commit; dev may follow a branch", () => {
+    for (const tier of ["staging", "prod"] as const) {
+      const raw = cachedConfig("nvme", (raw) => {
+        raw.environment = { name: "t", tier };
+        raw.models[1].source.revision = "main";
+      });
+      assert.throws(() => parsePlatformConfig(raw), new RegExp(`models\\[1\\]\\.source\\.revision: "main" is not a full 40-hex commit: with the model cache, ${tier} pins commits`));
+    }
+    const short = cachedConfig("nvme", (raw) => {
+      raw.environment = { name: "t", tier: "staging" };
+      raw.models[1].source.revision = "c1899de";
+    });
+    assert.throws(() => parsePlatformConfig(short), /models\[1\]\.source\.revision: "c1899de" is not a full 40-hex commit/);
+    const slash = cachedConfig("nvme", (raw) => (raw.models[1].source.revision = "feature/x"));
+    assert.throws(() => parsePlatformConfig(slash), /models\[1\]\.source\.revision: "feature\/x" is neither a 40-hex commit nor a branch or tag the cache can follow/);
+    assert.doesNotThrow(() => parsePlatformConfig(cachedConfig("nvme", (raw) => (raw.models[1].source.revision = "main"))));
+    // Without the cache, nothing is keyed by the revision.
+    const off = cachedConfig("nvme", (raw) => {
+      raw.environment = { name: "t", tier: "staging" };
+      raw.modelCache = { mode: "off" };
+      raw.models[1].source.revision = "main";
+    });
+    assert.doesNotThrow(() => parsePlatformConfig(off));
+  });
+
+  it("dev on a moving ref: the seeder resolves it and re-runs hourly, restores follow the ref pointer, the pre-warm list marks it", async () => {
+    const resources = (await platformFor(cachedConfig("nvme", (raw) => (raw.models[1].source.revision = "main")), "hf_x")).resources;
+    const job = byType(resources, "kubernetes:batch/v1:Job").find((j) => j.metadata.name === "seed-qwen3-8b-main") as Json;
+    const pod = job.spec.template.spec;
+    assert.deepStrictEqual(pod.initContainers.map((c: Json) => c.name), ["resolve-ref", "check-seeded", "download"]);
+    assert.deepStrictEqual(pod.initContainers[0].command.slice(0, 2), ["python3", "-c"]);
+    for (const c of [pod.initContainers[1], pod.containers[0]]) {
+      assert.deepStrictEqual(c.env.find((e: Json) => e.name === "RESOLVED_COMMIT_FILE"), { name: "RESOLVED_COMMIT_FILE", value: "/work/commit" });
+    }
+    const [cron] = byType(resources, "kubernetes:batch/v1:CronJob");
+    assert.strictEqual(cron.metadata.name, "reseed-qwen3-8b-main");
+    assert.strictEqual(cron.spec.schedule, "0 * * * *");
+    assert.strictEqual(cron.spec.concurrencyPolicy, "Forbid");
+    assert.deepStrictEqual(cron.spec.jobTemplate.spec.template.spec, pod);
+    const restore = llmisvc(resources, "qwen3-8b").spec.template.initContainers[0];
+    const env = Object.fromEntries(restore.env.map((e: Json) => [e.name, e.value]));
+    assert.deepStrictEqual([env.REVISION, env.MOVING_REF, env.SNAPSHOT], ["main", "1", "snap:llm-snapshots/models/Qwen/Qwen3-8B/main"]);
+    const list = byType(resources, "kubernetes:core/v1:ConfigMap").find((c) => c.metadata.name === "llm-prewarm-l4");
+    assert.strictEqual(list?.data.models, "Qwen/Qwen3-8B\tmain\tref\n");
+    // A pinned model gets neither the resolver nor the CronJob.
+    const pinned = (await platformFor(cachedConfig("nvme"), "hf_x")).resources;
+    assert.deepStrictEqual(byType(pinned, "kubernetes:batch/v1:CronJob"), []);
+    assert.ok(!llmisvc(pinned, "qwen3-8b").spec.template.initContainers[0].env.some((e: Json) => e.name === "MOVING_REF"));
   });
 });

@@ -32,7 +32,8 @@ describe("policy pack on whole stacks", () => {
     allowlist: ["gpu-instance-allowlist"],
     nvme: ["nvme-capacity"],
     restore: ["restore-time-slo"],
-    revision: ["model-revision-pinned"],
+    // A prod stack on a branch (model-revision-pinned) no longer plans: the config refuses a moving
+    // ref with the model cache at load. The policy still guards hand-built programs (below).
     gateway: ["internet-gateway-tls"],
   };
   for (const [stack, policies] of Object.entries(expected)) {

@@ -4,14 +4,15 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { GpuPoolDescriptor } from "../cluster/pool-descriptor";
 import type { ResolvedModel } from "../config";
-import { weightBytes } from "../sizing";
+import { seededModels, seedScratchBytes } from "./seeding";
 import { READER_SERVICE_ACCOUNT, SEEDER_SERVICE_ACCOUNT } from "./snapshot";
-import { CacheSettings, prewarmDaemonSet, seederJob } from "./workloads";
+import { CacheSettings, isMovingRef, prewarmConfigMap, prewarmDaemonSet, seederCronJob, seederJob, SeederOptions } from "./workloads";
 
 export { READER_SERVICE_ACCOUNT, SEEDER_SERVICE_ACCOUNT };
 
-// common.sh holds the helpers the other three source from their own directory.
-export const SCRIPTS = ["common.sh", "restore.sh", "seed.sh", "prune.sh"] as const;
+// common.sh holds the helpers the others source from their own directory; prewarm.sh runs
+// restore.sh and prune.sh beside it.
+export const SCRIPTS = ["common.sh", "restore.sh", "seed.sh", "prune.sh", "prewarm.sh"] as const;
 export const HF_TOKEN_SECRET = "hf-token";
 
 /** The cache scripts as shipped in this package, for the ConfigMap. */
@@ -43,7 +44,8 @@ export interface ModelCacheArgs {
 
 /**
  * The snapshot-restore cache: the scripts ConfigMap, reader and seeder identities, one seeder Job
- * per model revision and one pre-warm DaemonSet per NVMe pool. No PersistentVolume or claim.
+ * per model revision (plus an hourly CronJob for a moving ref in dev), and per NVMe pool a
+ * pre-warm DaemonSet with the ConfigMap listing its revisions. No PersistentVolume or claim.
  */
 export class ModelCache extends pulumi.ComponentResource {
   public readonly settings: CacheSettings;
@@ -83,25 +85,25 @@ export class ModelCache extends pulumi.ComponentResource {
           )
         : undefined;
 
-    const seeded = new Set<string>();
-    for (const model of args.models) {
-      const key = `${model.source.uri}@${model.source.revision}`;
-      if (seeded.has(key)) {
-        continue; // Two services of one revision share its snapshot.
-      }
-      seeded.add(key);
-      const job = seederJob(model, this.settings, {
+    for (const { model } of seededModels(args.models)) {
+      const options: SeederOptions = {
         namespace: args.namespace,
         serviceAccount: SEEDER_SERVICE_ACCOUNT,
         hfTokenSecret: token ? HF_TOKEN_SECRET : undefined,
         labels,
-        scratchGB: (weightBytes(model.architecture, model.architecture.dtype) / 1e9) * 1.3,
-      });
+        pool: model.pool === undefined ? undefined : args.pools.get(model.pool),
+        scratchBytes: seedScratchBytes(model.architecture),
+      };
+      const seederOpts = childOpts([scripts, seeder, ...(token ? [token] : [])]);
+      const job = seederJob(model, this.settings, options);
       new k8s.batch.v1.Job(`${name}-seed-${model.name}`, job as unknown as k8s.batch.v1.JobArgs, {
-        ...childOpts([scripts, seeder, ...(token ? [token] : [])]),
+        ...seederOpts,
         // A new revision is a new Job; a finished Job's spec cannot change in place.
         deleteBeforeReplace: true,
       });
+      if (isMovingRef(model)) {
+        new k8s.batch.v1.CronJob(`${name}-reseed-${model.name}`, seederCronJob(model, this.settings, options) as unknown as k8s.batch.v1.CronJobArgs, seederOpts);
+      }
     }
 
     const byPool = new Map<string, ResolvedModel[]>();
@@ -110,10 +112,15 @@ export class ModelCache extends pulumi.ComponentResource {
     }
     for (const [poolName, models] of byPool) {
       const pool = args.pools.get(poolName) as GpuPoolDescriptor;
+      const list = new k8s.core.v1.ConfigMap(
+        `${name}-prewarm-${poolName}-models`,
+        prewarmConfigMap(pool, models, { namespace: args.namespace, labels }) as unknown as k8s.core.v1.ConfigMapArgs,
+        childOpts(),
+      );
       new k8s.apps.v1.DaemonSet(
         `${name}-prewarm-${poolName}`,
-        prewarmDaemonSet(pool, models, this.settings, { namespace: args.namespace, serviceAccount: READER_SERVICE_ACCOUNT, labels }) as unknown as k8s.apps.v1.DaemonSetArgs,
-        childOpts([scripts, reader]),
+        prewarmDaemonSet(pool, this.settings, { namespace: args.namespace, serviceAccount: READER_SERVICE_ACCOUNT, labels }) as unknown as k8s.apps.v1.DaemonSetArgs,
+        childOpts([scripts, reader, list]),
       );
     }
     this.servingDependencies = [scripts, reader];

@@ -39,6 +39,19 @@ export function rclonePath(store: SnapshotStore, id: string, revision: string): 
   return `${RCLONE_REMOTE}:${store.bucket}/${snapshotKey(id, revision)}`;
 }
 
+/** Where the snapshots of every model live (rclone remote path): `<root>/<model-id>/<revision>`. */
+export function snapshotsRoot(store: SnapshotStore): string {
+  return `${RCLONE_REMOTE}:${store.bucket}/models`;
+}
+
+/**
+ * The object holding the commit a moving ref (dev) points at, written by the seeder once that
+ * commit is seeded and read by every restore of the ref (scripts/seed.sh, scripts/restore.sh).
+ */
+export function refPointerPath(store: SnapshotStore, id: string, ref: string): string {
+  return `${snapshotsRoot(store)}/${id}/refs/${ref}`;
+}
+
 /** The snapshot as a URL (for vLLM's streamer and for people). */
 export function snapshotUrl(store: SnapshotStore, id: string, revision: string): string {
   return `${store.provider === "s3" ? "s3" : "gs"}://${store.bucket}/${snapshotKey(id, revision)}`;
@@ -57,8 +70,11 @@ export function revisionDir(root: string, id: string, revision: string): string 
 /**
  * rclone remote settings as environment variables. Credentials are ambient (EKS Pod Identity,
  * GKE Workload Identity) unless a Secret supplies them; `env_auth` makes rclone use them.
+ * The seeder's S3 remote also sets `no_check_bucket`: rclone (backend/s3 makeBucket) otherwise
+ * calls CreateBucket before a one-object upload in a fresh process, which the seeder, allowed to
+ * write objects only, is refused; the platform creates the bucket.
  */
-export function rcloneEnv(store: SnapshotStore): { name: string; value: string }[] {
+export function rcloneEnv(store: SnapshotStore, role: "reader" | "seeder" = "reader"): { name: string; value: string }[] {
   const prefix = `RCLONE_CONFIG_${RCLONE_REMOTE.toUpperCase()}_`;
   if (store.provider === "gcs") {
     return [
@@ -73,5 +89,6 @@ export function rcloneEnv(store: SnapshotStore): { name: string; value: string }
     { name: `${prefix}ENV_AUTH`, value: "true" },
     ...(store.region ? [{ name: `${prefix}REGION`, value: store.region }] : []),
     ...(store.endpoint ? [{ name: `${prefix}ENDPOINT`, value: store.endpoint }] : []),
+    ...(role === "seeder" ? [{ name: `${prefix}NO_CHECK_BUCKET`, value: "true" }] : []),
   ];
 }

@@ -8,6 +8,7 @@ import {
 } from "../catalog";
 import { checkFit, replicaMemory, ReplicaMemory } from "../sizing";
 import { resolveManagedCluster, ResolvedNetwork, ResolvedSystemNodes, resolveStore, SnapshotStoreConfig } from "./managed";
+import { cachedRevisionProblem } from "./revision";
 import { ParsedModel, ParsedPlatform, ParsedPool } from "./schema";
 
 /** One problem in a config, with the path of the field it is about. */
@@ -282,6 +283,11 @@ function resolveModel(
   if (config.modelCache.mode !== "off" && !model.simulator) {
     if (model.source.revision === undefined) {
       report(`${path}.source.revision`, "is required with the model cache: snapshots are keyed by revision");
+    } else {
+      const problem = cachedRevisionProblem(model.source.revision, config.environment.tier);
+      if (problem !== undefined) {
+        report(`${path}.source.revision`, problem);
+      }
     }
     if (!model.source.uri.startsWith("hf://")) {
       report(`${path}.source.uri`, "the model cache seeds from Hugging Face (hf://) sources");

@@ -9,6 +9,9 @@ import { ChildProcess, spawn, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { parsePlatformConfig } from "../../components/config";
+import { seederJob } from "../../components/cache/workloads";
+import { baseConfig } from "../harness/fixtures";
 import {
   MANIFEST_NAME,
   MARKER_NAME,
@@ -20,12 +23,15 @@ import {
   ensureTools,
   leftovers,
   rclone,
+  runContainer,
   runScript,
   sleep,
   startMoto,
   treeDigest,
   writeRandomFile,
 } from "./tools";
+
+type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- rendered Kubernetes JSON
 
 let tools: Tools = { problems: ["not looked for yet"] };
 const MODEL_ID = "org/model";
@@ -473,6 +479,168 @@ function storeSuite(kind: Store["kind"]): void {
       }
     });
 
+    it("seed.sh checks for the marker before it needs a source: CHECK_ONLY reports, a seeded snapshot needs no SOURCE_DIR", async () => {
+      const name = `chk${++counter}`;
+      const snapshot = store.snapshot(name);
+      const flag = path.join(tmp, `${name}.seeded`);
+      // Not seeded: the listing of a missing prefix is empty (exit 0 on S3), so no flag.
+      const before = await runScript("seed.sh", { SNAPSHOT: snapshot, CHECK_ONLY: "1", SEEDED_FLAG: flag, ...store.env });
+      assert.strictEqual(before.code, 0, before.stderr);
+      assert.strictEqual(only(before, "seed").result, "not-seeded");
+      assert.ok(!fs.existsSync(flag), "an unseeded snapshot raises no flag");
+      assert.deepStrictEqual(store.list(snapshot), [], "CHECK_ONLY writes nothing to the store");
+
+      const source = path.join(tmp, "src", name);
+      makeModel(source);
+      assert.strictEqual((await runScript("seed.sh", { SOURCE_DIR: source, SNAPSHOT: snapshot, ...store.env })).code, 0);
+      const after = await runScript("seed.sh", { SNAPSHOT: snapshot, CHECK_ONLY: "1", SEEDED_FLAG: flag, ...store.env });
+      assert.strictEqual(only(after, "seed").result, "already-seeded");
+      assert.ok(fs.existsSync(flag), "a seeded snapshot raises the flag");
+      // The seeder's last container on a seeded snapshot: no download happened, no source exists.
+      const noSource = await runScript("seed.sh", { SOURCE_DIR: path.join(tmp, "never-downloaded"), SNAPSHOT: snapshot, ...store.env });
+      assert.strictEqual(noSource.code, 0, noSource.stderr);
+      assert.strictEqual(only(noSource, "seed").result, "already-seeded");
+      // Unseeded with no source is still a usage error, now naming the missing directory.
+      const missing = await runScript("seed.sh", { SOURCE_DIR: path.join(tmp, "never-downloaded"), SNAPSHOT: store.snapshot(`${name}-other`), ...store.env });
+      assert.strictEqual(missing.code, 2, missing.stderr);
+      assert.match(String(lastError(missing).reason), /SOURCE_DIR .*never-downloaded is not a directory/);
+    });
+
+    it("restores exactly the manifest's files: an object the manifest does not list fails with exit 13 and nothing is published", async () => {
+      const { name, snapshot } = await seeded();
+      const extra = path.join(tmp, "extra.bin");
+      fs.writeFileSync(extra, "not in the manifest");
+      store.put(snapshot, "extra.bin", extra);
+      const root = cacheRoot();
+      const r = await runScript("restore.sh", restoreEnv(root, name, snapshot));
+      assert.strictEqual(r.code, 13, r.stderr);
+      assert.match(String(lastError(r).reason), /extra\.bin is in the snapshot but not in its manifest/);
+      assert.ok(!fs.existsSync(path.join(root, "models", MODEL_ID, name)), "nothing published");
+      assert.deepStrictEqual(leftovers(path.join(root, "models", MODEL_ID)), []);
+    });
+
+    it("a cached copy is checked by marker and sizes only, even with VERIFY_CHECKSUMS=1: a restart hashes nothing", async () => {
+      const { name, snapshot } = await seeded();
+      const root = cacheRoot();
+      const first = await runScript("restore.sh", restoreEnv(root, name, snapshot, { VERIFY_CHECKSUMS: "1" }));
+      assert.strictEqual(only(first, "restore").result, "restored", first.stderr);
+      // Same size, other bytes: only a checksum would notice, and a cached check computes none.
+      const shard = path.join(root, "models", MODEL_ID, name, "model-00002-of-00003.safetensors");
+      const fd = fs.openSync(shard, "r+");
+      fs.writeSync(fd, Buffer.from("changed"), 0, 7, 0);
+      fs.closeSync(fd);
+      const again = await runScript("restore.sh", restoreEnv(root, name, snapshot, { VERIFY_CHECKSUMS: "1" }));
+      assert.strictEqual(again.code, 0, again.stderr);
+      assert.strictEqual(only(again, "restore").result, "cached");
+      assert.strictEqual(again.stderr, "");
+    });
+
+    it("a moving ref: the seeder points refs/<ref> at the commit it seeded, restores follow the pointer through a link, prune keeps the linked commit", async () => {
+      const base = `refm${++counter}`;
+      const [commitA, commitB] = ["a".repeat(40), "b".repeat(40)];
+      const refSnapshot = store.snapshot(`${base}/main`);
+      const seedRef = async (commit: string) => {
+        const source = path.join(tmp, "src", `${base}-${commit[0]}`);
+        makeModel(source);
+        const commitFile = path.join(tmp, `${base}-${commit[0]}.commit`);
+        fs.writeFileSync(commitFile, `${commit}\n`);
+        const r = await runScript("seed.sh", { SOURCE_DIR: source, SNAPSHOT: refSnapshot, RESOLVED_COMMIT_FILE: commitFile, ...store.env });
+        assert.strictEqual(r.code, 0, r.stderr);
+        const line = only(r, "seed");
+        assert.strictEqual(line.ref, "main");
+        assert.strictEqual(line.snapshot, store.snapshot(`${base}/${commit}`));
+        assert.strictEqual(store.cat(store.snapshot(base), "refs/main"), `${commit}\n`);
+        return source;
+      };
+      const srcA = await seedRef(commitA);
+
+      const root = cacheRoot();
+      const modelDir = path.join(root, "models", MODEL_ID);
+      // kubelet's DirectoryOrCreate makes the ref's path a directory before the restore runs.
+      fs.mkdirSync(path.join(modelDir, "main"), { recursive: true });
+      const env = restoreEnv(root, "main", refSnapshot, { MOVING_REF: "1" });
+      const r = await runScript("restore.sh", env);
+      assert.strictEqual(r.code, 0, r.stderr);
+      assert.deepStrictEqual({ ...only(r, "restore"), seconds: 0, gbps: 0, bytes: 0 }, { event: "restore", model: MODEL_ID, revision: commitA, ref: "main", result: "restored", bytes: 0, seconds: 0, gbps: 0 });
+      assert.strictEqual(fs.readlinkSync(path.join(modelDir, "main")), commitA);
+      assert.deepStrictEqual(treeDigest(path.join(modelDir, "main")), treeDigest(srcA));
+      assert.strictEqual(only(await runScript("restore.sh", env), "restore").result, "cached");
+
+      // The ref moves: the next restore copies the new commit and moves the link.
+      const srcB = await seedRef(commitB);
+      const moved = await runScript("restore.sh", env);
+      assert.strictEqual(only(moved, "restore").revision, commitB, moved.stderr);
+      assert.strictEqual(fs.readlinkSync(path.join(modelDir, "main")), commitB);
+      assert.deepStrictEqual(treeDigest(path.join(modelDir, "main")), treeDigest(srcB));
+      assert.deepStrictEqual(fs.readdirSync(modelDir).filter((n) => n.startsWith(".")), [], "no temporary link or set-aside directory left");
+
+      // The configured ref keeps the commit it links to; the commit it left is pruned.
+      const prune = await runScript("prune.sh", { CACHE_ROOT: root, CONFIGURED: `${MODEL_ID}@main` });
+      assert.strictEqual(prune.code, 0, prune.stderr);
+      assert.deepStrictEqual(prune.json.filter((l) => l.event === "prune").map((l) => `${String(l.kind)} ${String(l.revision)}`), [`revision ${commitA}`]);
+      assert.deepStrictEqual(fs.readdirSync(modelDir).sort(), [commitB, "main"]);
+
+      // Without the pointer (store unreachable), the commit the link holds is served, with a warning.
+      const offline = await runScript("restore.sh", { ...env, SNAPSHOT: store.snapshot(`${base}-gone/main`) });
+      assert.strictEqual(offline.code, 0, offline.stderr);
+      assert.deepStrictEqual([only(offline, "restore").result, only(offline, "restore").revision], ["cached", commitB]);
+      assert.match(String(lastError(offline).reason), /cannot read the ref pointer .*using the cached commit b{40}/);
+      // A node that never held the ref cannot guess: exit 10.
+      const fresh = await runScript("restore.sh", restoreEnv(cacheRoot(), "main", store.snapshot(`${base}-gone/main`), { MOVING_REF: "1" }));
+      assert.strictEqual(fresh.code, 10, fresh.stderr);
+      assert.match(String(lastError(fresh).reason), /ref main of org\/model is not resolved/);
+
+      // Unconfigured, the ref's commit goes after the grace period and its dangling link with it.
+      const gone = await runScript("prune.sh", { CACHE_ROOT: root, CONFIGURED: "" });
+      assert.deepStrictEqual(gone.json.filter((l) => l.event === "prune").map((l) => `${String(l.kind)} ${String(l.revision)}`).sort(), [`ref main`, `revision ${commitB}`]);
+      assert.ok(!fs.existsSync(modelDir));
+    });
+
+    it("prewarm.sh restores what the list names, picks up a model added to the list, prunes one removed", async () => {
+      const snapshotRoot = store.snapshot(`pw${++counter}`);
+      const revs = { "org/a": "1".repeat(40), "org/b": "2".repeat(40) } as const;
+      const sources: Record<string, string> = {};
+      for (const [id, rev] of Object.entries(revs)) {
+        sources[id] = path.join(tmp, "src", `pw${counter}-${id.replace("/", "-")}`);
+        makeModel(sources[id]);
+        const r = await runScript("seed.sh", { SOURCE_DIR: sources[id], SNAPSHOT: `${snapshotRoot}/${id}/${rev}`, ...store.env });
+        assert.strictEqual(r.code, 0, r.stderr);
+      }
+      const root = cacheRoot();
+      const list = path.join(tmp, `pw${counter}.models`);
+      const env = { CACHE_ROOT: root, MODELS_FILE: list, SNAPSHOT_ROOT: snapshotRoot, ONCE: "1", IN_USE_GRACE_MINUTES: "0", TRANSFERS: "4", ...store.env };
+      const results = (r: RunResult) => r.json.filter((l) => l.event === "restore").map((l) => `${String(l.model)} ${String(l.result)}`);
+
+      fs.writeFileSync(list, `# pool l4\norg/a\t${revs["org/a"]}\tcommit\n`);
+      const one = await runScript("prewarm.sh", env);
+      assert.strictEqual(one.code, 0, one.stderr);
+      assert.deepStrictEqual(results(one), ["org/a restored"]);
+      assert.deepStrictEqual(one.json[one.json.length - 1], { event: "prune-summary", kept: 1, removed: 0, skipped: 0 });
+
+      fs.appendFileSync(list, `org/b\t${revs["org/b"]}\tcommit\n`);
+      const two = await runScript("prewarm.sh", env);
+      assert.strictEqual(two.code, 0, two.stderr);
+      assert.deepStrictEqual(results(two), ["org/a cached", "org/b restored"]);
+      for (const [id, rev] of Object.entries(revs)) assert.deepStrictEqual(treeDigest(path.join(root, "models", id, rev)), treeDigest(sources[id]));
+
+      fs.writeFileSync(list, `org/b\t${revs["org/b"]}\tcommit\n`);
+      const removed = await runScript("prewarm.sh", env);
+      assert.strictEqual(removed.code, 0, removed.stderr);
+      assert.deepStrictEqual(removed.json.filter((l) => l.event === "prune").map((l) => `${String(l.model)}@${String(l.revision)}`), [`org/a@${revs["org/a"]}`]);
+      assert.ok(fs.existsSync(path.join(root, "models", "org/b", revs["org/b"], MARKER_NAME)));
+
+      // A list it cannot read prunes nothing; a bad line is reported and the rest still restored.
+      const unreadable = await runScript("prewarm.sh", { ...env, MODELS_FILE: `${list}-missing` });
+      assert.strictEqual(unreadable.code, 1);
+      assert.match(String(lastError(unreadable).reason), /cannot read MODELS_FILE .*nothing restored or pruned/);
+      assert.ok(fs.existsSync(path.join(root, "models", "org/b", revs["org/b"], MARKER_NAME)));
+      fs.writeFileSync(list, `org/b\t${revs["org/b"]}\tcommit\norg/c\tx\tbranch\n`);
+      const bad = await runScript("prewarm.sh", env);
+      assert.strictEqual(bad.code, 1);
+      assert.match(String(lastError(bad).reason), /org\/c@x has kind 'branch', not commit or ref/);
+      assert.deepStrictEqual(results(bad), ["org/b cached"]);
+    });
+
     if (kind === "s3") {
       it("wrong credentials: restore and seed exit 11 with a clear message", async () => {
         const { name, source, snapshot } = await seeded();
@@ -491,6 +659,85 @@ function storeSuite(kind: Store["kind"]): void {
         const seed = await runScript("seed.sh", { SOURCE_DIR: source, SNAPSHOT: store.snapshot("other"), ...moto!.rcloneEnv({ accessKeyId: "AKIAUNKNOWNKEY000000", secretAccessKey: "x" }) });
         assert.strictEqual(seed.code, 11, seed.stderr);
         assert.ok(!fs.existsSync(path.join(root, "models", MODEL_ID, name)));
+      });
+
+      it("a seeder allowed to write objects but not to create buckets seeds: no CreateBucket before the manifest and marker", async () => {
+        const name = `nocreate${++counter}`;
+        const source = path.join(tmp, "src", name);
+        const { files } = makeModel(source);
+        const snapshot = store.snapshot(name);
+        // Only the remote's own settings, as in the cluster's env but without NO_CHECK_BUCKET.
+        const r = await runScript("seed.sh", { SOURCE_DIR: source, SNAPSHOT: snapshot, TRANSFERS: "4", ...moto!.rcloneEnv(moto!.seeder) });
+        assert.strictEqual(r.code, 0, r.stderr);
+        assert.strictEqual(only(r, "seed").files, files);
+        const objects = store.list(snapshot);
+        assert.ok(objects.includes(MANIFEST_NAME) && objects.includes(MARKER_NAME), `store holds ${objects.join(", ")}`);
+        // The role really is refused CreateBucket: the check rclone skips would have failed.
+        const create = spawnSync("rclone", ["mkdir", "snap:another-bucket"], { env: cleanEnv(moto!.rcloneEnv(moto!.seeder)), encoding: "utf8" });
+        assert.notStrictEqual(create.status, 0);
+        assert.match(create.stderr, /AccessDenied/);
+      });
+
+      it("the seeder Job's containers, run in order as rendered: a missing snapshot is downloaded and seeded, a seeded one is not downloaded again", async () => {
+        const raw = baseConfig();
+        raw.modelCache = { mode: "nvme", store: { provider: "s3", bucket: "snapshots", region: "us-east-1" } };
+        raw.models[1].source.revision = "c".repeat(40);
+        const model = parsePlatformConfig(raw).models[1];
+        const settings = { store: { provider: "s3" as const, bucket: "snapshots", region: "us-east-1" }, verifyChecksums: false, transfers: 4, pruneGraceHours: 24, scriptsConfigMap: "scripts" };
+        const options = { namespace: "m", serviceAccount: "seeder", labels: {}, scratchBytes: 1e9 };
+
+        // A fake `hf` that copies a prepared model into --local-dir and records the call.
+        const bin = path.join(tmp, `bin${++counter}`);
+        const fixture = path.join(tmp, "src", `hub${counter}`);
+        const calls = path.join(tmp, `hub${counter}.calls`);
+        makeModel(fixture);
+        fs.mkdirSync(bin);
+        fs.writeFileSync(
+          path.join(bin, "hf"),
+          `#!/bin/sh\nprintf '%s\\n' "$*" >>"${calls}"\nwhile [ $# -gt 0 ]; do [ "$1" = --local-dir ] && dir=$2; shift; done\nmkdir -p "$dir" && cp -R "${fixture}/." "$dir/"\n`,
+          { mode: 0o755 },
+        );
+        // A stand-in huggingface_hub for the ref resolver's Python, answering with a fixed commit.
+        const py = path.join(tmp, `py${counter}`);
+        fs.mkdirSync(py);
+        fs.writeFileSync(path.join(py, "huggingface_hub.py"), `class HfApi:\n    def model_info(self, repo, revision=None):\n        return type("I", (), {"sha": "d" * 40})()\n`);
+
+        const runPod = (pod: Json): { calls: string[]; results: string[] } => {
+          const work = fs.mkdtempSync(path.join(tmp, "work-"));
+          fs.rmSync(calls, { force: true });
+          const results: string[] = [];
+          for (const c of [...pod.initContainers, ...pod.containers]) {
+            const r = runContainer(c, { "/work": work, "/scripts": SCRIPTS }, { ...moto!.rcloneEnv(moto!.seeder), PYTHONPATH: py }, bin);
+            assert.strictEqual(r.code, 0, `${String(c.name)}: ${r.stderr}`);
+            const line = r.stdout.split("\n").find((l) => l.startsWith('{"event":"seed"'));
+            if (line) results.push(`${String(c.name)} ${String((JSON.parse(line) as Json).result)}`);
+          }
+          return { calls: fs.existsSync(calls) ? fs.readFileSync(calls, "utf8").trim().split("\n") : [], results };
+        };
+
+        const pod = (seederJob(model, settings, options) as Json).spec.template.spec;
+        const first = runPod(pod);
+        assert.strictEqual(first.calls.length, 1, first.calls.join("\n"));
+        assert.match(first.calls[0], /^download Qwen\/Qwen3-8B --revision c{40} --local-dir \S+\/src /);
+        assert.deepStrictEqual(first.results, ["check-seeded not-seeded", "seed seeded"]);
+        const snapshot = `snap:snapshots/models/Qwen/Qwen3-8B/${"c".repeat(40)}`;
+        assert.ok(store.list(snapshot).includes(MARKER_NAME));
+        const second = runPod(pod);
+        assert.deepStrictEqual(second.calls, [], "a seeded snapshot is not downloaded again");
+        assert.deepStrictEqual(second.results, ["check-seeded already-seeded", "seed already-seeded"]);
+
+        // dev on a moving ref: the resolved commit is downloaded, seeded and the ref pointed at it.
+        const dev = baseConfig();
+        dev.modelCache = raw.modelCache;
+        dev.models[1].source.revision = "main";
+        const refModel = parsePlatformConfig(dev).models[1];
+        const refPod = (seederJob(refModel, settings, options) as Json).spec.template.spec;
+        const refRun = runPod(refPod);
+        assert.strictEqual(refRun.calls.length, 1, refRun.calls.join("\n"));
+        assert.match(refRun.calls[0], /^download Qwen\/Qwen3-8B --revision d{40} /);
+        assert.deepStrictEqual(refRun.results, ["check-seeded not-seeded", "seed seeded"]);
+        assert.strictEqual(store.cat("snap:snapshots/models/Qwen/Qwen3-8B", "refs/main"), `${"d".repeat(40)}\n`);
+        assert.ok(store.list(`snap:snapshots/models/Qwen/Qwen3-8B/${"d".repeat(40)}`).includes(MARKER_NAME));
       });
     }
 

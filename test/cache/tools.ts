@@ -130,17 +130,21 @@ function httpRequest(url: string, method = "GET", body?: string): Promise<{ stat
   });
 }
 
-// Creates an IAM user allowed s3:*, prints its access key, then turns on moto's credential checks.
+// Creates an IAM user allowed s3:* and a seeder user allowed s3:* except CreateBucket (the
+// platform's seeder role may only write objects), and prints both access keys; the caller then
+// turns on moto's credential checks.
 const MOTO_SETUP = `
 import json, sys, urllib.request
 import boto3
 ep = sys.argv[1]
 iam = boto3.client("iam", endpoint_url=ep, region_name="us-east-1", aws_access_key_id="setup", aws_secret_access_key="setup")
-iam.create_user(UserName="llm-platform-cache")
-iam.put_user_policy(UserName="llm-platform-cache", PolicyName="s3", PolicyDocument=json.dumps(
-    {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}))
-key = iam.create_access_key(UserName="llm-platform-cache")["AccessKey"]
-print(key["AccessKeyId"], key["SecretAccessKey"])
+def user(name, statements):
+    iam.create_user(UserName=name)
+    iam.put_user_policy(UserName=name, PolicyName="s3", PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": statements}))
+    key = iam.create_access_key(UserName=name)["AccessKey"]
+    print(key["AccessKeyId"], key["SecretAccessKey"])
+user("llm-platform-cache", [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}])
+user("llm-platform-seeder", [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}, {"Effect": "Deny", "Action": "s3:CreateBucket", "Resource": "*"}])
 `;
 
 export interface MotoServer {
@@ -148,6 +152,8 @@ export interface MotoServer {
   port: number;
   accessKeyId: string;
   secretAccessKey: string;
+  /** Keys of a user that may do anything on S3 but create buckets, like the platform's seeder. */
+  seeder: { accessKeyId: string; secretAccessKey: string };
   /** RCLONE_CONFIG_SNAP_* variables for the remote `snap:` (optionally with other credentials). */
   rcloneEnv(creds?: { accessKeyId: string; secretAccessKey: string }): Record<string, string>;
   stop(): Promise<void>;
@@ -196,12 +202,13 @@ export async function startMoto(tools: Tools, logFile?: string): Promise<MotoSer
     const keys = execFileSync(tools.python, ["-c", MOTO_SETUP, endpoint], { encoding: "utf8", env: cleanEnv() }).trim().split(/\s+/);
     const auth = await httpRequest(`${endpoint}/moto-api/reset-auth`, "POST", "0");
     if (auth.status !== 200) throw new Error(`moto reset-auth answered ${auth.status}: ${auth.body}`);
-    const [accessKeyId, secretAccessKey] = keys;
+    const [accessKeyId, secretAccessKey, seederKeyId, seederSecret] = keys;
     return {
       endpoint,
       port,
       accessKeyId,
       secretAccessKey,
+      seeder: { accessKeyId: seederKeyId, secretAccessKey: seederSecret },
       rcloneEnv: (creds) => ({
         RCLONE_CONFIG_SNAP_TYPE: "s3",
         RCLONE_CONFIG_SNAP_PROVIDER: "Other",
@@ -328,4 +335,33 @@ export function leftovers(dir: string, prefixes = [".staging-", ".work-", ".old-
 
 export function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
+}
+
+/** A container as the pure builders render it (the fields a local run needs). */
+export interface RenderedContainer {
+  name: string;
+  command: string[];
+  env?: { name: string; value?: string }[];
+}
+
+/**
+ * Runs a rendered container's command on this machine: every mount path in the command and in
+ * env values is replaced by its local directory (`mounts`, container path → local path), then
+ * `env` is added over the container's own variables (valueFrom entries are left out), and
+ * `binDir`, when given, goes first on PATH (fake tools such as `hf`).
+ */
+export function runContainer(
+  container: RenderedContainer,
+  mounts: Record<string, string>,
+  env: Record<string, string | undefined> = {},
+  binDir?: string,
+): { code: number | null; stdout: string; stderr: string } {
+  const local = (v: string): string => Object.entries(mounts).reduce((acc, [from, to]) => acc.split(from).join(to), v);
+  const own: Record<string, string> = {};
+  for (const e of container.env ?? []) if (e.value !== undefined) own[e.name] = local(e.value);
+  const merged = cleanEnv({ ...own, ...env });
+  if (binDir) merged.PATH = `${binDir}:${merged.PATH ?? ""}`;
+  const [cmd, ...args] = container.command.map(local);
+  const r = spawnSync(cmd, args, { env: merged, encoding: "utf8" });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }

@@ -8,6 +8,10 @@
 # set-aside directories of killed restores are removed the same way, and model directories left
 # empty are removed at the end.
 #
+# Moving refs (dev): restore.sh with MOVING_REF=1 keeps a ref as a symlink <model-id>/<ref> to
+# the commit directory it restored. A configured (or in-use) ref keeps the commit its link points
+# at; a link whose commit directory is gone (removed here, or by hand) is removed as well.
+#
 # Use stamps: restore.sh touches $CACHE_ROOT/models/.last-used/<id>@<rev> (<id> with '/' as %2F)
 # on every success, holding the revision's lock. With IN_USE_GRACE_MINUTES > 0 a revision whose
 # stamp is less than that many minutes old counts as in use too, so a revision a pod started
@@ -27,7 +31,7 @@
 # Output: one JSON line per removal on stdout,
 #   {"event":"prune","model":...,"revision":...,"path":...,"kind":"revision|leftover|stamp","bytes":N}
 # (kind "stamp": a use stamp whose revision directory is gone; a removed revision's own stamp
-# goes with it and gets no line of its own),
+# goes with it and gets no line of its own; kind "ref": a ref's link whose commit is gone),
 # one {"event":"prune-skip",...,"reason":"busy"} line per revision skipped because it is locked,
 # and a closing {"event":"prune-summary","kept":N,"removed":N,"skipped":N} line.
 # Exit codes: 2 usage, 1 a removal failed.
@@ -132,6 +136,16 @@ remove() {
 
 cd "$models" || fail 1 "cannot enter $models"
 
+# A kept ref keeps the commit its link points at.
+for _entry in $keep; do
+  case "$_entry" in *@*) ;; *) continue ;; esac
+  _link=$models/${_entry%@*}/${_entry##*@}
+  [ -L "$_link" ] || continue
+  _target=$(readlink "$_link")
+  case "$_target" in '' | */* | .*) continue ;; esac
+  keep="$keep${_entry%@*}@$_target "
+done
+
 # Revisions: directories holding a manifest, outside any dot directory.
 find . -mindepth 1 -name '.*' -type d -prune -o -type f -name "$MANIFEST_NAME" -print >"$models/.locks/.prune-$$" 2>/dev/null
 # Leftovers of killed restores: .staging-<rev>-<pid>, .work-<rev>-<pid>, .old-<rev>-<pid>.
@@ -177,6 +191,23 @@ if [ -d "$stamps" ]; then
     [ -d "$models/$id/$rev" ] || remove "$id" "$rev" "$s" stamp
   done
 fi
+
+# Ref links whose commit directory is gone. A link restore.sh is replacing right now is a rename
+# away from pointing at a complete commit, so only dangling links are touched.
+find . -mindepth 1 -name '.*' -type d -prune -o -type l -print >"$models/.locks/.prune-links-$$" 2>/dev/null
+while IFS= read -r l; do
+  rel=${l#./}
+  case "$rel" in */*) ;; *) continue ;; esac
+  [ ! -d "$l" ] || continue
+  if rm -f "$l"; then
+    removed=$((removed + 1))
+    printf '{"event":"prune","model":%s,"revision":%s,"path":%s,"kind":"ref","bytes":0}\n' \
+      "$(json_str "${rel%/*}")" "$(json_str "${rel##*/}")" "$(json_str "$models/$rel")"
+  else
+    failed=$((failed + 1))
+  fi
+done <"$models/.locks/.prune-links-$$"
+rm -f "$models/.locks/.prune-links-$$"
 
 # Model directories left empty (deepest first; rmdir leaves non-empty ones alone).
 find . -mindepth 1 -depth -type d ! -path '*/.*' 2>/dev/null | while IFS= read -r d; do

@@ -15,7 +15,9 @@
 #   MODEL_ID               model id; may contain '/' (org/name)                        required
 #   REVISION               revision (commit); [A-Za-z0-9._-]                           required
 #   SNAPSHOT               rclone path or local directory of the snapshot              required
-#   VERIFY_CHECKSUMS       1: also check sha256 of every file (sizes are always checked)  default 0
+#   MOVING_REF             1: REVISION is a moving ref (dev), see below                default 0
+#   VERIFY_CHECKSUMS       1: also check the sha256 of every file copied (sizes are always
+#                          checked); a cached copy is checked by marker and sizes only  default 0
 #   TRANSFERS              parallel file transfers                                     default 32
 #   CHECKERS               parallel checkers                                           default TRANSFERS
 #   MULTI_THREAD_STREAMS   streams per large file                                      default 8
@@ -25,9 +27,20 @@
 #   FREE_BYTES_OVERRIDE    tests only: pretend the cache filesystem has this many free bytes
 # Any rclone flag can also be set as RCLONE_<FLAG> (e.g. RCLONE_BWLIMIT=10M); rclone reads them.
 #
+# The copy takes exactly the files the manifest lists; a snapshot holding any other file (beside
+# the manifest and the marker) is refused with exit 13, as is one missing a listed file.
+#
+# Moving refs (MOVING_REF=1, dev only): REVISION is a branch or tag and SNAPSHOT's last segment
+# is that ref. The seeder writes the commit the ref points at into the pointer object
+# <SNAPSHOT's parent>/refs/<REVISION>; this script reads it, restores <SNAPSHOT's parent>/<commit>
+# into models/<MODEL_ID>/<commit> like any commit, then points the symlink models/<MODEL_ID>/
+# <REVISION> at it. A pod mounting the ref's path gets the commit current when it started; when
+# the pointer cannot be read, a complete copy the link already points at is used (with a warning).
+#
 # Output: one JSON line on stdout at the end,
 #   {"event":"restore","model":...,"revision":...,"result":"restored|cached","bytes":N,"seconds":S,"gbps":G}
-# where bytes are the bytes copied (0 when cached) and gbps is GB/s (1e9 bytes). Failures print
+# where bytes are the bytes copied (0 when cached) and gbps is GB/s (1e9 bytes); for a moving ref,
+# revision is the commit and a "ref" field names the ref. Failures print
 # one {"event":"restore-error","code":N,"reason":...} line on stderr and exit with:
 #   2 usage, 10 snapshot missing or not seeded, 11 store refused access (credentials/permissions),
 #   12 not enough free space, 13 a restored file does not match the manifest, 1 anything else.
@@ -150,6 +163,25 @@ stamp_use() {
   fi
 }
 
+# link_ref: points the moving ref's symlink at the commit (only with MOVING_REF=1, holding the
+# commit's lock). The link is replaced by a rename, so a pod starting meanwhile sees the old or the
+# new commit, never nothing. An empty directory in its place (kubelet's DirectoryOrCreate made it
+# before this ran) or any other leftover there is removed first.
+link_ref() {
+  [ -n "$ref" ] || return 0
+  [ "$(readlink "$ref_link" 2>/dev/null)" != "$REVISION" ] || return 0
+  if [ -e "$ref_link" ] && [ ! -L "$ref_link" ]; then
+    _old=$model_dir/.old-$ref-$$
+    if ! { mv "$ref_link" "$_old" && rm -rf "$_old"; }; then
+      fail "$EX_FAIL" "cannot clear $ref_link for the ref's link"
+    fi
+  fi
+  if ! { ln -s "$REVISION" "$model_dir/.link-$ref-$$" && mv -f -T "$model_dir/.link-$ref-$$" "$ref_link"; }; then
+    rm -f "$model_dir/.link-$ref-$$"
+    fail "$EX_FAIL" "cannot point $ref_link at $REVISION"
+  fi
+}
+
 # ---- inputs ----------------------------------------------------------------------------------
 
 for _v in CACHE_ROOT MODEL_ID REVISION SNAPSHOT; do
@@ -164,6 +196,8 @@ case "$MODEL_ID" in
     fail "$EX_USAGE" "MODEL_ID '$MODEL_ID' must be path segments of A-Z a-z 0-9 . _ - separated by '/', none starting with '.'" ;;
 esac
 VERIFY_CHECKSUMS=${VERIFY_CHECKSUMS:-0}
+MOVING_REF=${MOVING_REF:-0}
+case "$MOVING_REF" in 0 | 1) ;; *) fail "$EX_USAGE" "MOVING_REF must be 0 or 1" ;; esac
 TRANSFERS=${TRANSFERS:-32}
 CHECKERS=${CHECKERS:-$TRANSFERS}
 MULTI_THREAD_STREAMS=${MULTI_THREAD_STREAMS:-8}
@@ -185,13 +219,53 @@ fi
 command -v rclone >/dev/null 2>&1 || fail "$EX_FAIL" "rclone is not installed"
 command -v flock >/dev/null 2>&1 || fail "$EX_FAIL" "flock is not installed"
 
-# Validated above to hold nothing JSON would need to escape.
-j_model="\"$MODEL_ID\""
-j_revision="\"$REVISION\""
-
 case "$CACHE_ROOT" in /*) ;; *) CACHE_ROOT=$(pwd)/$CACHE_ROOT ;; esac
 models=$CACHE_ROOT/models
 model_dir=$models/$MODEL_ID
+
+# ---- moving ref: which commit? -----------------------------------------------------------------
+
+ref=""
+if [ "$MOVING_REF" = 1 ]; then
+  ref=$REVISION
+  ref_pointer=${SNAPSHOT%/*}/refs/$ref
+  ref_link=$model_dir/$ref
+  _tmp=$(mktemp -d "${TMPDIR:-/tmp}/llm-platform-ref.XXXXXX") || fail "$EX_FAIL" "cannot create a temporary directory"
+  commit=$(rclone cat --log-level ERROR "$ref_pointer" 2>"$_tmp/err" | head -n 1 | tr -d ' \r')
+  case "$commit" in
+    *[!0-9a-f]* | '') _ok=0 ;;
+    *) if [ "${#commit}" -eq 40 ]; then _ok=1; else _ok=0; fi ;;
+  esac
+  if [ "$_ok" = 0 ]; then
+    _why=$(grep -v '^[[:space:]]*$' "$_tmp/err" | tail -n 1)
+    # rclone cat of an object that does not exist prints nothing and succeeds on S3 and GCS.
+    if [ -z "$_why" ]; then
+      if [ -z "$commit" ]; then _why="no such object"; else _why="it holds '$commit', not a 40-hex commit"; fi
+    fi
+    _linked=$(readlink "$ref_link" 2>/dev/null || true)
+    case "$_linked" in *[!0-9a-f]*) _linked="" ;; esac
+    if [ "${#_linked}" -eq 40 ] && [ -f "$model_dir/$_linked/$MARKER_NAME" ]; then
+      commit=$_linked
+      printf '{"event":"restore-warning","model":"%s","revision":"%s","reason":%s}\n' "$MODEL_ID" "$ref" \
+        "$(json_str "cannot read the ref pointer $ref_pointer ($_why); using the cached commit $commit")" >&2
+    elif grep -qiE "$ACCESS_RE" "$_tmp/err"; then
+      rm -rf "$_tmp"
+      fail "$EX_ACCESS" "the snapshot store refused access while reading the ref pointer $ref_pointer (check the credentials and the bucket policy): $_why"
+    else
+      rm -rf "$_tmp"
+      fail "$EX_NO_SNAPSHOT" "ref $ref of $MODEL_ID is not resolved in the store: $ref_pointer: $_why (the seeder writes it once the commit is seeded)"
+    fi
+  fi
+  rm -rf "$_tmp"
+  REVISION=$commit
+  SNAPSHOT=${SNAPSHOT%/*}/$commit
+fi
+
+# Validated above to hold nothing JSON would need to escape.
+j_model="\"$MODEL_ID\""
+j_revision="\"$REVISION\""
+j_ref=""
+[ -z "$ref" ] || j_ref=",\"ref\":\"$ref\""
 final=$model_dir/$REVISION
 lock=$models/.locks/$(printf '%s' "$MODEL_ID" | sed 's|/|--|g')@$REVISION.lock
 stamps=$models/.last-used
@@ -224,11 +298,14 @@ done
 # ---- already complete? -----------------------------------------------------------------------
 
 if [ -f "$final/$MARKER_NAME" ] && [ -f "$final/$MANIFEST_NAME" ]; then
-  if problem=$(verify_tree "$final" "$final/$MANIFEST_NAME" "$VERIFY_CHECKSUMS"); then
+  # Marker and sizes only: the files were hashed when they were copied, and re-hashing every
+  # cached model on each restart would cost minutes of disk reads per node.
+  if problem=$(verify_tree "$final" "$final/$MANIFEST_NAME" 0); then
+    link_ref
     stamp_use
     seconds=$(awk -v a="$t0" -v b="$(now)" 'BEGIN { printf "%.2f", b - a }')
-    printf '{"event":"restore","model":%s,"revision":%s,"result":"cached","bytes":0,"seconds":%s,"gbps":0}\n' \
-      "$j_model" "$j_revision" "$seconds"
+    printf '{"event":"restore","model":%s,"revision":%s%s,"result":"cached","bytes":0,"seconds":%s,"gbps":0}\n' \
+      "$j_model" "$j_revision" "$j_ref" "$seconds"
     exit 0
   fi
   warn "the cached copy in $final does not match its manifest ($problem); restoring it again"
@@ -271,6 +348,26 @@ summary=$(awk -F "$TAB" '
   fail "$EX_FAIL" "the manifest of $SNAPSHOT is invalid: $summary"
 total=${summary#* }
 
+# The snapshot must hold exactly the manifest's files (plus manifest and marker) at their sizes:
+# a file the manifest does not list is not published, and is reported rather than ignored.
+rclone lsf -R --files-only --format sp --separator "$TAB" --log-level ERROR "$SNAPSHOT" \
+  >"$work/remote" 2>"$work/remote.err" || rclone_error "$work/remote.err" "listing"
+problem=$(awk -F "$TAB" -v manifest="$work/manifest" -v m="$MANIFEST_NAME" -v k="$MARKER_NAME" '
+  BEGIN { while ((getline line < manifest) > 0) { split(line, f, "\t"); want[f[3]] = f[1] } }
+  {
+    i = index($0, "\t"); size = substr($0, 1, i - 1); p = substr($0, i + 1)
+    if (p == m || p == k) next
+    if (!(p in want)) { printf "%s is in the snapshot but not in its manifest\n", p; bad = 1; exit 1 }
+    if (size + 0 != want[p] + 0) { printf "%s: size %s, manifest says %s\n", p, size, want[p]; bad = 1; exit 1 }
+    seen[p] = 1
+  }
+  END {
+    if (bad) exit 1
+    for (p in want) if (!(p in seen)) { printf "%s: missing\n", p; exit 1 }
+  }' "$work/remote") ||
+  fail "$EX_MISMATCH" "snapshot $SNAPSHOT does not match its manifest: $problem"
+cut -f 3 "$work/manifest" >"$work/files" || fail "$EX_FAIL" "cannot write into $work"
+
 # ---- free space ------------------------------------------------------------------------------
 
 if [ -n "${FREE_BYTES_OVERRIDE:-}" ]; then
@@ -290,8 +387,7 @@ fi
 staging=$model_dir/.staging-$REVISION-$$
 mkdir "$staging" || fail "$EX_FAIL" "cannot create $staging"
 cp "$work/manifest" "$staging/$MANIFEST_NAME" || fail "$EX_FAIL" "cannot write into $staging"
-rclone copy "$SNAPSHOT" "$staging" \
-  --exclude "/$MARKER_NAME" --exclude "/$MANIFEST_NAME" \
+rclone copy "$SNAPSHOT" "$staging" --files-from-raw "$work/files" \
   --transfers "$TRANSFERS" --checkers "$CHECKERS" \
   --multi-thread-streams "$MULTI_THREAD_STREAMS" --multi-thread-cutoff "$MULTI_THREAD_CUTOFF" \
   --no-check-dest --use-server-modtime --fast-list --order-by size,descending \
@@ -331,6 +427,7 @@ if [ -n "$aside" ]; then
   rm -rf "$aside"
   aside=""
 fi
+link_ref
 stamp_use
 
 # awk -v would unescape the JSON strings, so only the numbers come from awk.
@@ -338,6 +435,6 @@ figures=$(awk -v a="$t0" -v b="$t1" -v bytes="$total" 'BEGIN {
   s = b - a; if (s < 0.01) s = 0.01
   printf "%.0f,\"seconds\":%.2f,\"gbps\":%.3f", bytes, s, bytes / s / 1e9
 }')
-printf '{"event":"restore","model":%s,"revision":%s,"result":"restored","bytes":%s}\n' \
-  "$j_model" "$j_revision" "$figures"
+printf '{"event":"restore","model":%s,"revision":%s%s,"result":"restored","bytes":%s}\n' \
+  "$j_model" "$j_revision" "$j_ref" "$figures"
 exit 0

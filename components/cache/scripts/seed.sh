@@ -6,20 +6,35 @@
 # only does directory -> store: it writes the manifest (one "<size>\t<sha256>\t<relative path>"
 # line per file, sorted by path), uploads the files, then the manifest, then the completion
 # marker LAST, so a half-seeded snapshot is never taken for a complete one. A snapshot that
-# already has the marker is left alone.
+# already has the marker is left alone; that check comes first and needs no SOURCE_DIR, so the
+# Job runs this script once with CHECK_ONLY=1 to decide whether to download at all.
+#
+# Whether the marker exists is read from the snapshot's listing, never from an exit code: on S3
+# and GCS listing a prefix (or object) that does not exist succeeds with no output.
+#
+# Moving refs (dev): with RESOLVED_COMMIT_FILE set, SNAPSHOT names the ref (its last path segment,
+# e.g. .../models/<id>/main) and the file holds the 40-hex commit the ref points at now. The
+# snapshot filled is then .../models/<id>/<commit>, and once it is complete the pointer object
+# .../models/<id>/refs/<ref> is (re)written to hold that commit; restore.sh (MOVING_REF=1) reads it.
 #
 # POSIX sh plus the tools busybox also has; sources common.sh from its own directory (see
 # restore.sh).
 #
 # Environment:
-#   SOURCE_DIR   local directory holding the model files                          required
+#   SOURCE_DIR   local directory holding the model files        required unless already seeded
 #   SNAPSHOT     rclone path or local directory to fill                           required
 #   TRANSFERS    parallel uploads                                                 default 32
 #   HASH_PARALLEL  sha256sum processes run at once                                default nproc
-# Any rclone flag can also be set as RCLONE_<FLAG>.
+#   CHECK_ONLY   1: only report whether the snapshot is seeded (touching SEEDED_FLAG if it is)
+#   SEEDED_FLAG  file to create when CHECK_ONLY finds the snapshot seeded         optional
+#   RESOLVED_COMMIT_FILE  file holding the commit a moving ref resolved to (see above)  optional
+# Any rclone flag can also be set as RCLONE_<FLAG>. RCLONE_S3_NO_CHECK_BUCKET defaults to true:
+# a one-object upload in a fresh rclone process would otherwise call CreateBucket, which a seeder
+# allowed only to write objects is refused (the bucket exists: the platform made it).
 #
 # Output: one JSON line on stdout,
-#   {"event":"seed","snapshot":...,"result":"seeded|already-seeded","files":N,"bytes":N,"seconds":S}
+#   {"event":"seed","snapshot":...,"result":"seeded|already-seeded|not-seeded","files":N,"bytes":N,"seconds":S}
+# ("not-seeded" only with CHECK_ONLY=1; with a moving ref the line also carries "ref":...)
 # Failures print one {"event":"seed-error","code":N,"reason":...} line on stderr and exit with
 #   2 usage, 11 store refused access, 13 the upload does not match the manifest, 1 anything else.
 set -u
@@ -46,24 +61,50 @@ fail() {
 
 # done_line RESULT FILES BYTES T0
 done_line() {
-  printf '{"event":"seed","snapshot":%s,"result":"%s","files":%s,"bytes":%s,"seconds":%s}\n' \
-    "$(json_str "$SNAPSHOT")" "$1" "$2" "$3" "$(awk -v a="$4" -v b="$(now)" 'BEGIN { printf "%.2f", b - a }')"
+  printf '{"event":"seed","snapshot":%s,"result":"%s","files":%s,"bytes":%s,"seconds":%s%s}\n' \
+    "$(json_str "$SNAPSHOT")" "$1" "$2" "$3" "$(awk -v a="$4" -v b="$(now)" 'BEGIN { printf "%.2f", b - a }')" \
+    "${ref:+,\"ref\":$(json_str "$ref")}"
 }
 
-for _v in SOURCE_DIR SNAPSHOT; do
-  eval "_val=\${$_v:-}"
-  [ -n "$_val" ] || fail "$EX_USAGE" "$_v is not set"
-done
+# write_ref_pointer: points the moving ref at the commit just seeded (or found seeded).
+write_ref_pointer() {
+  [ -n "$ref" ] || return 0
+  printf '%s\n' "$commit" >"$work/ref" || fail "$EX_FAIL" "cannot write into $work"
+  rclone copyto --log-level ERROR "$work/ref" "$ref_pointer" 2>"$work/copy.err" ||
+    rclone_error "$work/copy.err" "writing the ref pointer $ref_pointer for"
+}
+
+[ -n "${SNAPSHOT:-}" ] || fail "$EX_USAGE" "SNAPSHOT is not set"
+CHECK_ONLY=${CHECK_ONLY:-0}
+case "$CHECK_ONLY" in 0 | 1) ;; *) fail "$EX_USAGE" "CHECK_ONLY must be 0 or 1" ;; esac
+ref=""
+commit=""
+ref_pointer=""
+if [ -n "${RESOLVED_COMMIT_FILE:-}" ]; then
+  [ -r "$RESOLVED_COMMIT_FILE" ] || fail "$EX_USAGE" "cannot read RESOLVED_COMMIT_FILE $RESOLVED_COMMIT_FILE"
+  commit=$(head -n 1 "$RESOLVED_COMMIT_FILE" | tr -d ' \r')
+  case "$commit" in
+    *[!0-9a-f]* | '') fail "$EX_USAGE" "RESOLVED_COMMIT_FILE $RESOLVED_COMMIT_FILE must hold a 40-hex commit, not '$commit'" ;;
+  esac
+  [ "${#commit}" -eq 40 ] || fail "$EX_USAGE" "RESOLVED_COMMIT_FILE $RESOLVED_COMMIT_FILE must hold a 40-hex commit, not '$commit'"
+  ref=${SNAPSHOT##*/}
+  case "$ref" in
+    '' | .* | *[!A-Za-z0-9._-]*) fail "$EX_USAGE" "the ref '$ref' (SNAPSHOT's last segment) may hold only A-Z a-z 0-9 . _ - and must not start with '.'" ;;
+  esac
+  ref_pointer=${SNAPSHOT%/*}/refs/$ref
+  SNAPSHOT=${SNAPSHOT%/*}/$commit
+fi
 TRANSFERS=${TRANSFERS:-32}
+_val=""
 HASH_PARALLEL=${HASH_PARALLEL:-$(nproc 2>/dev/null || echo 4)}
 for _v in TRANSFERS HASH_PARALLEL; do
   eval "_val=\$$_v"
   { is_uint "$_val" && [ "$_val" -ge 1 ]; } || fail "$EX_USAGE" "$_v must be a positive integer, not '$_val'"
 done
 [ "$HASH_PARALLEL" -le 16 ] || HASH_PARALLEL=16
-[ -d "$SOURCE_DIR" ] || fail "$EX_USAGE" "SOURCE_DIR $SOURCE_DIR is not a directory"
 command -v rclone >/dev/null 2>&1 || fail "$EX_FAIL" "rclone is not installed"
-case "$SOURCE_DIR" in /*) ;; *) SOURCE_DIR=$(pwd)/$SOURCE_DIR ;; esac
+RCLONE_S3_NO_CHECK_BUCKET=${RCLONE_S3_NO_CHECK_BUCKET:-true}
+export RCLONE_S3_NO_CHECK_BUCKET
 
 t0=$(now)
 work=$(mktemp -d "${TMPDIR:-/tmp}/llm-platform-seed.XXXXXX") || fail "$EX_FAIL" "cannot create a temporary directory"
@@ -85,9 +126,25 @@ if [ "$rc" -ne 0 ]; then
   : >"$work/listing"
 fi
 if grep -qxF "$MARKER_NAME" "$work/listing"; then
+  if [ "$CHECK_ONLY" = 1 ]; then
+    if [ -n "${SEEDED_FLAG:-}" ]; then
+      : >"$SEEDED_FLAG" || fail "$EX_FAIL" "cannot create SEEDED_FLAG $SEEDED_FLAG"
+    fi
+  else
+    write_ref_pointer
+  fi
   done_line already-seeded 0 0 "$t0"
   exit 0
 fi
+if [ "$CHECK_ONLY" = 1 ]; then
+  done_line not-seeded 0 0 "$t0"
+  exit 0
+fi
+
+# Only now is a source needed: a seeded snapshot never asks for one.
+[ -n "${SOURCE_DIR:-}" ] || fail "$EX_USAGE" "SOURCE_DIR is not set"
+[ -d "$SOURCE_DIR" ] || fail "$EX_USAGE" "SOURCE_DIR $SOURCE_DIR is not a directory"
+case "$SOURCE_DIR" in /*) ;; *) SOURCE_DIR=$(pwd)/$SOURCE_DIR ;; esac
 
 # ---- manifest --------------------------------------------------------------------------------
 
@@ -152,6 +209,7 @@ printf '{"snapshot":%s,"files":%s,"bytes":%s,"seeded_at":"%s"}\n' "$(json_str "$
   "$(date -u +%Y-%m-%dT%H:%M:%SZ)" >"$work/$MARKER_NAME"
 rclone copyto --log-level ERROR "$work/$MARKER_NAME" "$SNAPSHOT/$MARKER_NAME" 2>"$work/copy.err" ||
   rclone_error "$work/copy.err" "uploading the marker to"
+write_ref_pointer
 
 done_line seeded "$files" "$bytes" "$t0"
 exit 0
