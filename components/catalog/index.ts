@@ -4,6 +4,7 @@ import { GpuInstanceType } from "./gpu-types";
 
 export * from "./gpu-types";
 export * from "./model-architectures";
+export * from "./regions";
 export { awsGpuInstances, gcpGpuMachines };
 
 const byCloud: Record<"aws" | "gcp", ReadonlyMap<string, GpuInstanceType>> = {

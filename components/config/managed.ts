@@ -1,4 +1,5 @@
 import { eksAddons } from "../addons/versions";
+import { isKnownRegion, nearestRegions } from "../catalog/regions";
 import { MAX_VPC_ZONES, overlaps, parseIpv4Cidr, planVpcSubnets, VpcSubnetPlan } from "../network/cidr";
 import type { Report, ResolvedPool } from "./resolve";
 import { ParsedPlatform } from "./schema";
@@ -277,12 +278,18 @@ function checkApiAccess(provider: "aws" | "gcp", access: ApiAccess, privateNodes
   }
 }
 
-export function resolveManagedCluster(config: ParsedPlatform, report: Report): ManagedClusterSettings {
-  const { provider, region, project } = config.cloud;
-  const { cluster } = config;
+export function resolveManagedCluster(parsed: ParsedPlatform, report: Report): ManagedClusterSettings {
+  const { provider, region, project } = parsed.cloud;
   if (provider !== "existing" && region === undefined) {
     report("cloud.region", `is required for ${provider}`);
   }
+  const unknownRegion = provider !== "existing" && region !== undefined && !isKnownRegion(provider, region);
+  if (unknownRegion) {
+    report("cloud.region", `"${region}" is not ${provider === "aws" ? "an AWS" : "a Google Cloud"} region (nearest: ${nearestRegions(provider, region).join(", ")})`);
+  }
+  // Zones and stores are checked against a real region only; an unknown one is reported once, above.
+  const config = unknownRegion ? { ...parsed, cloud: { ...parsed.cloud, region: undefined } } : parsed;
+  const { cluster } = config;
   if (provider === "gcp" && project === undefined) {
     report("cloud.project", "is required for gcp");
   }
