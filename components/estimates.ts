@@ -42,11 +42,13 @@ export function estimateModel(model: ResolvedModel, pool: GpuPoolDescriptor | un
       maxLengthSequencesPerReplica: 0,
     };
   }
+  // The GPUs hold the served precision; the store and NVMe hold the checkpoint as published.
   const bytes = weightBytes(model.architecture, model.dtype);
+  const checkpointBytes = weightBytes(model.architecture, model.architecture.dtype);
   const perReplica = model.memory.kvCacheTokens * model.dataLocal;
   // Streaming (or KServe's download) writes nothing to NVMe, so only the network bounds it.
   const viaNvme = pool.nvme !== undefined && model.cacheMode !== "stream";
-  const restore = estimateRestore(bytes, { networkGbps: pool.networkGbps, nvmeWriteMBps: viaNvme ? pool.nvme?.writeMBps : undefined });
+  const restore = estimateRestore(checkpointBytes, { networkGbps: pool.networkGbps, nvmeWriteMBps: viaNvme ? pool.nvme?.writeMBps : undefined });
   return {
     model: model.name,
     cacheMode: model.cacheMode,

@@ -1,6 +1,6 @@
 import type { PlatformConfig } from "./config";
 import type { ModelEstimate } from "./estimates";
-import { kvCacheBytesPerToken, weightBytes } from "./sizing";
+import { effectiveKvHeads, kvCacheBytesPerToken, weightBytes } from "./sizing";
 
 // The facts about an environment that policies need and that no single Kubernetes or cloud
 // resource carries (GPU memory, model architecture, estimates). LlmPlatform registers them as
@@ -36,7 +36,10 @@ export interface ModelFacts {
   readonly dataLocal: number;
   readonly maxModelLen: number;
   readonly gpuMemoryUtilization: number;
+  /** Bytes of the weights on the GPUs, in the served data type. */
   readonly weightBytes: number;
+  /** Bytes of the checkpoint as stored (snapshot store, NVMe cache), in its own data type. */
+  readonly checkpointBytes: number;
   readonly kvBytesPerToken: number;
   readonly restoreSeconds: number;
 }
@@ -81,7 +84,8 @@ export function platformFacts(config: PlatformConfig, estimates: readonly ModelE
       maxModelLen: m.maxModelLen,
       gpuMemoryUtilization: m.gpuMemoryUtilization,
       weightBytes: weightBytes(m.architecture, m.dtype),
-      kvBytesPerToken: kvCacheBytesPerToken(m.architecture, m.kvCacheDtype, m.dtype),
+      checkpointBytes: weightBytes(m.architecture, m.architecture.dtype),
+      kvBytesPerToken: kvCacheBytesPerToken({ ...m.architecture, kvHeads: effectiveKvHeads(m.architecture.kvHeads, m.tensorParallel) }, m.kvCacheDtype, m.dtype),
       restoreSeconds: restore.get(m.name)?.seconds ?? 0,
     })),
   };

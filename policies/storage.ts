@@ -176,7 +176,8 @@ export const nvmeCapacity: ResourceValidationPolicy = {
     const { headroom } = args.getConfig<HeadroomConfig>();
     for (const pool of facts.pools.filter((p) => p.nvmeBytes > 0)) {
       const models = facts.models.filter((m) => m.pool === pool.name);
-      const needed = models.reduce((s, m) => s + m.weightBytes, 0) * headroom;
+      // The cache holds checkpoints as stored, whatever precision vLLM serves them in.
+      const needed = models.reduce((s, m) => s + m.checkpointBytes, 0) * headroom;
       if (needed > pool.nvmeBytes) {
         report(`pool ${pool.name} caches ${models.map((m) => m.name).join(", ")} needing ${(needed / 1e9).toFixed(0)} GB with ${headroom}× headroom but has ${(pool.nvmeBytes / 1e9).toFixed(0)} GB of NVMe per node. Move models to another pool or pick an instance type with more instance storage.`);
       }

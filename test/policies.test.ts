@@ -27,7 +27,7 @@ const facts = (change: (f: { pools: Record<string, unknown>[]; models: Record<st
     models: [{
       name: "llama", pool: "h100", sourceUri: "hf://meta-llama/Llama-3.1-70B-Instruct", revision: "945c8663693130f8be2ee66210e062158b2a9693",
       architecture: "llama-3.1-70b", replicas: 1, tensorParallel: 4, dataLocal: 1, maxModelLen: 32768, gpuMemoryUtilization: 0.9,
-      weightBytes: 141.1e9, kvBytesPerToken: 327680, restoreSeconds: 30,
+      weightBytes: 141.1e9, checkpointBytes: 141.1e9, kvBytesPerToken: 327680, restoreSeconds: 30,
     }] as Record<string, unknown>[],
   };
   change(f);
@@ -215,6 +215,15 @@ describe("policy pack", () => {
     it("fails when they do not", async () => {
       const v = await violations(nvmeCapacity, [platform(facts((f) => (f.pools[0].nvmeBytes = 100e9)))], { headroom: 1.2 });
       assert.match(v[0], /needing 169 GB with 1.2× headroom but has 100 GB/);
+    });
+    it("counts the checkpoint as stored, not the precision it is served in", async () => {
+      // A bf16 checkpoint served as fp8 still occupies its full 141 GB on the node.
+      const served = facts((f) => {
+        f.pools[0].nvmeBytes = 160e9;
+        f.models[0].weightBytes = 70.5e9;
+      });
+      const v = await violations(nvmeCapacity, [platform(served)], { headroom: 1.2 });
+      assert.match(v[0], /needing 169 GB with 1.2× headroom but has 160 GB/);
     });
   });
 

@@ -114,7 +114,7 @@ describe("policy pack on whole stacks", () => {
       const f: Record<string, any> = { // eslint-disable-line @typescript-eslint/no-explicit-any -- hand-built facts
         environment: "hand", tier: "prod", cloud: "existing",
         pools: [{ name: "h100", instanceType: "p5.48xlarge", gpuModel: "H100-80GB", gpusPerNode: 8, gpuMemoryGiB: 79.65, minNodes: 0, maxNodes: 1, capacityType: "on-demand", multiNode: false, nvmeBytes: 30e12, nodeLabels: {} }],
-        models: [{ name: "m", pool: "h100", simulator: false, sourceUri: "hf://a/b", revision: "0".repeat(40), architecture: "llama-3.1-70b", replicas: 1, tensorParallel: 4, dataLocal: 1, maxModelLen: 8192, gpuMemoryUtilization: 0.9, weightBytes: 141e9, kvBytesPerToken: 327680, restoreSeconds: 30 }],
+        models: [{ name: "m", pool: "h100", simulator: false, sourceUri: "hf://a/b", revision: "0".repeat(40), architecture: "llama-3.1-70b", replicas: 1, tensorParallel: 4, dataLocal: 1, maxModelLen: 8192, gpuMemoryUtilization: 0.9, weightBytes: 141e9, checkpointBytes: 141e9, kvBytesPerToken: 327680, restoreSeconds: 30 }],
       };
       change(f);
       return f;

@@ -20,6 +20,11 @@ export interface ModelArchitecture {
   readonly activeParamsB?: number;
   /** Transformer layers (`num_hidden_layers`). */
   readonly layers: number;
+  /**
+   * Attention (query) heads (`num_attention_heads`). vLLM shards them over tensor-parallel ranks,
+   * so tensorParallel must divide them. Unknown for explicit architectures that leave it out.
+   */
+  readonly attentionHeads?: number;
   /** Key/value heads (`num_key_value_heads`); equals the attention heads without GQA. */
   readonly kvHeads: number;
   /** Dimension of one attention head (`head_dim`, or hidden_size / num_attention_heads). */
@@ -36,6 +41,7 @@ export interface ModelArchitecture {
 }
 
 export interface CatalogModel extends ModelArchitecture {
+  readonly attentionHeads: number;
   /** Hugging Face repository the figures are read from (its config.json and model card). */
   readonly source: string;
 }
@@ -46,45 +52,45 @@ export interface CatalogModel extends ModelArchitecture {
  */
 export const modelCatalog = {
   "llama-3.1-8b": {
-    paramsB: 8.03, layers: 32, kvHeads: 8, headDim: 128, dtype: "bf16", maxContext: 131072,
+    paramsB: 8.03, layers: 32, attentionHeads: 32, kvHeads: 8, headDim: 128, dtype: "bf16", maxContext: 131072,
     source: "meta-llama/Llama-3.1-8B-Instruct",
   },
   "llama-3.1-70b": {
-    paramsB: 70.55, layers: 80, kvHeads: 8, headDim: 128, dtype: "bf16", maxContext: 131072,
+    paramsB: 70.55, layers: 80, attentionHeads: 64, kvHeads: 8, headDim: 128, dtype: "bf16", maxContext: 131072,
     source: "meta-llama/Llama-3.1-70B-Instruct",
   },
   "llama-3.1-405b": {
-    paramsB: 405.85, layers: 126, kvHeads: 8, headDim: 128, dtype: "bf16", maxContext: 131072,
+    paramsB: 405.85, layers: 126, attentionHeads: 128, kvHeads: 8, headDim: 128, dtype: "bf16", maxContext: 131072,
     source: "meta-llama/Llama-3.1-405B-Instruct",
   },
   "qwen3-8b": {
-    paramsB: 8.19, layers: 36, kvHeads: 8, headDim: 128, dtype: "bf16", maxContext: 40960,
+    paramsB: 8.19, layers: 36, attentionHeads: 32, kvHeads: 8, headDim: 128, dtype: "bf16", maxContext: 40960,
     source: "Qwen/Qwen3-8B",
   },
   "qwen3-32b": {
-    paramsB: 32.8, layers: 64, kvHeads: 8, headDim: 128, dtype: "bf16", maxContext: 40960,
+    paramsB: 32.8, layers: 64, attentionHeads: 64, kvHeads: 8, headDim: 128, dtype: "bf16", maxContext: 40960,
     source: "Qwen/Qwen3-32B",
   },
   "qwen3-30b-a3b": {
-    paramsB: 30.5, activeParamsB: 3.3, layers: 48, kvHeads: 4, headDim: 128, dtype: "bf16", maxContext: 40960,
+    paramsB: 30.5, activeParamsB: 3.3, layers: 48, attentionHeads: 32, kvHeads: 4, headDim: 128, dtype: "bf16", maxContext: 40960,
     source: "Qwen/Qwen3-30B-A3B",
   },
   "qwen3-235b-a22b": {
-    paramsB: 235.1, activeParamsB: 22, layers: 94, kvHeads: 4, headDim: 128, dtype: "bf16", maxContext: 40960,
+    paramsB: 235.1, activeParamsB: 22, layers: 94, attentionHeads: 64, kvHeads: 4, headDim: 128, dtype: "bf16", maxContext: 40960,
     source: "Qwen/Qwen3-235B-A22B",
   },
   // gpt-oss alternates full and 128-token sliding-window attention layers; counting every layer as
   // full attention overstates its KV cache, which errs on the side of "does not fit".
   "gpt-oss-20b": {
-    paramsB: 20.9, activeParamsB: 3.6, layers: 24, kvHeads: 8, headDim: 64, dtype: "mxfp4", maxContext: 131072,
+    paramsB: 20.9, activeParamsB: 3.6, layers: 24, attentionHeads: 64, kvHeads: 8, headDim: 64, dtype: "mxfp4", maxContext: 131072,
     checkpointGB: 13.8, source: "openai/gpt-oss-20b",
   },
   "gpt-oss-120b": {
-    paramsB: 116.8, activeParamsB: 5.1, layers: 36, kvHeads: 8, headDim: 64, dtype: "mxfp4", maxContext: 131072,
+    paramsB: 116.8, activeParamsB: 5.1, layers: 36, attentionHeads: 64, kvHeads: 8, headDim: 64, dtype: "mxfp4", maxContext: 131072,
     checkpointGB: 65.3, source: "openai/gpt-oss-120b",
   },
   "mixtral-8x7b": {
-    paramsB: 46.7, activeParamsB: 12.9, layers: 32, kvHeads: 8, headDim: 128, dtype: "bf16", maxContext: 32768,
+    paramsB: 46.7, activeParamsB: 12.9, layers: 32, attentionHeads: 32, kvHeads: 8, headDim: 128, dtype: "bf16", maxContext: 32768,
     source: "mistralai/Mixtral-8x7B-Instruct-v0.1",
   },
 } as const satisfies Record<string, CatalogModel>;

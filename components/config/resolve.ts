@@ -6,10 +6,12 @@ import {
   isCatalogModel,
   modelCatalog,
 } from "../catalog";
+import { charts } from "../addons/versions";
 import { checkFit, replicaMemory, ReplicaMemory } from "../sizing";
 import { resolveManagedCluster, ResolvedNetwork, ResolvedSystemNodes, resolveStore, SnapshotStoreConfig } from "./managed";
 import { cachedRevisionProblem } from "./revision";
 import { ParsedModel, ParsedPlatform, ParsedPool } from "./schema";
+import { checkExtraArgs, checkLoraNames, checkSharedPlacement, checkSourceUris, servedDtypeProblem, SharedGpu, sharedGpu, tensorParallelProblem } from "./serving-rules";
 
 /** One problem in a config, with the path of the field it is about. */
 export interface ConfigIssue {
@@ -71,6 +73,8 @@ export interface ResolvedPool
   readonly desiredNodes: number;
   readonly nodeLabels: Readonly<Record<string, string>>;
   readonly taints: readonly Taint[];
+  /** What one schedulable `nvidia.com/gpu` is once `gpuSharing` applies, and how many a node has. */
+  readonly schedulableGpus: SharedGpu;
 }
 
 /** A model with its architecture looked up, its sizing worked out and every default filled in. */
@@ -194,8 +198,12 @@ function resolvePool(pool: ParsedPool, index: number, config: ParsedPlatform, re
   if (!allowedImages.includes(nodeImage)) {
     report(`${path}.nodeImage`, `"${nodeImage}" is not a ${config.cloud.provider} node image (use ${allowedImages.join(" or ")})`);
   }
+  const whole: SharedGpu = { mode: "none", perNode: hardware.gpusPerNode, memoryGiB: hardware.gpuMemoryGiB, sharers: 1 };
+  let schedulableGpus = whole;
   if (pool.gpuSharing.mode === "mig" && !MIG_CAPABLE.test(hardware.gpuModel)) {
     report(`${path}.gpuSharing`, `MIG needs A100, H100 or H200 GPUs; pool "${pool.name}" has ${hardware.gpuModel}`);
+  } else {
+    schedulableGpus = sharedGpu(pool, hardware, pool.nodeImage ?? DEFAULT_NODE_IMAGE[config.cloud.provider], path, report) ?? whole;
   }
   const provider = config.cloud.provider;
   const efa = pool.efa ?? (provider === "aws" && pool.multiNode && hardware.fastInterconnect);
@@ -219,6 +227,7 @@ function resolvePool(pool: ParsedPool, index: number, config: ParsedPlatform, re
     desiredNodes,
     nodeLabels: pool.nodeLabels ?? { [POOL_LABEL]: pool.name },
     taints: pool.taints ?? [GPU_TAINT],
+    schedulableGpus,
   };
 }
 
@@ -229,7 +238,7 @@ function resolveArchitecture(model: ParsedModel, path: string, report: Report): 
   if (!isCatalogModel(model.architecture)) {
     report(
       `${path}.architecture`,
-      `"${model.architecture}" is not in the model catalog (known: ${Object.keys(modelCatalog).join(", ")}); or give {paramsB, layers, kvHeads, headDim, dtype, maxContext}`,
+      `"${model.architecture}" is not in the model catalog (known: ${Object.keys(modelCatalog).join(", ")}); or give {paramsB, layers, attentionHeads, kvHeads, headDim, dtype, maxContext}`,
     );
     return undefined;
   }
@@ -242,12 +251,19 @@ function checkServingOptions(model: ParsedModel, path: string, config: ParsedPla
     report(`${path}.routing`, `round-robin ignores vLLM's prefix cache and is only allowed in dev; ${tier} uses llm-d, kserve or precise`);
   }
   if (model.disaggregation !== undefined) {
+    if (model.replicas === 0) {
+      report(`${path}.replicas`, "0 decode replicas with disaggregation: the prefill workers would hand their KV cache to nobody");
+    }
     if (model.simulator) {
       report(`${path}.disaggregation`, "does not apply to simulator models");
     }
     if (model.routing !== "llm-d" && model.routing !== "kserve") {
       report(`${path}.disaggregation`, `needs a P/D router profile, which routing "${model.routing}" does not have (use llm-d or kserve)`);
     }
+  }
+  const weights = model.scorerWeights;
+  if ((model.routing === "llm-d" || model.routing === "precise" || model.routing === "kserve") && weights.prefixCache + weights.queue + weights.kvCacheUtilization === 0) {
+    report(`${path}.scorerWeights`, "are all 0: the endpoint picker would have nothing to score endpoints by; give prefixCache a positive weight");
   }
   if (model.simulator && model.pool !== undefined) {
     report(`${path}.pool`, "does not apply to simulator models, which run on CPU nodes");
@@ -269,6 +285,9 @@ function resolveModel(
     report(`${path}.source.revision`, "is required in prod so every node serves the same weights");
   }
   checkServingOptions(model, path, config, report);
+  checkExtraArgs(model, path, report);
+  checkLoraNames(model, path, report);
+  checkSourceUris(model, path, report);
   if (model.autoscaling !== undefined) {
     if (model.replicas !== undefined) {
       report(`${path}.replicas`, "and autoscaling are mutually exclusive (KServe takes either fixed replicas or scaling bounds)");
@@ -303,6 +322,21 @@ function resolveModel(
     return undefined;
   }
   const [architectureName, architecture] = resolvedArch;
+  const tpProblem = tensorParallelProblem(architecture, model.tensorParallel);
+  if (tpProblem !== undefined) {
+    report(`${path}.tensorParallel`, tpProblem);
+  }
+  const prefillTpProblem =
+    model.disaggregation?.prefillTensorParallel !== undefined ? tensorParallelProblem(architecture, model.disaggregation.prefillTensorParallel) : undefined;
+  if (prefillTpProblem !== undefined) {
+    report(`${path}.disaggregation.prefillTensorParallel`, prefillTpProblem);
+  }
+  if (model.dtype !== undefined && !model.simulator) {
+    const dtypeProblem = servedDtypeProblem(architecture.dtype, model.dtype);
+    if (dtypeProblem !== undefined) {
+      report(`${path}.dtype`, dtypeProblem);
+    }
+  }
   const maxModelLen = model.maxModelLen ?? Math.min(DEFAULT_MAX_MODEL_LEN, architecture.maxContext);
   if (maxModelLen > architecture.maxContext) {
     report(`${path}.maxModelLen`, `${maxModelLen} exceeds the model's maximum context of ${architecture.maxContext} tokens`);
@@ -311,11 +345,13 @@ function resolveModel(
   const dtype = model.dtype ?? architecture.dtype;
   const gpus = {
     tensorParallel: model.tensorParallel,
-    gpuMemoryGiB: pool?.hardware.gpuMemoryGiB ?? 0,
+    // A MIG instance has its own slice of the device's memory.
+    gpuMemoryGiB: pool?.schedulableGpus.memoryGiB ?? 0,
     gpuMemoryUtilization: model.gpuMemoryUtilization,
   };
   const memory = replicaMemory(architecture, gpus, { dtype, kvCacheDtype: model.kvCacheDtype });
   if (pool !== undefined) {
+    checkSharedPlacement(model, gpusPerReplica, pool.schedulableGpus, pool.name, path, report);
     const perNode = pool.hardware.gpusPerNode;
     if (gpusPerReplica > perNode) {
       if (!pool.multiNode) {
@@ -345,7 +381,8 @@ function resolveModel(
     }
     const fit = checkFit(architecture, gpus, maxModelLen, { dtype, kvCacheDtype: model.kvCacheDtype });
     if (!fit.fits) {
-      report(`${path}.maxModelLen`, `${architectureName} does not fit pool "${pool.name}" (${pool.hardware.gpuModel}) at tensorParallel ${model.tensorParallel}: ${fit.reason}`);
+      const gpu = pool.schedulableGpus.mode === "mig" ? `${pool.hardware.gpuModel} MIG instances` : pool.hardware.gpuModel;
+      report(`${path}.maxModelLen`, `${architectureName} does not fit pool "${pool.name}" (${gpu}) at tensorParallel ${model.tensorParallel}: ${fit.reason}`);
     }
     const prefillTp = model.disaggregation?.prefillTensorParallel;
     if (prefillTp !== undefined && prefillTp * model.dataLocal > perNode && !pool.multiNode) {
@@ -410,21 +447,77 @@ function reportPoolCapacity(models: readonly ResolvedModel[], pools: readonly Re
     const demand = models
       .filter((m) => m.pool === pool.name)
       .reduce((sum, m) => sum + m.replicas * m.gpusPerReplica + (m.disaggregation ? m.disaggregation.prefillReplicas * (m.disaggregation.prefillTensorParallel ?? m.tensorParallel) * m.dataLocal : 0), 0);
-    const capacity = pool.maxNodes * pool.hardware.gpusPerNode;
+    const perNode = pool.schedulableGpus.perNode;
+    const capacity = pool.maxNodes * perNode;
     if (demand > capacity) {
+      const unit = pool.schedulableGpus.mode === "none" ? "GPUs" : `schedulable GPUs (${pool.schedulableGpus.mode})`;
       report(
         `gpuPools[${index}].maxNodes`,
-        `its models need ${demand} GPUs at full replica count but ${pool.maxNodes} node(s) × ${pool.hardware.gpusPerNode} GPUs give ${capacity}`,
+        `its models need ${demand} GPUs at full replica count but ${pool.maxNodes} node(s) × ${perNode} ${unit} give ${capacity}`,
       );
     }
   });
+}
+
+/** Where the shared Gateway lives (components/addons/gateway-manifests.ts). */
+const SHARED_GATEWAY_NAMESPACE = "llm-gateway";
+
+/**
+ * Namespaces the models namespace must not be: Kubernetes' own and those of the add-ons. The
+ * platform creates, labels and on destroy deletes its models namespace.
+ */
+export function reservedNamespaces(): ReadonlyMap<string, string> {
+  const reserved = new Map<string, string>([
+    ["default", "Kubernetes"],
+    ["kube-system", "Kubernetes"],
+    ["kube-public", "Kubernetes"],
+    ["kube-node-lease", "Kubernetes"],
+    [SHARED_GATEWAY_NAMESPACE, "the shared inference Gateway"],
+  ]);
+  for (const [key, pin] of Object.entries(charts)) {
+    if (pin.namespace !== "") {
+      reserved.set(pin.namespace, `the ${key} add-on`);
+    }
+  }
+  return reserved;
+}
+
+function checkModelsNamespace(namespace: string, report: Report): void {
+  const owner = reservedNamespaces().get(namespace) ?? (/^(kube|gke|gmp|openshift)-/.test(namespace) ? "the cluster's own components" : undefined);
+  if (owner !== undefined) {
+    report("modelsNamespace", `"${namespace}" belongs to ${owner}; the platform creates, restricts and on destroy deletes its models namespace, so give it one of its own such as llm-models`);
+  }
+}
+
+/**
+ * Pools whose node selectors overlap would let a model's pods land on another pool's nodes (with
+ * other GPUs, NVMe and sharing): each pool's labels must not all be carried by another pool.
+ */
+function reportOverlappingSelectors(pools: readonly ResolvedPool[], indexOf: (name: string) => number, report: Report): void {
+  const covers = (a: ResolvedPool, b: ResolvedPool) => Object.entries(a.nodeLabels).every(([k, v]) => b.nodeLabels[k] === v);
+  pools.forEach((pool, i) => {
+    const other = pools.find((p, j) => j !== i && covers(pool, p) && (j < i || !covers(p, pool)));
+    if (other !== undefined) {
+      report(`gpuPools[${indexOf(pool.name)}].nodeLabels`, `select pool "${other.name}"'s nodes too; give each pool a label of its own (the default is llm-platform.io/pool: <name>)`);
+    }
+  });
+}
+
+/** Pools that no model runs on: legal, but their nodes cost money. */
+function unusedPoolWarnings(config: ParsedPlatform): ConfigIssue[] {
+  const used = new Set(config.models.flatMap((m) => (m.simulator || m.pool === undefined ? [] : [m.pool])));
+  return config.gpuPools.flatMap((pool, i) =>
+    used.has(pool.name)
+      ? []
+      : [{ path: `gpuPools[${i}]`, message: `no model runs on pool "${pool.name}"; its ${pool.minNodes} to ${pool.maxNodes} node(s) would sit idle` }],
+  );
 }
 
 /**
  * Cross-field checks and catalog lookups over a structurally valid config. Returns the resolved
  * config and every problem found; the config is only usable when the list is empty.
  */
-export function resolvePlatform(config: ParsedPlatform): { config: PlatformConfig; issues: ConfigIssue[] } {
+export function resolvePlatform(config: ParsedPlatform): { config: PlatformConfig; issues: ConfigIssue[]; warnings: ConfigIssue[] } {
   const issues: ConfigIssue[] = [];
   const report: Report = (path, message) => issues.push({ path, message });
 
@@ -433,6 +526,7 @@ export function resolvePlatform(config: ParsedPlatform): { config: PlatformConfi
   const store = resolveStore(config, clusterName, report);
 
   reportDuplicates(config.gpuPools, "gpuPools", report);
+  checkModelsNamespace(config.modelsNamespace, report);
   if (config.modelCache.mode === "off" && config.environment.tier === "prod") {
     report("modelCache.mode", "off downloads weights from the source on every pod start; prod uses nvme, stream or auto");
   }
@@ -455,6 +549,7 @@ export function resolvePlatform(config: ParsedPlatform): { config: PlatformConfi
 
   const pools = resolvedPools.filter((p): p is ResolvedPool => p !== undefined);
   reportMixedImages(pools, report);
+  reportOverlappingSelectors(pools, (n) => config.gpuPools.findIndex((p) => p.name === n), report);
   managed.checkPools(pools, config.gpuPools.map((p) => p.name), report);
   const models = resolvedModels.filter((m): m is ResolvedModel => m !== undefined);
   if (issues.length === 0) {
@@ -470,5 +565,6 @@ export function resolvePlatform(config: ParsedPlatform): { config: PlatformConfi
       models,
     },
     issues,
+    warnings: unusedPoolWarnings(config),
   };
 }

@@ -285,6 +285,12 @@ export const poolSchema = z.strictObject({
 const explicitArchitectureSchema = z.strictObject({
   paramsB: z.number().positive().max(10000).describe("Total parameters in billions."),
   layers: z.int().min(1).max(1000).describe("Transformer layers."),
+  attentionHeads: z
+    .int()
+    .min(1)
+    .max(1024)
+    .optional()
+    .describe("Attention (query) heads, `num_attention_heads` in config.json; tensorParallel must divide them. Default: unknown (only the KV-head rule is checked)."),
   kvHeads: z.int().min(1).max(1024).describe("Key/value heads."),
   headDim: z.int().min(1).max(2048).describe("Dimension of one attention head."),
   dtype: z.enum(Object.keys(dtypeBytes) as [keyof typeof dtypeBytes]).describe("Data type of the weights."),

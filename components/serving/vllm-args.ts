@@ -1,4 +1,5 @@
 import type { ResolvedModel } from "../config";
+import { VLLM_COMPUTE_DTYPES } from "../config/serving-rules";
 import { KV_EVENTS_PORT } from "./epp-config";
 
 // Arguments appended to the command of KServe's `main` container. The v0.20 presets run
@@ -18,7 +19,8 @@ export function vllmArgs(model: ResolvedModel): string[] {
   ];
   if (model.dtype !== model.architecture.dtype) {
     // Serving a different precision than the checkpoint is on-the-fly quantization.
-    args.push(model.dtype === "fp8" ? "--quantization=fp8" : `--dtype=${model.dtype}`);
+    // vLLM names its compute types bfloat16/float16/float32; validation allows no other change.
+    args.push(model.dtype === "fp8" ? "--quantization=fp8" : `--dtype=${VLLM_COMPUTE_DTYPES[model.dtype] ?? model.dtype}`);
   }
   if (model.kvCacheDtype === "fp8") {
     args.push("--kv-cache-dtype=fp8");

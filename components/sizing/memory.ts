@@ -34,6 +34,11 @@ export function kvCacheBytesPerToken(arch: ModelArchitecture, kvCacheDtype: KvCa
   return 2 * arch.layers * arch.kvHeads * arch.headDim * kvElementBytes(kvCacheDtype, dtype);
 }
 
+/** KV heads a token occupies across a replica's ranks: replicated heads count once per rank. */
+export function effectiveKvHeads(kvHeads: number, tensorParallel: number): number {
+  return Math.max(kvHeads, tensorParallel);
+}
+
 /** What one model replica (TP GPUs) has to work with. */
 export interface ReplicaGpus {
   /** GPUs one replica's weights are sharded over (tensor parallel degree). */
@@ -78,7 +83,10 @@ export function replicaMemory(
   options: { dtype?: Dtype; kvCacheDtype?: KvCacheDtype } = {},
 ): ReplicaMemory {
   const dtype = options.dtype ?? arch.dtype;
-  return memorySplit(weightBytes(arch, dtype), kvCacheBytesPerToken(arch, options.kvCacheDtype ?? "auto", dtype), gpus);
+  // With more tensor-parallel ranks than KV heads, vLLM replicates each head (QKVParallelLinear),
+  // so every rank stores one: the cache per token grows with the ranks.
+  const kvArch = { ...arch, kvHeads: effectiveKvHeads(arch.kvHeads, gpus.tensorParallel) };
+  return memorySplit(weightBytes(arch, dtype), kvCacheBytesPerToken(kvArch, options.kvCacheDtype ?? "auto", dtype), gpus);
 }
 
 export type FitVerdict =
@@ -112,7 +120,7 @@ function verdict(memory: ReplicaMemory, gpus: ReplicaGpus, maxModelLen: number):
       fits: false,
       memory,
       reason:
-        `weights need ${gib(memory.weightBytes)} but ${gpus.tensorParallel} GPU(s) × ${gpus.gpuMemoryGiB} GiB × ` +
+        `weights need ${gib(memory.weightBytes)} but ${gpus.tensorParallel} GPU(s) × ${Number(gpus.gpuMemoryGiB.toFixed(2))} GiB × ` +
         `${gpus.gpuMemoryUtilization} utilization leave ${gib(usable)} after runtime overhead`,
     };
   }
