@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { ConfigIssue, PlatformConfig, resolvePlatform } from "./config/resolve";
-import { ParsedModel, ParsedPlatform, ParsedPool, modelSchema, platformSchema, poolSchema } from "./config/schema";
+import { partialConfig } from "./config/partial";
+import { ParsedPlatform, platformSchema } from "./config/schema";
 
 export * from "./config/resolve";
 export * from "./config/managed";
@@ -44,55 +45,35 @@ function zodIssues(error: z.ZodError, prefix: readonly PropertyKey[] = []): Conf
   });
 }
 
-function itemsOf(raw: unknown, key: string): unknown[] {
-  if (typeof raw === "object" && raw !== null && Array.isArray((raw as Record<string, unknown>)[key])) {
-    return (raw as Record<string, unknown[]>)[key];
-  }
-  return [];
-}
-
 /**
  * When the structure is wrong somewhere, the cross-field checks still run over the parts that are
- * right, so one run reports every problem rather than the first layer of them.
+ * right (see partial.ts), so one run reports every problem rather than the first layer of them.
  */
 function crossCheckValidParts(raw: unknown): ConfigIssue[] {
-  const lenient = platformSchema.safeParse({
-    ...(raw as object),
-    gpuPools: [],
-    models: [],
-  });
-  if (!lenient.success) {
+  const partial = partialConfig(raw);
+  if (partial === undefined) {
     return [];
   }
-  const pools = itemsOf(raw, "gpuPools").map((p) => poolSchema.safeParse(p));
-  const models = itemsOf(raw, "models").map((m) => modelSchema.safeParse(m));
-  const validPools = pools.flatMap((p) => (p.success ? [p.data] : []));
-  const validModels = models.flatMap((m) => (m.success ? [m.data] : []));
-  const { issues } = resolvePlatform({ ...lenient.data, gpuPools: validPools, models: validModels });
-  // Indexes in the partial run refer to the filtered lists; map them back to the originals.
-  const poolIndex = pools.flatMap((p, i) => (p.success ? [i] : []));
-  const modelIndex = models.flatMap((m, i) => (m.success ? [i] : []));
-  const brokenPoolNames = new Set(
-    itemsOf(raw, "gpuPools").flatMap((p, i) => (!pools[i].success && typeof (p as ParsedPool)?.name === "string" ? [(p as ParsedPool).name] : [])),
-  );
+  const { poolIndex, modelIndex, parsed } = partial;
+  const { issues } = resolvePlatform(parsed);
+  const original = (section: string, i: string) => `${section}[${(section === "models" ? modelIndex : poolIndex)[Number(i)]}]`;
   return issues
     .filter((issue) => {
       // A model naming a pool whose own entry is malformed is reported once, at the pool.
       const m = /^models\[(\d+)\]\.pool$/.exec(issue.path);
-      return !(m && brokenPoolNames.has((validModels[Number(m[1])] as ParsedModel).pool ?? ""));
+      return !(m && partial.droppedPoolNames.has(parsed.models[Number(m[1])].pool ?? ""));
     })
     .map((issue) => ({
-      ...issue,
-      path: issue.path
-        .replace(/^gpuPools\[(\d+)\]/, (_, i: string) => `gpuPools[${poolIndex[Number(i)]}]`)
-        .replace(/^models\[(\d+)\]/, (_, i: string) => `models[${modelIndex[Number(i)]}]`),
-      message: issue.message.replace(/(gpuPools|models)\[(\d+)\]/g, (_, s: string, i: string) =>
-        `${s}[${(s === "models" ? modelIndex : poolIndex)[Number(i)]}]`,
-      ),
-    }));
+      path: issue.path.replace(/^(gpuPools|models)\[(\d+)\]/, (_, s: string, i: string) => original(s, i)),
+      message: issue.message.replace(/(gpuPools|models)\[(\d+)\]/g, (_, s: string, i: string) => original(s, i)),
+    }))
+    .filter((issue) => !partial.isAboutRepairedPart(issue.path));
 }
 
-export type ValidationResult = { ok: true; config: PlatformConfig } | { ok: false; issues: ConfigIssue[] };
+/** `warnings` are legal but probably unintended choices (a pool no model uses); they never stop a run. */
+export type ValidationResult =
+  | { ok: true; config: PlatformConfig; warnings: ConfigIssue[] }
+  | { ok: false; issues: ConfigIssue[]; warnings: ConfigIssue[] };
 
 /** Validates a raw platform description, reporting every problem with its path. Never throws. */
 export function validatePlatformConfig(raw: unknown): ValidationResult {
@@ -101,10 +82,10 @@ export function validatePlatformConfig(raw: unknown): ValidationResult {
     const structural = zodIssues(parsed.error);
     const seen = new Set(structural.map((i) => `${i.path}\u0000${i.message}`));
     const cross = crossCheckValidParts(raw).filter((i) => !seen.has(`${i.path}\u0000${i.message}`));
-    return { ok: false, issues: [...structural, ...cross] };
+    return { ok: false, issues: [...structural, ...cross], warnings: [] };
   }
-  const { config, issues } = resolvePlatform(parsed.data as ParsedPlatform);
-  return issues.length > 0 ? { ok: false, issues } : { ok: true, config };
+  const { config, issues, warnings } = resolvePlatform(parsed.data as ParsedPlatform);
+  return issues.length > 0 ? { ok: false, issues, warnings } : { ok: true, config, warnings };
 }
 
 /** Validates a raw platform description into a fully defaulted config, or throws {@link ConfigError}. */

@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { ConfigError, HF_TOKEN_CONFIG_KEY, KUBECONFIG_CONFIG_KEY, parsePlatformConfig, PLATFORM_CONFIG_KEY } from "./config";
+import { ConfigError, HF_TOKEN_CONFIG_KEY, KUBECONFIG_CONFIG_KEY, PLATFORM_CONFIG_KEY, validatePlatformConfig } from "./config";
 import { seedingIssues } from "./cache/seeding";
 import { LlmPlatform } from "./platform";
 import { plainTextSecretIssues, receivedAsSecret } from "./secret-config";
@@ -20,6 +20,21 @@ export interface PlatformStackOutputs {
   readonly gatewayAddress: LlmPlatform["gatewayAddress"];
 }
 
+/** `llm-platform:platform` as an object; its absence or a non-object value is a config problem. */
+function platformDescription(stackConfig: pulumi.Config): unknown {
+  const path = `llm-platform:${PLATFORM_CONFIG_KEY}`;
+  let value: unknown;
+  try {
+    value = stackConfig.getObject<unknown>(PLATFORM_CONFIG_KEY);
+  } catch {
+    throw new ConfigError([{ path, message: "must be a structured value (a YAML map describing the environment), not a plain string" }]);
+  }
+  if (value === undefined) {
+    throw new ConfigError([{ path, message: "is required: describe the environment under this key in the stack file (see the configuration reference)" }]);
+  }
+  return value;
+}
+
 /**
  * The per-environment program: read `llm-platform:platform` (or take `raw`, the same shape) and
  * the secret `llm-platform:kubeconfig`, validate before anything is registered, build the platform.
@@ -32,7 +47,14 @@ export function platformProgram(raw?: unknown): PlatformStackOutputs {
     throw new ConfigError(plainSecrets);
   }
   // A caller (the pulumi new templates) may build the description itself from other keys.
-  const config = parsePlatformConfig(raw ?? stackConfig.requireObject<unknown>(PLATFORM_CONFIG_KEY));
+  const validation = validatePlatformConfig(raw ?? platformDescription(stackConfig));
+  if (!validation.ok) {
+    throw new ConfigError(validation.issues);
+  }
+  for (const warning of validation.warnings) {
+    void pulumi.log.warn(`llm-platform:${PLATFORM_CONFIG_KEY} ${warning.path}: ${warning.message}`);
+  }
+  const config = validation.config;
   const kubeconfig = stackConfig.getSecret(KUBECONFIG_CONFIG_KEY);
   if (kubeconfig !== undefined && config.cloud.provider !== "existing") {
     throw new ConfigError([{ path: `llm-platform:${KUBECONFIG_CONFIG_KEY}`, message: `only applies to existing clusters; the ${config.cloud.provider} cluster provides its own` }]);

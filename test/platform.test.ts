@@ -156,10 +156,17 @@ describe("platformProgram", () => {
     assert.deepStrictEqual(recorder.resources, []);
   });
 
-  it("names the missing config key", async () => {
+  it("names the missing config key as a config problem", async () => {
     await assert.rejects(
       runMocked(platformProgram, { config: {} }),
-      /Missing required configuration variable 'llm-platform:platform'/,
+      (err: unknown) => err instanceof ConfigError && err.issues[0].path === "llm-platform:platform" && /is required/.test(err.issues[0].message),
+    );
+  });
+
+  it("reports a plain-string platform key as a config problem", async () => {
+    await assert.rejects(
+      runMocked(platformProgram, { config: { "llm-platform:platform": "prod" } }),
+      (err: unknown) => err instanceof ConfigError && /must be a structured value/.test(err.issues[0].message),
     );
   });
 
