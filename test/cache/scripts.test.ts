@@ -658,6 +658,10 @@ function storeSuite(kind: Store["kind"]): void {
         }
         const seed = await runScript("seed.sh", { SOURCE_DIR: source, SNAPSHOT: store.snapshot("other"), ...moto!.rcloneEnv({ accessKeyId: "AKIAUNKNOWNKEY000000", secretAccessKey: "x" }) });
         assert.strictEqual(seed.code, 11, seed.stderr);
+        // A moving ref's pointer read with wrong credentials: 11 as well, not "not resolved".
+        const ref = await runScript("restore.sh", restoreEnv(cacheRoot(), "main", store.snapshot("refd/main"), { MOVING_REF: "1", ...moto!.rcloneEnv({ accessKeyId: moto!.accessKeyId, secretAccessKey: "not-the-secret" }) }));
+        assert.strictEqual(ref.code, 11, ref.stderr);
+        assert.match(String(lastError(ref).reason), /refused access while reading the ref pointer/);
         assert.ok(!fs.existsSync(path.join(root, "models", MODEL_ID, name)));
       });
 
@@ -794,6 +798,7 @@ describe("snapshot-restore cache scripts", function () {
   storeSuite("s3");
   pruneSuite();
   commonSuite();
+  settingsSuite();
 });
 
 function pruneSuite(): void {
@@ -999,6 +1004,75 @@ function commonSuite(): void {
         const r = run(["sh", path.join(dir, script)], tmp);
         assert.strictEqual(r.code, 1, `${script}: ${r.stderr}`);
         assert.deepStrictEqual(r.errors, [{ event, code: 1, reason: `common.sh is missing beside ${script}` }]);
+      }
+    });
+  });
+}
+
+/** Usage errors of the settings the seeder Job, moving refs and the pre-warm loop add. */
+function settingsSuite(): void {
+  describe("seed.sh, restore.sh and prewarm.sh refuse bad settings", function () {
+    this.timeout(30_000);
+    let tmp = "";
+
+    before(function () {
+      if (tools.problems.some((p) => !p.includes("moto"))) this.skip();
+      tmp = fs.mkdtempSync(path.join(os.tmpdir(), "llm-platform-settings-"));
+    });
+
+    after(() => {
+      if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
+    });
+
+    it("seed.sh: CHECK_ONLY, and a RESOLVED_COMMIT_FILE that is missing, not a commit, or a ref that is not one path segment", async () => {
+      const snapshot = path.join(tmp, "store", "models", "m", "main");
+      const commitFile = (content: string) => {
+        const f = path.join(tmp, `commit-${content.length}-${content.slice(0, 4)}`);
+        fs.writeFileSync(f, content);
+        return f;
+      };
+      const cases: [Record<string, string>, RegExp][] = [
+        [{ CHECK_ONLY: "yes" }, /CHECK_ONLY must be 0 or 1/],
+        [{ RESOLVED_COMMIT_FILE: path.join(tmp, "absent") }, /cannot read RESOLVED_COMMIT_FILE/],
+        [{ RESOLVED_COMMIT_FILE: commitFile("main\n") }, /must hold a 40-hex commit, not 'main'/],
+        [{ RESOLVED_COMMIT_FILE: commitFile(`${"a".repeat(39)}\n`) }, /must hold a 40-hex commit/],
+        [{ RESOLVED_COMMIT_FILE: commitFile(`${"a".repeat(40)}\n`), SNAPSHOT: path.join(tmp, "store", "models", "m", ".hidden") }, /the ref '\.hidden' \(SNAPSHOT's last segment\)/],
+      ];
+      for (const [env, reason] of cases) {
+        const r = await runScript("seed.sh", { SNAPSHOT: snapshot, SOURCE_DIR: tmp, ...env });
+        assert.strictEqual(r.code, 2, `${JSON.stringify(env)}: ${r.stderr}`);
+        assert.match(String(r.errors[r.errors.length - 1].reason), reason);
+      }
+      assert.ok(!fs.existsSync(path.join(tmp, "store")), "nothing written");
+    });
+
+    it("restore.sh: MOVING_REF must be 0 or 1, and a ref pointer that holds no commit is not followed", async () => {
+      const root = path.join(tmp, "cache");
+      const bad = await runScript("restore.sh", { CACHE_ROOT: root, MODEL_ID: "m", REVISION: "main", SNAPSHOT: path.join(tmp, "s", "m", "main"), MOVING_REF: "true" });
+      assert.strictEqual(bad.code, 2, bad.stderr);
+      assert.match(String(bad.errors[0].reason), /MOVING_REF must be 0 or 1/);
+      fs.mkdirSync(path.join(tmp, "s", "m", "refs"), { recursive: true });
+      fs.writeFileSync(path.join(tmp, "s", "m", "refs", "main"), "../../etc\n");
+      const pointer = await runScript("restore.sh", { CACHE_ROOT: root, MODEL_ID: "m", REVISION: "main", SNAPSHOT: path.join(tmp, "s", "m", "main"), MOVING_REF: "1" });
+      assert.strictEqual(pointer.code, 10, pointer.stderr);
+      assert.match(String(pointer.errors[0].reason), /ref main of m is not resolved in the store: .*it holds '\.\.\/\.\.\/etc', not a 40-hex commit/);
+      assert.ok(!fs.existsSync(path.join(root, "models", "m")));
+    });
+
+    it("prewarm.sh: its required variables and its intervals", async () => {
+      const base = { CACHE_ROOT: path.join(tmp, "pw"), MODELS_FILE: path.join(tmp, "list"), SNAPSHOT_ROOT: path.join(tmp, "s") };
+      const cases: [Record<string, string | undefined>, RegExp][] = [
+        [{ MODELS_FILE: undefined }, /MODELS_FILE is not set/],
+        [{ SNAPSHOT_ROOT: undefined }, /SNAPSHOT_ROOT is not set/],
+        [{ INTERVAL_SECONDS: "0" }, /INTERVAL_SECONDS must be a positive integer/],
+        [{ PRUNE_INTERVAL_SECONDS: "15m" }, /PRUNE_INTERVAL_SECONDS must be a positive integer/],
+        [{ ONCE: "yes" }, /ONCE must be 0 or 1/],
+      ];
+      for (const [env, reason] of cases) {
+        const r = await runScript("prewarm.sh", { ...base, ...env });
+        assert.strictEqual(r.code, 2, `${JSON.stringify(env)}: ${r.stderr}`);
+        assert.deepStrictEqual(r.errors.map((e) => e.event), ["prewarm-error"]);
+        assert.match(String(r.errors[0].reason), reason);
       }
     });
   });
