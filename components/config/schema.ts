@@ -310,7 +310,7 @@ export const modelSchema = z.strictObject({
         .string()
         .regex(/^[A-Za-z0-9._\-/]+$/, "must be a commit hash, tag or branch name")
         .optional()
-        .describe("Revision (commit) of the source. Required in `prod`."),
+        .describe("Revision of the source: a full 40-hex commit in `prod`, and outside `dev` whenever the model cache is on; `dev` may name a branch or tag, which the cache follows. Required in `prod` and with the cache."),
     })
     .describe("Model weights source."),
   pool: z.string().min(1).optional().describe("Name of the GPU pool it runs on. Required unless `simulator` is set."),
