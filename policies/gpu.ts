@@ -1,8 +1,8 @@
 import type { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
 import { checkFitBytes } from "../components/sizing";
-import { gpuNodeGroup } from "./lib/gpu-nodes";
+import { gpuNodeGroup, gpuSources, gpuTypesOf, gpusOfType, EKS_MANAGED_NODE_GROUP, EKS_NODE_GROUP, GKE_NODE_POOL, GKE_CLUSTER } from "./lib/gpu-nodes";
 import { allPlatformFacts, gpuModelsWithPools, platformFactsOf } from "./lib/facts";
-import { containersOf, gpuResources, HELM_RELEASE, Json, objectName, podSpecs, requestsGpus, requiredNodeLabels, tolerates, wholeGpus } from "./lib/kubernetes";
+import { containersOf, gpuResources, HELM_RELEASE, isBlanketToleration, Json, k8sObjects, objectName, podSpecs, requestsGpus, requiredNodeLabels, tolerates, wholeGpus } from "./lib/kubernetes";
 
 const GPU_TAINT = { key: "nvidia.com/gpu", value: "present", effect: "NoSchedule" };
 
@@ -30,18 +30,22 @@ export interface AllowlistConfig {
 
 export const gpuInstanceAllowlist: ResourceValidationPolicy = {
   name: "gpu-instance-allowlist",
-  description: "GPU instance and machine types are limited to the tier's allowlist.",
+  description: "GPU instance and machine types of every GPU source (node groups, launch templates, instances, GKE pools, Karpenter NodePools, platform pools) are on the tier's allowlist.",
   enforcementLevel: "mandatory",
   configSchema: {
     properties: { allowedTypes: { type: "array", items: { type: "string" }, default: [] } },
   },
   validateResource: (args, report) => {
     const { allowedTypes } = args.getConfig<AllowlistConfig>();
-    const group = gpuNodeGroup(args.type, args.props);
     const facts = platformFactsOf(args);
-    const types = group?.types ?? facts?.pools.flatMap((p) => (p.instanceType ? [p.instanceType] : [])) ?? [];
-    for (const t of types.filter((t) => !allowedTypes.includes(t))) {
-      report(`GPU type ${t} on ${args.name} is not allowed in this tier (allowed: ${allowedTypes.join(", ") || "none"}). Pick an allowed type or extend gpu-instance-allowlist.allowedTypes in the tier's policy config.`);
+    const fix = `Pick an allowed type (gpuPools[].instanceType in the stack config) or extend gpu-instance-allowlist.allowedTypes in the tier's policy config.`;
+    const named = facts ? { types: facts.pools.flatMap((p) => (p.instanceType ? [p.instanceType] : [])) } : gpuTypesOf(args);
+    if (named?.unrestricted) {
+      report(`${objectName(args.type, args.props, args.name)} can launch GPU nodes but ${named.unrestricted}. Add a node.kubernetes.io/instance-type requirement listing allowed types. ${fix}`);
+    }
+    const gpuTypes = (named?.types ?? []).filter((t) => facts !== undefined || gpusOfType("aws", t) > 0 || gpusOfType("gcp", t) > 0 || gpuNodeGroup(args.type, args.props) !== undefined);
+    for (const t of gpuTypes.filter((t) => !allowedTypes.includes(t))) {
+      report(`GPU type ${t} on ${args.name} is not allowed in this tier (allowed: ${allowedTypes.join(", ") || "none"}). ${fix}`);
     }
   },
 };
@@ -50,53 +54,90 @@ export interface BudgetConfig {
   maxGpus: number;
 }
 
+const POOL_TYPES = [EKS_NODE_GROUP, EKS_MANAGED_NODE_GROUP, GKE_NODE_POOL, GKE_CLUSTER];
+
 export const gpuBudget: StackValidationPolicy = {
   name: "gpu-budget",
-  description: "Total GPUs at maximum scale (pool max nodes × GPUs per node) stay within the tier's budget.",
+  description: "Total GPUs at maximum scale over every source (node groups, launch templates, EC2/GCE instances, GKE pools per zone × zones, Karpenter NodePool limits) stay within the tier's budget.",
   enforcementLevel: "mandatory",
   configSchema: { properties: { maxGpus: { type: "integer", minimum: 0, default: 64 } } },
   validateStack: (args, report) => {
     const { maxGpus } = args.getConfig<BudgetConfig>();
-    const cloudGroups = args.resources.flatMap((r) => {
-      const g = gpuNodeGroup(r.type, r.props);
-      return g ? [{ name: r.name, gpus: g.maxNodes * g.gpusPerNode }] : [];
-    });
+    const sources = gpuSources(args.resources);
+    for (const s of sources.filter((s) => s.unbounded)) {
+      report(`${s.what} ${s.name} can launch GPU nodes but ${s.unbounded}, so the tier budget of ${maxGpus} GPUs cannot hold. Set spec.limits["nvidia.com/gpu"] within the budget.`);
+    }
     // Existing clusters register no node groups; their pools are described in the platform facts.
-    const pools = cloudGroups.length > 0 ? cloudGroups : allPlatformFacts(args.resources).flatMap((f) => f.pools.map((p) => ({ name: p.name, gpus: p.maxNodes * p.gpusPerNode })));
-    const total = pools.reduce((s, p) => s + p.gpus, 0);
+    const cloudPools = args.resources.some((r) => POOL_TYPES.includes(r.type) && (gpuNodeGroup(r.type, r.props) !== undefined || r.type === GKE_CLUSTER));
+    const pools = cloudPools ? [] : allPlatformFacts(args.resources).flatMap((f) => f.pools.map((p) => ({ name: `pool ${p.name}`, gpus: p.maxNodes * p.gpusPerNode })));
+    const all = [...sources.map((s) => ({ name: `${s.what} ${s.name}`, gpus: s.gpus })), ...pools];
+    const total = all.reduce((s, p) => s + p.gpus, 0);
     if (total > maxGpus) {
-      report(`GPU pools reach ${total} GPUs at max scale (${pools.map((p) => `${p.name}: ${p.gpus}`).join(", ")}), above the tier budget of ${maxGpus}. Lower maxNodes or raise gpu-budget.maxGpus.`);
+      report(`GPU capacity reaches ${total} GPUs at max scale (${all.map((p) => `${p.name}: ${p.gpus}`).join(", ")}), above the tier budget of ${maxGpus}. Lower gpuPools[].maxNodes in the stack config (or the sizes of hand-written groups), or raise gpu-budget.maxGpus.`);
     }
   },
 };
 
+export interface PlacementConfig {
+  poolLabels: string[];
+}
+
+/** Node labels that only GPU nodes carry, or that name a GPU pool. */
+const GPU_POOL_LABELS = [
+  "llm-platform.io/pool",
+  "llm-platform.io/gpu-model",
+  "nvidia.com/gpu.present",
+  "nvidia.com/gpu.product",
+  "nvidia.com/gpu.count",
+  "cloud.google.com/gke-accelerator",
+  "cloud.google.com/gke-nodepool",
+  "eks.amazonaws.com/nodegroup",
+  "karpenter.sh/nodepool",
+  "karpenter.k8s.aws/instance-gpu-name",
+  "karpenter.k8s.aws/instance-gpu-count",
+  "karpenter.k8s.aws/instance-gpu-manufacturer",
+  "node.kubernetes.io/instance-type",
+];
+
 export const gpuRequestsWhole: ResourceValidationPolicy = {
   name: "gpu-requests-whole",
-  description: "GPU requests are whole numbers with requests equal to limits; GPU pods tolerate the GPU taint and select a GPU pool.",
+  description: "GPU requests are whole numbers with requests equal to limits; GPU pods tolerate the GPU taint by key (no blanket toleration) and select a GPU pool.",
   enforcementLevel: "mandatory",
+  configSchema: { properties: { poolLabels: { type: "array", items: { type: "string" }, default: GPU_POOL_LABELS } } },
   validateResource: (args, report) => {
-    for (const view of podSpecs(args.type, args.props)) {
-      const where = `${objectName(args.type, args.props, args.name)} ${view.path}`;
-      for (const { name, container } of containersOf(view.spec)) {
-        const { limit, request } = gpuResources(container);
-        if (limit === undefined && request === undefined) {
+    const { poolLabels } = args.getConfig<PlacementConfig>();
+    for (const o of k8sObjects(args.type, args.props)) {
+      for (const view of podSpecs(o.type, o.props)) {
+        const where = `${objectName(o.type, o.props, args.name)} ${view.path}`;
+        for (const { name, container } of containersOf(view.spec)) {
+          const { limit, request } = gpuResources(container);
+          if (limit === undefined && request === undefined) {
+            continue;
+          }
+          if (limit === undefined || wholeGpus(limit) === undefined) {
+            report(`${where} container ${name}: nvidia.com/gpu limit ${String(limit)} must be a whole number of GPUs. Set resources.limits["nvidia.com/gpu"] to an integer.`);
+          }
+          if (request !== undefined && String(request) !== String(limit)) {
+            report(`${where} container ${name}: nvidia.com/gpu request ${String(request)} differs from limit ${String(limit)}. GPUs cannot be overcommitted; set both to the same integer.`);
+          }
+        }
+        if (!requestsGpus(view.spec)) {
           continue;
         }
-        if (limit === undefined || wholeGpus(limit) === undefined) {
-          report(`${where} container ${name}: nvidia.com/gpu limit ${String(limit)} must be a whole number of GPUs. Set resources.limits["nvidia.com/gpu"] to an integer.`);
+        const tolerations = (view.spec?.tolerations ?? []) as Json[];
+        if (tolerations.some(isBlanketToleration)) {
+          report(`${where}: requests GPUs with a blanket toleration (operator Exists, no key), which lets it onto every tainted node. Tolerate nvidia.com/gpu:NoSchedule by key instead.`);
+        } else if (!tolerates(view.spec, GPU_TAINT)) {
+          report(`${where}: requests GPUs but does not tolerate nvidia.com/gpu:NoSchedule, so it cannot schedule on GPU nodes. Add the toleration.`);
         }
-        if (request !== undefined && String(request) !== String(limit)) {
-          report(`${where} container ${name}: nvidia.com/gpu request ${String(request)} differs from limit ${String(limit)}. GPUs cannot be overcommitted; set both to the same integer.`);
+        const labels = requiredNodeLabels(view.spec);
+        const placed = Object.entries(labels).some(([key, value]) =>
+          poolLabels.includes(key) && (key !== "node.kubernetes.io/instance-type" || value.split(",").every((t) => gpusOfType("aws", t) > 0 || gpusOfType("gcp", t) > 0)),
+        );
+        if (!placed) {
+          const given = Object.keys(labels);
+          report(`${where}: requests GPUs without selecting a GPU pool${given.length > 0 ? ` (${given.join(", ")} select no GPU pool)` : ""}. Add a nodeSelector such as llm-platform.io/pool: <one of the stack's gpuPools>.`);
         }
-      }
-      if (!requestsGpus(view.spec)) {
-        continue;
-      }
-      if (!tolerates(view.spec, GPU_TAINT)) {
-        report(`${where}: requests GPUs but does not tolerate nvidia.com/gpu:NoSchedule, so it cannot schedule on GPU nodes. Add the toleration.`);
-      }
-      if (Object.keys(requiredNodeLabels(view.spec)).length === 0) {
-        report(`${where}: requests GPUs without selecting a GPU pool. Add a nodeSelector such as llm-platform.io/pool: <pool>.`);
       }
     }
   },

@@ -1,6 +1,6 @@
 import type { PolicyResource, StackValidationPolicy } from "@pulumi/policy";
 import { findEppConfigs, scoresPrefixCache } from "./lib/epp";
-import { LLM_INFERENCE_SERVICE, LLM_INFERENCE_SERVICE_V1ALPHA1, Json, objectName } from "./lib/kubernetes";
+import { isLlmInferenceService, Json, objectName } from "./lib/kubernetes";
 
 /** Every string value inside a value. */
 function strings(value: Json, into: Set<string> = new Set()): Set<string> {
@@ -21,7 +21,7 @@ function strings(value: Json, into: Set<string> = new Set()): Set<string> {
 function eppConfigsByName(resources: readonly PolicyResource[]): Map<string, Json[]> {
   const index = new Map<string, Json[]>();
   for (const r of resources) {
-    if (r.type === LLM_INFERENCE_SERVICE || r.type === LLM_INFERENCE_SERVICE_V1ALPHA1) {
+    if (isLlmInferenceService(r.type)) {
       continue;
     }
     const configs = findEppConfigs(r.props);
@@ -50,7 +50,7 @@ export const cacheAwareRouting: StackValidationPolicy = {
   description: "Model services route through an InferencePool whose endpoint picker scores prefix-cache hits.",
   enforcementLevel: "mandatory",
   validateStack: (args, report) => {
-    const services = args.resources.filter((r) => r.type === LLM_INFERENCE_SERVICE || r.type === LLM_INFERENCE_SERVICE_V1ALPHA1);
+    const services = args.resources.filter((r) => isLlmInferenceService(r.type));
     if (services.length === 0) {
       args.notApplicable("no LLMInferenceService in the stack");
     }

@@ -1,21 +1,15 @@
+import * as path from "path";
 import type { PolicyResource, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
 import { platformFactsOf } from "./lib/facts";
-import {
-  containersOf,
-  Json,
-  objectName,
-  PERSISTENT_VOLUME,
-  PERSISTENT_VOLUME_CLAIM,
-  podSpecs,
-  PodTemplateView,
-  requestsGpus,
-  STORAGE_CLASS,
-  volumesOf,
-} from "./lib/kubernetes";
+import { containersOf, isLlmInferenceService, isModelServer, Json, k8sObjects, objectName, podSpecs, PodTemplateView, volumesOf } from "./lib/kubernetes";
+import { NETWORK_FS_DRIVERS, NETWORK_FS_PROVISIONERS, StorageIndex } from "./lib/volumes";
+import { statements } from "./lib/iam";
 
-/** Pods that serve models: LLMInferenceService pods and anything that asks for GPUs. */
-function servingPods(type: string, props: Json): PodTemplateView[] {
-  return podSpecs(type, props).filter((v) => v.serving || requestsGpus(v.spec));
+/** Every model-serving pod template of a stack, across all workload kinds and ConfigGroups. */
+function servingPodsOf(resources: readonly PolicyResource[]): { r: PolicyResource; type: string; props: Json; view: PodTemplateView }[] {
+  return resources.flatMap((r) =>
+    k8sObjects(r.type, r.props).flatMap((o) => podSpecs(o.type, o.props).filter(isModelServer).map((view) => ({ r, type: o.type, props: o.props, view }))),
+  );
 }
 
 export interface NetworkFsConfig {
@@ -24,92 +18,51 @@ export interface NetworkFsConfig {
   allowNfs: boolean;
 }
 
+const CACHE_FIX = "Serve weights from the platform's local NVMe cache (modelCache in the stack config) instead.";
+
 export const noNetworkFsWeights: StackValidationPolicy = {
   name: "no-network-fs-weights",
-  description: "Model-serving pods do not load weights from network filesystems (NFS, EFS, Filestore, FSx).",
+  description: "Model-serving pods (GPU or CPU, any workload kind) do not load weights from network filesystems (NFS, EFS, Filestore, FSx), directly or through claims, volumes and classes.",
   enforcementLevel: "mandatory",
   configSchema: {
     properties: {
-      blockedCsiDrivers: {
-        type: "array",
-        items: { type: "string" },
-        default: ["efs.csi.aws.com", "fsx.csi.aws.com", "filestore.csi.storage.gke.io", "nfs.csi.k8s.io"],
-      },
-      blockedProvisioners: {
-        type: "array",
-        items: { type: "string" },
-        default: ["efs.csi.aws.com", "fsx.csi.aws.com", "filestore.csi.storage.gke.io", "nfs.csi.k8s.io", "kubernetes.io/nfs"],
-      },
+      blockedCsiDrivers: { type: "array", items: { type: "string" }, default: NETWORK_FS_DRIVERS },
+      blockedProvisioners: { type: "array", items: { type: "string" }, default: NETWORK_FS_PROVISIONERS },
       allowNfs: { type: "boolean", default: false },
     },
   },
   validateStack: (args, report) => {
     const config = args.getConfig<NetworkFsConfig>();
-    const blockedClasses = new Set(
-      args.resources
-        .filter((r) => r.type === STORAGE_CLASS && config.blockedProvisioners.includes(String(r.props?.provisioner)))
-        .map((r) => String(r.props?.metadata?.name ?? r.name)),
-    );
-    const claims = claimsByName(args.resources);
-    for (const r of args.resources) {
-      for (const view of servingPods(r.type, r.props)) {
-        const where = `${objectName(r.type, r.props, r.name)} ${view.path}`;
-        for (const v of volumesOf(view.spec)) {
-          if (v?.nfs && !config.allowNfs) {
-            report(`${where}: volume ${v.name} is NFS (${v.nfs.server}:${v.nfs.path}); weights over NFS load too slowly. Serve weights from the local NVMe cache instead.`, r.urn);
-          }
-          if (v?.csi && config.blockedCsiDrivers.includes(String(v.csi.driver))) {
-            report(`${where}: volume ${v.name} uses network filesystem driver ${v.csi.driver}. Serve weights from the local NVMe cache instead.`, r.urn);
-          }
-          const claim = v?.persistentVolumeClaim ? claims.get(String(v.persistentVolumeClaim.claimName)) : undefined;
-          if (claim && blockedClasses.has(String(claim.props?.spec?.storageClassName))) {
-            report(`${where}: volume ${v.name} claims ${claim.props?.spec?.storageClassName}, a network filesystem class. Serve weights from the local NVMe cache instead.`, r.urn);
-          }
-        }
+    const storage = new StorageIndex(args.resources, { networkDrivers: config.blockedCsiDrivers, networkProvisioners: config.blockedProvisioners, allowNfs: config.allowNfs });
+    for (const { r, type, props, view } of servingPodsOf(args.resources)) {
+      for (const f of storage.podVolumes(type, props, view.spec).filter((f) => f.network)) {
+        report(`${objectName(type, props, r.name)} ${view.path}: volume ${f.volume} is a network filesystem (${f.chain}); weights over the network load too slowly and stall every cold start. ${CACHE_FIX}`, r.urn);
       }
     }
   },
 };
 
-function claimsByName(resources: readonly PolicyResource[]): Map<string, PolicyResource> {
-  return new Map(resources.filter((r) => r.type === PERSISTENT_VOLUME_CLAIM).map((r) => [String(r.props?.metadata?.name ?? r.name), r]));
-}
-
-/** Provisioners whose volumes live on one node's disks. */
-const NODE_LOCAL_PROVISIONERS = ["kubernetes.io/no-provisioner", "rancher.io/local-path", "openebs.io/local", "topolvm.io", "local.csi.openebs.io", "lvm.csi.metal-stack.io"];
-
 export const noNodePinnedWeights: StackValidationPolicy = {
   name: "no-node-pinned-weights",
-  description: "No node-pinned volume (local PV, node-affine PV, local-disk storage class) holds weights: a dead node must not strand a model.",
+  description: "No node-pinned volume (local PV, hostname-affine PV, local-disk storage class) holds weights: a dead node must not strand a model.",
   enforcementLevel: "mandatory",
   validateStack: (args, report) => {
-    for (const pv of args.resources.filter((r) => r.type === PERSISTENT_VOLUME)) {
-      const spec = pv.props?.spec ?? {};
-      if (spec.local || spec.hostPath || spec.nodeAffinity) {
-        report(`${objectName(pv.type, pv.props, pv.name)} is pinned to a node (${spec.local ? "local" : spec.hostPath ? "hostPath" : "nodeAffinity"}); when the node dies its pods cannot move without deleting claims by hand. Use the snapshot-restore cache.`, pv.urn);
+    const storage = new StorageIndex(args.resources, { networkDrivers: [], networkProvisioners: [], allowNfs: true });
+    for (const r of args.resources) {
+      for (const o of k8sObjects(r.type, r.props).filter((o) => o.type.endsWith(":PersistentVolume"))) {
+        const pinned = StorageIndex.pinnedVolume(o.props);
+        if (pinned) {
+          report(`${objectName(o.type, o.props, r.name)} is pinned to a node (${pinned}); when the node dies its pods cannot move without deleting claims by hand. Use the platform's snapshot-restore cache (modelCache).`, r.urn);
+        }
       }
     }
-    const localClasses = new Set(
-      args.resources
-        .filter((r) => r.type === STORAGE_CLASS && NODE_LOCAL_PROVISIONERS.includes(String(r.props?.provisioner)))
-        .map((r) => String(r.props?.metadata?.name ?? r.name)),
-    );
-    const claims = claimsByName(args.resources);
-    for (const r of args.resources) {
-      for (const view of servingPods(r.type, r.props)) {
-        for (const v of volumesOf(view.spec)) {
-          const claimName = v?.persistentVolumeClaim?.claimName;
-          if (claimName === undefined) {
-            continue;
-          }
-          const claim = claims.get(String(claimName));
-          const cls = claim?.props?.spec?.storageClassName;
-          if (claim === undefined || localClasses.has(String(cls))) {
-            report(
-              `${objectName(r.type, r.props, r.name)} ${view.path}: volume ${v.name} mounts claim ${claimName}${cls ? ` (class ${cls})` : ""}, which ${claim === undefined ? "is not managed here and may be" : "is"} node-local. Serving pods take weights from the host cache, not claims.`,
-              r.urn,
-            );
-          }
+    for (const { r, type, props, view } of servingPodsOf(args.resources)) {
+      for (const f of storage.podVolumes(type, props, view.spec)) {
+        if (f.nodePinned || f.unknownClaim) {
+          report(
+            `${objectName(type, props, r.name)} ${view.path}: volume ${f.volume} ${f.unknownClaim ? `mounts claim ${f.unknownClaim}, which is not managed here and may be node-local` : `is node-pinned (${f.chain})`}. Serving pods take weights from the platform's host cache (modelCache), not claims.`,
+            r.urn,
+          );
         }
       }
     }
@@ -120,9 +73,20 @@ export interface HostPathConfig {
   cacheRoots: string[];
 }
 
+/** A host path as the kubelet resolves it: absolute, `.`/`..` and repeated slashes collapsed. */
+export function normaliseHostPath(p: string): string {
+  return path.posix.normalize(path.posix.join("/", String(p))).replace(/\/+$/, "") || "/";
+}
+
+/** Whether a host path is one of the roots or inside one, compared after normalising both. */
+export function underRoots(hostPath: string, roots: readonly string[]): boolean {
+  const p = normaliseHostPath(hostPath);
+  return roots.map(normaliseHostPath).some((root) => p === root || p.startsWith(root === "/" ? "/" : `${root}/`));
+}
+
 export const hostPathUnderCacheRoot: ResourceValidationPolicy = {
   name: "host-path-under-cache-root",
-  description: "Serving pods mount host paths only under the model-cache root, and read-only in serving containers.",
+  description: "Model-serving pods mount host paths only under the model-cache root (after normalising `..`), and read-only in serving containers.",
   enforcementLevel: "mandatory",
   configSchema: {
     properties: {
@@ -135,23 +99,24 @@ export const hostPathUnderCacheRoot: ResourceValidationPolicy = {
   },
   validateResource: (args, report) => {
     const { cacheRoots } = args.getConfig<HostPathConfig>();
-    const under = (path: string) => cacheRoots.some((root) => path === root || path.startsWith(`${root.replace(/\/$/, "")}/`));
-    for (const view of servingPods(args.type, args.props)) {
-      const where = `${objectName(args.type, args.props, args.name)} ${view.path}`;
-      const hostVolumes = new Set<string>();
-      for (const v of volumesOf(view.spec)) {
-        if (v?.hostPath === undefined) {
-          continue;
+    for (const o of k8sObjects(args.type, args.props)) {
+      for (const view of podSpecs(o.type, o.props).filter(isModelServer)) {
+        const where = `${objectName(o.type, o.props, args.name)} ${view.path}`;
+        const hostVolumes = new Set<string>();
+        for (const v of volumesOf(view.spec)) {
+          if (v?.hostPath === undefined) {
+            continue;
+          }
+          hostVolumes.add(String(v.name));
+          if (!underRoots(String(v.hostPath.path), cacheRoots)) {
+            report(`${where}: hostPath volume ${v.name} (${v.hostPath.path}, resolved ${normaliseHostPath(v.hostPath.path)}) is outside the model-cache roots ${cacheRoots.join(", ")}. Serving pods may only reach the cache; take weights from the platform's modelCache.`);
+          }
         }
-        hostVolumes.add(String(v.name));
-        if (!under(String(v.hostPath.path))) {
-          report(`${where}: hostPath volume ${v.name} (${v.hostPath.path}) is outside the model-cache roots ${cacheRoots.join(", ")}. Serving pods may only reach the cache.`);
-        }
-      }
-      for (const { name, container, init } of containersOf(view.spec)) {
-        for (const m of (container?.volumeMounts ?? []) as Json[]) {
-          if (!init && hostVolumes.has(String(m?.name)) && m?.readOnly !== true) {
-            report(`${where}: container ${name} mounts host volume ${m.name} writable. Serving containers mount the cache read-only (readOnly: true); only the restore init container writes.`);
+        for (const { name, container, init } of containersOf(view.spec)) {
+          for (const m of (container?.volumeMounts ?? []) as Json[]) {
+            if (!init && hostVolumes.has(String(m?.name)) && m?.readOnly !== true) {
+              report(`${where}: container ${name} mounts host volume ${m.name} writable. Serving containers mount the cache read-only (readOnly: true); only the restore init container writes.`);
+            }
           }
         }
       }
@@ -187,42 +152,138 @@ export const nvmeCapacity: ResourceValidationPolicy = {
 
 const SNAPSHOT_TAG = "llm-platform.io/role";
 const SNAPSHOT_LABEL = "llm-platform-role";
-const S3_BUCKET_TYPES = ["aws:s3/bucket:Bucket", "aws:s3/bucketV2:BucketV2"];
+export const S3_BUCKET_TYPES = ["aws:s3/bucket:Bucket", "aws:s3/bucketV2:BucketV2"];
+export const GCS_BUCKET = "gcp:storage/bucket:Bucket";
+const PUBLIC_ACLS = ["public-read", "public-read-write", "authenticated-read"];
+const PUBLIC_MEMBERS = /^(allUsers|allAuthenticatedUsers)$/;
+const PUBLIC_GRANTEE = /acs\.amazonaws\.com\/groups\/global\/(AllUsers|AuthenticatedUsers)/;
+
+/** A bucket and the resources that configure it (by dependency, or by naming it in `bucket`). */
+export interface BucketView {
+  readonly bucket: PolicyResource;
+  readonly names: Set<string>;
+  readonly parts: (type: string) => PolicyResource[];
+}
+
+export function bucketViews(resources: readonly PolicyResource[]): BucketView[] {
+  const byBucketProp = new Map<string, PolicyResource[]>();
+  const byDependency = new Map<string, PolicyResource[]>();
+  for (const r of resources) {
+    if (r.props?.bucket !== undefined && !S3_BUCKET_TYPES.includes(r.type) && r.type !== GCS_BUCKET) {
+      byBucketProp.set(String(r.props.bucket), [...(byBucketProp.get(String(r.props.bucket)) ?? []), r]);
+    }
+    for (const d of r.dependencies) {
+      byDependency.set(d.urn, [...(byDependency.get(d.urn) ?? []), r]);
+    }
+  }
+  return resources
+    .filter((r) => S3_BUCKET_TYPES.includes(r.type) || r.type === GCS_BUCKET)
+    .map((bucket) => {
+      const names = new Set([bucket.name, `${bucket.name}-id`, ...[bucket.props?.bucket, bucket.props?.name, bucket.props?.bucketPrefix].filter((n) => n !== undefined).map(String)]);
+      const related = new Set([...(byDependency.get(bucket.urn) ?? []), ...[...names].flatMap((n) => byBucketProp.get(n) ?? [])]);
+      return { bucket, names, parts: (type: string) => [...related].filter((r) => r.type === type) };
+    });
+}
+
+export interface BucketConfig {
+  modelBucketPattern: string;
+}
+
+/** Whether a bucket holds model data: the platform's role tag, or a name that says so. */
+function holdsModels(view: BucketView, pattern: RegExp): boolean {
+  const p = view.bucket.props ?? {};
+  return p.tags?.[SNAPSHOT_TAG] === "snapshot-store" || p.labels?.[SNAPSHOT_LABEL] === "snapshot-store" || [...view.names].some((n) => pattern.test(n));
+}
+
+const partTypes = (name: string, v2 = true) => [`aws:s3/${name}:${name[0].toUpperCase()}${name.slice(1)}`, ...(v2 ? [`aws:s3/${name}V2:${name[0].toUpperCase()}${name.slice(1)}V2`] : [])];
 
 export const snapshotBucketProtected: StackValidationPolicy = {
   name: "snapshot-bucket-protected",
-  description: "Snapshot-store buckets are private, encrypted and versioned.",
+  description: "Every bucket that holds model data (the snapshot store or any bucket named for models/weights/checkpoints) is private, encrypted and versioned.",
   enforcementLevel: "mandatory",
+  configSchema: { properties: { modelBucketPattern: { type: "string", default: "model|weight|checkpoint|snapshot|llm|huggingface|hf-cache" } } },
   validateStack: (args, report) => {
-    const dependents = (bucket: PolicyResource, type: string) =>
-      args.resources.filter((r) => r.type === type && r.dependencies.some((d) => d.urn === bucket.urn));
-    for (const bucket of args.resources.filter((r) => S3_BUCKET_TYPES.includes(r.type) && r.props?.tags?.[SNAPSHOT_TAG] === "snapshot-store")) {
-      const block = dependents(bucket, "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock")[0]?.props;
+    const pattern = new RegExp(args.getConfig<BucketConfig>().modelBucketPattern, "i");
+    for (const view of bucketViews(args.resources).filter((v) => holdsModels(v, pattern))) {
+      const { bucket } = view;
+      const p = bucket.props ?? {};
+      if (bucket.type === GCS_BUCKET) {
+        if (p.publicAccessPrevention !== "enforced" || p.uniformBucketLevelAccess !== true) {
+          report(`GCS bucket ${bucket.name} holds model data but is not private. Set publicAccessPrevention: "enforced" and uniformBucketLevelAccess: true.`, bucket.urn);
+        }
+        if (p.versioning?.enabled !== true) {
+          report(`GCS bucket ${bucket.name} holds model data without versioning. Set versioning.enabled: true.`, bucket.urn);
+        }
+        continue;
+      }
+      const block = view.parts("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock")[0]?.props;
       if (!block || !["blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"].every((k) => block[k] === true)) {
-        report(`S3 bucket ${bucket.name} holds model snapshots but has no public access block with all four settings true. Add an aws.s3.BucketPublicAccessBlock.`, bucket.urn);
+        report(`S3 bucket ${bucket.name} holds model data but has no public access block with all four settings true. Add an aws.s3.BucketPublicAccessBlock for it.`, bucket.urn);
       }
-      const sse = [
-        ...dependents(bucket, "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"),
-        ...dependents(bucket, "aws:s3/bucketServerSideEncryptionConfigurationV2:BucketServerSideEncryptionConfigurationV2"),
-      ];
-      if (sse.length === 0) {
-        report(`S3 bucket ${bucket.name} holds model snapshots without a server-side encryption configuration. Add SSE-KMS or SSE-S3.`, bucket.urn);
+      if (view.parts(partTypes("bucketServerSideEncryptionConfiguration")[0]).length + view.parts(partTypes("bucketServerSideEncryptionConfiguration")[1]).length === 0 && p.serverSideEncryptionConfiguration === undefined) {
+        report(`S3 bucket ${bucket.name} holds model data without a server-side encryption configuration. Add aws.s3.BucketServerSideEncryptionConfiguration with SSE-KMS or SSE-S3.`, bucket.urn);
       }
-      const versioning = [
-        ...dependents(bucket, "aws:s3/bucketVersioning:BucketVersioning"),
-        ...dependents(bucket, "aws:s3/bucketVersioningV2:BucketVersioningV2"),
-      ];
-      if (!versioning.some((v) => v.props?.versioningConfiguration?.status === "Enabled")) {
-        report(`S3 bucket ${bucket.name} holds model snapshots without versioning enabled. Add aws.s3.BucketVersioning with status Enabled.`, bucket.urn);
+      const versioned = partTypes("bucketVersioning").flatMap((t) => view.parts(t)).some((v) => v.props?.versioningConfiguration?.status === "Enabled") || p.versioning?.enabled === true;
+      if (!versioned) {
+        report(`S3 bucket ${bucket.name} holds model data without versioning enabled. Add aws.s3.BucketVersioning with status Enabled.`, bucket.urn);
       }
     }
-    for (const bucket of args.resources.filter((r) => r.type === "gcp:storage/bucket:Bucket" && r.props?.labels?.[SNAPSHOT_LABEL] === "snapshot-store")) {
-      const p = bucket.props;
-      if (p.publicAccessPrevention !== "enforced" || p.uniformBucketLevelAccess !== true) {
-        report(`GCS bucket ${bucket.name} holds model snapshots but is not private (publicAccessPrevention: enforced and uniformBucketLevelAccess: true).`, bucket.urn);
+  },
+};
+
+/** Why an S3 or GCS bucket policy document or IAM grant makes a bucket public. */
+function publicPolicy(doc: unknown): string | undefined {
+  const open = (statements(doc) ?? []).find((s) => s.effect === "Allow" && s.principals.includes("*") && !s.hasCondition);
+  return open ? `its bucket policy allows principal "*" to ${open.actions.join(", ")}` : undefined;
+}
+
+export const noPublicBuckets: StackValidationPolicy = {
+  name: "no-public-buckets",
+  description: "No bucket is public: no public ACL or grant, no public access block turned off, no bucket policy for principal \"*\", no allUsers/allAuthenticatedUsers IAM member.",
+  enforcementLevel: "mandatory",
+  validateStack: (args, report) => {
+    const views = bucketViews(args.resources);
+    const bucketOf = (r: PolicyResource) => views.find((v) => r.dependencies.some((d) => d.urn === v.bucket.urn) || v.names.has(String(r.props?.bucket)))?.bucket.name ?? String(r.props?.bucket ?? r.name);
+    const fix = "Keep model data private; serve it through the platform's cache readers (modelCache), never by public URL.";
+    for (const r of args.resources) {
+      const p = r.props ?? {};
+      const reasons: string[] = [];
+      if (S3_BUCKET_TYPES.includes(r.type)) {
+        if (PUBLIC_ACLS.includes(String(p.acl))) reasons.push(`its ACL is ${p.acl}`);
+        if (((p.grants ?? []) as Json[]).some((g) => PUBLIC_GRANTEE.test(String(g?.uri)))) reasons.push("it grants access to AllUsers/AuthenticatedUsers");
+        const why = p.policy === undefined ? undefined : publicPolicy(p.policy);
+        if (why) reasons.push(why);
+      } else if (partTypes("bucketAcl").includes(r.type)) {
+        if (PUBLIC_ACLS.includes(String(p.acl))) reasons.push(`its ACL is ${p.acl}`);
+        const grants = (p.accessControlPolicy?.grants ?? []) as Json[];
+        if (grants.some((g) => PUBLIC_GRANTEE.test(String(g?.grantee?.uri)))) reasons.push("its ACL grants access to AllUsers/AuthenticatedUsers");
+      } else if (r.type === "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock") {
+        const off = ["blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"].filter((k) => p[k] === false);
+        if (off.length > 0) reasons.push(`its public access block turns off ${off.join(", ")}`);
+      } else if (r.type === "aws:s3/bucketPolicy:BucketPolicy") {
+        const why = publicPolicy(p.policy);
+        if (why) reasons.push(why);
+      } else if (/^gcp:storage\/bucketIAM(Member|Binding):/.test(r.type)) {
+        const members = [p.member, ...((p.members ?? []) as unknown[])].filter((m) => m !== undefined).map(String);
+        const pub = members.filter((m) => PUBLIC_MEMBERS.test(m));
+        if (pub.length > 0) reasons.push(`it grants ${p.role} to ${pub.join(", ")}`);
+      } else if (r.type === "gcp:storage/bucketIAMPolicy:BucketIAMPolicy") {
+        let data: Json = p.policyData;
+        try {
+          data = typeof data === "string" ? JSON.parse(data) : data;
+        } catch {
+          data = {};
+        }
+        const pub = ((data?.bindings ?? []) as Json[]).filter((b) => ((b?.members ?? []) as string[]).some((m) => PUBLIC_MEMBERS.test(m)));
+        if (pub.length > 0) reasons.push(`its IAM policy grants ${pub.map((b) => b.role).join(", ")} to allUsers/allAuthenticatedUsers`);
+      } else if (r.type === "gcp:storage/bucketACL:BucketACL" || r.type === "gcp:storage/defaultObjectACL:DefaultObjectACL") {
+        const entities = ((p.roleEntities ?? []) as string[]).filter((e) => /:(allUsers|allAuthenticatedUsers)$/.test(e));
+        if (entities.length > 0) reasons.push(`its ACL grants ${entities.join(", ")}`);
+      } else if (r.type === "gcp:storage/defaultObjectAccessControl:DefaultObjectAccessControl" || r.type === "gcp:storage/objectAccessControl:ObjectAccessControl") {
+        if (PUBLIC_MEMBERS.test(String(p.entity))) reasons.push(`it grants ${p.role} to ${p.entity}`);
       }
-      if (p.versioning?.enabled !== true) {
-        report(`GCS bucket ${bucket.name} holds model snapshots without versioning. Set versioning.enabled: true.`, bucket.urn);
+      for (const reason of reasons) {
+        report(`bucket ${S3_BUCKET_TYPES.includes(r.type) ? r.name : bucketOf(r)} is public: ${reason} (${r.type.split(":").pop()} ${r.name}). ${fix}`, r.urn);
       }
     }
   },
@@ -269,16 +330,32 @@ export const restoreTimeSlo: ResourceValidationPolicy = {
 
 const COMMIT = /^[0-9a-f]{40}$/;
 
+/** The Hugging Face revision a hand-written LLMInferenceService pins: `hf://org/model:rev` (KServe v0.20) or the platform's annotation. */
+function serviceRevision(props: Json): { uri: string; revision?: string } | undefined {
+  const uri = String(props?.spec?.model?.uri ?? "");
+  if (!uri.startsWith("hf://")) {
+    return undefined;
+  }
+  const m = /^hf:\/\/[^:]+:(.+)$/.exec(uri);
+  return { uri, revision: m?.[1] ?? props?.metadata?.annotations?.["llm-platform.io/revision"] };
+}
+
 export const revisionPinned: ResourceValidationPolicy = {
   name: "model-revision-pinned",
-  description: "Hugging Face model revisions are pinned to an immutable 40-hex commit, so every node serves the same weights.",
+  description: "Hugging Face model revisions are pinned to an immutable 40-hex commit (platform models and hand-written LLMInferenceServices), so every node serves the same weights.",
   enforcementLevel: "mandatory",
   validateResource: (args, report) => {
     const facts = platformFactsOf(args);
     for (const m of (facts?.models ?? []).filter((m) => m.sourceUri.startsWith("hf://") && !COMMIT.test(m.revision ?? ""))) {
       report(`model ${m.name} (${m.sourceUri}) revision ${m.revision === undefined ? "is not set" : `"${m.revision}" is not a commit hash`}; a branch or tag can move. Set source.revision to the 40-character commit.`);
     }
+    for (const o of k8sObjects(args.type, args.props).filter((o) => isLlmInferenceService(o.type))) {
+      const found = serviceRevision(o.props);
+      if (found && !COMMIT.test(found.revision ?? "")) {
+        report(`${objectName(o.type, o.props, args.name)} serves ${found.uri} ${found.revision === undefined ? "without a revision, so it follows the default branch" : `at "${found.revision}", which is not a commit hash and can move`}. Write spec.model.uri as hf://<org>/<model>:<40-character commit>, or declare the model in the stack's models with source.revision.`);
+      }
+    }
   },
 };
 
-export const storagePolicies = [noNetworkFsWeights, noNodePinnedWeights, hostPathUnderCacheRoot, nvmeCapacity, snapshotBucketProtected, volumesEncrypted, restoreTimeSlo, revisionPinned];
+export const storagePolicies = [noNetworkFsWeights, noNodePinnedWeights, hostPathUnderCacheRoot, nvmeCapacity, snapshotBucketProtected, noPublicBuckets, volumesEncrypted, restoreTimeSlo, revisionPinned];

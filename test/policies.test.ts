@@ -84,8 +84,8 @@ describe("policy pack", () => {
       assert.deepStrictEqual(await violations(gpuBudget, [gpuGroup()], { maxGpus: 16 }), []);
     });
     it("fails above budget, counting platform pools on existing clusters", async () => {
-      assert.match((await violations(gpuBudget, [gpuGroup({ scalingConfig: { maxSize: 3 } })], { maxGpus: 16 }))[0], /reach 24 GPUs at max scale .* above the tier budget of 16/);
-      assert.match((await violations(gpuBudget, [platform(facts())], { maxGpus: 8 }))[0], /reach 16 GPUs/);
+      assert.match((await violations(gpuBudget, [gpuGroup({ scalingConfig: { maxSize: 3 } })], { maxGpus: 16 }))[0], /reaches 24 GPUs at max scale .* above the tier budget of 16/);
+      assert.match((await violations(gpuBudget, [platform(facts())], { maxGpus: 8 }))[0], /reaches 16 GPUs/);
     });
   });
 
@@ -186,7 +186,7 @@ describe("policy pack", () => {
       const pod = gpuPod({ volumes: [{ name: "w", persistentVolumeClaim: { claimName: "w" } }] });
       const v = await violations(noNodePinnedWeights, [pv, sc, pvc, deployment(pod)]);
       assert.strictEqual(v.length, 2, v.join("\n"));
-      assert.match(v[0], /is pinned to a node \(local\)/);
+      assert.match(v[0], /is pinned to a node \(local \/mnt\/disk\)/);
     });
   });
 

@@ -62,7 +62,7 @@ describe("policy pack on whole stacks", () => {
               template: {
                 metadata: { labels: { app: "rogue" } },
                 spec: {
-                  containers: [{ name: "vllm", image: "vllm", env: [{ name: "HF_TOKEN", value: "hf_literal" }], resources: { limits: { "nvidia.com/gpu": "1" } }, volumeMounts: [{ name: "w", mountPath: "/w" }] }],
+                  containers: [{ name: "vllm", image: "vllm/vllm-openai:v0.19.1", env: [{ name: "HF_TOKEN", value: "hf_literal" }], resources: { limits: { "nvidia.com/gpu": "1" } }, volumeMounts: [{ name: "w", mountPath: "/w" }] }],
                   volumes: [{ name: "w", nfs: { server: "nfs", path: "/models" } }],
                 },
               },
@@ -90,7 +90,7 @@ describe("policy pack on whole stacks", () => {
       gpuPools: [{ name: "h100", instanceType: "p5.48xlarge", maxNodes: 1 }],
     };
     const gpuPod = (extra: Record<string, unknown> = {}) => ({
-      containers: [{ name: "main", image: "vllm", resources: { limits: { "nvidia.com/gpu": "1" } } }],
+      containers: [{ name: "main", image: "vllm/vllm-openai:v0.19.1", resources: { limits: { "nvidia.com/gpu": "1" } } }],
       tolerations: [{ key: "nvidia.com/gpu", operator: "Exists", effect: "NoSchedule" }],
       nodeSelector: { "llm-platform.io/pool": "h100" },
       ...extra,
@@ -123,7 +123,7 @@ describe("policy pack on whole stacks", () => {
 
     const cases: Record<string, () => void> = {
       "gpu-node-taint": () => nodeGroup({ taints: [] }),
-      "gpu-requests-whole": () => new k8s.core.v1.Pod("p", { metadata: { name: "p" }, spec: gpuPod({ tolerations: [] }) }, k8sOpts()),
+      "gpu-requests-whole": () => new k8s.core.v1.Pod("p", { metadata: { name: "p" }, spec: gpuPod({ tolerations: [{ operator: "Exists" }] }) }, k8sOpts()),
       "model-fits-gpus": () => new pulumi.ComponentResource("llm-platform:index:LlmPlatform", "hand", { facts: facts((f) => (f.models[0].tensorParallel = 1)) }),
       "tensor-parallel-within-node": () => new pulumi.ComponentResource("llm-platform:index:LlmPlatform", "hand", { facts: facts((f) => (f.models[0].dataLocal = 4)) }),
       "gpu-operator-no-duplicate-driver": () => {
@@ -134,8 +134,25 @@ describe("policy pack on whole stacks", () => {
         new k8s.core.v1.Pod("p", { metadata: { name: "p" }, spec: gpuPod({ volumes: [{ name: "w", nfs: { server: "nfs", path: "/m" } }] }) }, k8sOpts()),
       "no-node-pinned-weights": () =>
         new k8s.core.v1.PersistentVolume("pv", { metadata: { name: "pv" }, spec: { capacity: { storage: "1Ti" }, accessModes: ["ReadWriteOnce"], local: { path: "/mnt/disk" } } }, k8sOpts()),
+      // Inside the cache root, so only the writable serving mount is wrong.
       "host-path-under-cache-root": () =>
-        new k8s.core.v1.Pod("p", { metadata: { name: "p" }, spec: gpuPod({ volumes: [{ name: "w", hostPath: { path: "/var/lib/models" } }] }) }, k8sOpts()),
+        new k8s.core.v1.Pod(
+          "p",
+          {
+            metadata: { name: "p" },
+            spec: gpuPod({
+              containers: [{ name: "main", image: "vllm/vllm-openai:v0.19.1", resources: { limits: { "nvidia.com/gpu": "1" } }, volumeMounts: [{ name: "w", mountPath: "/mnt/models" }] }],
+              volumes: [{ name: "w", hostPath: { path: "/mnt/k8s-disks/0/llm-platform/models" } }],
+            }),
+          },
+          k8sOpts(),
+        ),
+      "no-host-access": () => new k8s.core.v1.Pod("p", { metadata: { name: "p" }, spec: { hostNetwork: true, containers: [{ name: "c", image: "busybox:1.37" }] } }, k8sOpts()),
+      "no-open-ingress": () =>
+        raw("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule", "in", { securityGroupId: "sg-1", cidrIpv4: "0.0.0.0/1", fromPort: 443, toPort: 443, ipProtocol: "tcp" }),
+      "no-public-buckets": () => raw("aws:s3/bucket:Bucket", "site", { bucket: "acme-site", acl: "public-read" }),
+      "iam-least-privilege": () => raw("aws:iam/rolePolicyAttachment:RolePolicyAttachment", "admin", { role: "r", policyArn: "arn:aws:iam::aws:policy/AdministratorAccess" }),
+      "image-pinned": () => new k8s.core.v1.Pod("p", { metadata: { name: "p" }, spec: { containers: [{ name: "c", image: "busybox:latest" }] } }, k8sOpts()),
       "nvme-capacity": () => new pulumi.ComponentResource("llm-platform:index:LlmPlatform", "hand", { facts: facts((f) => (f.pools[0].nvmeBytes = 50e9)) }),
       "snapshot-bucket-protected": () => raw("aws:s3/bucket:Bucket", "snap", { tags: { "llm-platform.io/role": "snapshot-store" } }),
       "volumes-encrypted": () => raw("aws:ebs/volume:Volume", "v", { size: 100, encrypted: false }),
@@ -145,11 +162,11 @@ describe("policy pack on whole stacks", () => {
       "cluster-endpoint-restricted": () => raw("aws:eks/cluster:Cluster", "c", { vpcConfig: { endpointPublicAccess: true }, encryptionConfig: { resources: ["secrets"] } }),
       "eks-secrets-encryption": () => raw("aws:eks/cluster:Cluster", "c", { vpcConfig: { endpointPublicAccess: false } }),
       "hf-token-secret": () =>
-        new k8s.core.v1.Pod("p", { metadata: { name: "p" }, spec: { containers: [{ name: "seed", image: "x", env: [{ name: "HF_TOKEN", value: "hf_literal" }] }] } }, k8sOpts()),
+        new k8s.core.v1.Pod("p", { metadata: { name: "p" }, spec: { containers: [{ name: "seed", image: "rclone/rclone:1.68.2", env: [{ name: "HF_TOKEN", value: "hf_literal" }] }] } }, k8sOpts()),
       "cache-aware-routing": () =>
         new k8s.apiextensions.CustomResource(
           "svc",
-          { apiVersion: "serving.kserve.io/v1alpha2", kind: "LLMInferenceService", metadata: { name: "svc" }, spec: { model: { uri: "hf://a/b" }, router: { route: {} } } },
+          { apiVersion: "serving.kserve.io/v1alpha2", kind: "LLMInferenceService", metadata: { name: "svc" }, spec: { model: { uri: `hf://a/b:${"0".repeat(40)}` }, router: { route: {} } } },
           k8sOpts(),
         ),
       "spot-gpu-in-prod": () => nodeGroup({ capacityType: "SPOT" }),
