@@ -27,7 +27,7 @@ function attachedArns(type: string, p: Json): string[] {
   return [];
 }
 
-const GCP_IAM = /^gcp:(projects|organizations|folder|storage|serviceaccount|artifactregistry|kms|secretmanager)\/\w*IAM(Member|Binding|Policy):/;
+const GCP_IAM = /^gcp:(projects|organizations|folder|storage|serviceaccount|artifactregistry|kms|secretmanager)\/\w*IAM(Member|Binding|Policy):/i;
 
 /** Roles a GCP IAM resource grants. */
 function gcpRoles(type: string, p: Json): string[] {
