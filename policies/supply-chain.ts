@@ -54,4 +54,23 @@ export const imagePinned: ResourceValidationPolicy = {
   },
 };
 
-export const supplyChainPolicies = [imagePinned];
+export const imageDigestPinned: ResourceValidationPolicy = {
+  name: "image-digest-pinned",
+  description: "In prod, every container image is pinned by sha256 digest, so a re-pushed tag cannot change what runs.",
+  enforcementLevel: "advisory",
+  validateResource: (args, report) => {
+    for (const o of k8sObjects(args.type, args.props)) {
+      for (const view of podSpecs(o.type, o.props)) {
+        for (const { name, container } of containersOf(view.spec)) {
+          const why = typeof container?.image === "string" ? movingImage(container.image, true) : undefined;
+          // Moving tags are image-pinned's; this policy only asks for the digest.
+          if (why && !/latest|no tag/.test(why)) {
+            report(`${objectName(o.type, o.props, args.name)} ${view.path} container ${name}: image ${container.image} ${why}. Pin it as <repository>:<version>@sha256:<digest>.`);
+          }
+        }
+      }
+    }
+  },
+};
+
+export const supplyChainPolicies = [imagePinned, imageDigestPinned];

@@ -12,6 +12,13 @@ import { PlatformFacts, PLATFORM_TYPE } from "../components/facts";
 import { evaluatePolicies, policyConfig, PolicyConfigError } from "../automation/policy/evaluate";
 import { loadPackConfig } from "../automation/policy/pack-config";
 import { resource, violations } from "./harness/policy";
+import { noHostAccess, noOpenIngress } from "../policies/security";
+import { noPublicBuckets } from "../policies/storage";
+import { iamLeastPrivilege } from "../policies/iam";
+import { imageDigestPinned, imagePinned } from "../policies/supply-chain";
+import { openToInternet } from "../policies/lib/cidr";
+import { normaliseHostPath, underRoots } from "../policies/storage";
+import { movingImage, parseImage } from "../policies/lib/images";
 
 const NG = "aws:eks/nodeGroup:NodeGroup";
 const taint = { key: "nvidia.com/gpu", value: "present", effect: "NO_SCHEDULE" };
@@ -356,6 +363,98 @@ describe("policy pack", () => {
       assert.strictEqual(v.length, 2, v.join("\n"));
       assert.match(v[0], /has no router.scheduler/);
       assert.match(v[1], /no prefix-cache scorer/);
+    });
+  });
+
+  describe("parsed CIDRs and host paths", () => {
+    it("judges CIDR lists by the public addresses they cover", () => {
+      assert.match(openToInternet(["0.0.0.0/1", "128.0.0.0/1"]) ?? "", /cover the whole IPv4 internet/);
+      assert.match(openToInternet(["::ffff:0:0/96"]) ?? "", /whole IPv4 internet/);
+      assert.match(openToInternet(["::/0"]) ?? "", /IPv6/);
+      assert.match(openToInternet(["8.0.0.0/8"]) ?? "", /more than a \/16/);
+      assert.match(openToInternet(["0.0.0.0/0x"]) ?? "", /is not a CIDR/);
+      assert.strictEqual(openToInternet(["10.0.0.0/8", "192.168.0.0/16", "203.0.113.0/24"]), undefined);
+    });
+    it("normalises host paths before comparing them with the roots", () => {
+      assert.strictEqual(normaliseHostPath("/mnt/k8s-disks/0/llm-platform/../../../etc/"), "/mnt/etc");
+      assert.ok(underRoots("/mnt/k8s-disks/0/llm-platform/./models", ["/mnt/k8s-disks/0/llm-platform/"]));
+      assert.ok(!underRoots("/mnt/k8s-disks/0/llm-platform-other", ["/mnt/k8s-disks/0/llm-platform"]));
+      assert.ok(!underRoots("/mnt/k8s-disks/0/llm-platform/../secrets", ["/mnt/k8s-disks/0/llm-platform"]));
+    });
+    it("reads image references with registry ports, tags and digests", () => {
+      assert.deepStrictEqual(parseImage("registry:5000/team/app"), { repository: "registry:5000/team/app", tag: undefined, digest: undefined });
+      assert.match(movingImage("registry:5000/team/app", false) ?? "", /no tag/);
+      assert.strictEqual(movingImage("app:1.2", false), undefined);
+      assert.match(movingImage("app:1.2", true) ?? "", /not by digest/);
+      assert.strictEqual(movingImage(`app:1.2@sha256:${"0".repeat(64)}`, true), undefined);
+    });
+  });
+
+  describe("no-open-ingress", () => {
+    it("passes private sources, fails security-group rules that add up to the internet", async () => {
+      const rule = (cidrIpv4: string) => resource("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule", { securityGroupId: "sg-1", cidrIpv4 });
+      assert.deepStrictEqual(await violations(noOpenIngress, [rule("10.0.0.0/8")], { minPrefixV4: 16, minPrefixV6: 32 }), []);
+      const v = await violations(noOpenIngress, [rule("0.0.0.0/1"), rule("128.0.0.0/1")], { minPrefixV4: 16, minPrefixV6: 32 });
+      assert.strictEqual(v.length, 1, v.join("\n"));
+      assert.match(v[0], /admit traffic from the internet: 0.0.0.0\/1 \+ 128.0.0.0\/1 cover the whole IPv4 internet/);
+    });
+  });
+
+  describe("no-host-access", () => {
+    const pod = (spec: Record<string, unknown>) => resource("kubernetes:core/v1:Pod", { metadata: { name: "p" }, spec: { containers: [{ name: "c", image: "x:1" }], ...spec } });
+    it("passes a pod on the cache root, fails host namespaces, privilege, capabilities and escaping host paths", async () => {
+      assert.deepStrictEqual(await violations(noHostAccess, [pod({ volumes: [{ name: "h", hostPath: { path: "/mnt/k8s-disks/0/llm-platform" } }] })]), []);
+      const v = await violations(noHostAccess, [
+        pod({ hostNetwork: true, hostPID: true, containers: [{ name: "c", securityContext: { privileged: true, capabilities: { add: ["CAP_NET_ADMIN"] } } }], volumes: [{ name: "h", hostPath: { path: "/mnt/k8s-disks/0/llm-platform/../.." } }] }),
+      ]);
+      assert.strictEqual(v.length, 5, v.join("\n"));
+      assert.match(v.join("\n"), /resolved \/mnt\/k8s-disks\)/);
+      assert.match(v.join("\n"), /adds capabilities NET_ADMIN/);
+    });
+    it("skips exempt namespaces", async () => {
+      const r = resource("kubernetes:core/v1:Pod", { metadata: { name: "p", namespace: "kube-system" }, spec: { hostNetwork: true, containers: [] } });
+      assert.deepStrictEqual(await violations(noHostAccess, [r], { exemptNamespaces: ["kube-system"] }), []);
+    });
+  });
+
+  describe("no-public-buckets", () => {
+    it("passes a Deny-* policy, fails public ACLs, open policies and allUsers", async () => {
+      const deny = resource("aws:s3/bucketPolicy:BucketPolicy", { bucket: "b", policy: JSON.stringify({ Statement: [{ Effect: "Deny", Principal: "*", Action: "s3:*", Resource: "*" }] }) });
+      assert.deepStrictEqual(await violations(noPublicBuckets, [deny]), []);
+      const v = await violations(noPublicBuckets, [
+        resource("aws:s3/bucket:Bucket", { bucket: "b", acl: "public-read" }),
+        resource("aws:s3/bucketPolicy:BucketPolicy", { bucket: "b", policy: { Statement: { Effect: "Allow", Principal: { AWS: "*" }, Action: "s3:GetObject", Resource: "*" } } }),
+        resource("gcp:storage/bucketIAMMember:BucketIAMMember", { bucket: "g", role: "roles/storage.objectViewer", member: "allUsers" }),
+      ]);
+      assert.strictEqual(v.length, 3, v.join("\n"));
+    });
+  });
+
+  describe("iam-least-privilege", () => {
+    const config = { deniedManagedPolicies: ["AdministratorAccess"], deniedGcpRoles: ["roles/editor"] };
+    it("passes named actions on named resources and Describe on *", async () => {
+      const ok = resource("aws:iam/rolePolicy:RolePolicy", { policy: JSON.stringify({ Statement: [{ Effect: "Allow", Action: "s3:GetObject", Resource: "arn:aws:s3:::b/*" }, { Effect: "Allow", Action: "ec2:Describe*", Resource: "*" }] }) });
+      assert.deepStrictEqual(await violations(iamLeastPrivilege, [ok], config), []);
+    });
+    it("fails wildcard actions, * resources, NotAction, admin attachments and broad GCP roles", async () => {
+      const v = await violations(iamLeastPrivilege, [
+        resource("aws:iam/policy:Policy", { policy: JSON.stringify({ Statement: [{ Effect: "Allow", Action: "s3:*", Resource: "arn:aws:s3:::b" }, { Effect: "Allow", Action: "s3:PutObject", Resource: "*" }, { Effect: "Allow", NotAction: "iam:*", Resource: "*" }] }) }),
+        resource("aws:iam/rolePolicyAttachment:RolePolicyAttachment", { policyArn: "arn:aws:iam::aws:policy/AdministratorAccess" }),
+        resource("gcp:projects/iAMMember:IAMMember", { role: "roles/editor", member: "user:a@b.c" }),
+      ], config);
+      assert.strictEqual(v.length, 5, v.join("\n"));
+    });
+  });
+
+  describe("image-pinned and image-digest-pinned", () => {
+    const pod = (image: string) => resource("kubernetes:core/v1:Pod", { metadata: { name: "p" }, spec: { containers: [{ name: "c", image }] } });
+    it("passes versioned tags, fails :latest and untagged images", async () => {
+      assert.deepStrictEqual(await violations(imagePinned, [pod("app:1.2")]), []);
+      assert.strictEqual((await violations(imagePinned, [pod("app:latest"), pod("app")])).length, 2);
+    });
+    it("asks for a digest where configured", async () => {
+      assert.strictEqual((await violations(imagePinned, [pod("app:1.2")], { requireDigest: true })).length, 1);
+      assert.strictEqual((await violations(imageDigestPinned, [pod("app:1.2"), pod(`app:1.2@sha256:${"0".repeat(64)}`)])).length, 1);
     });
   });
 

@@ -186,7 +186,9 @@ describe("policy pack on whole stacks", () => {
     };
 
     it("cover every policy of the pack", () => {
-      assert.deepStrictEqual(Object.keys(cases).sort(), allPolicies.map((p) => p.name).sort());
+      // image-digest-pinned is advisory in every tier until the platform's own images carry
+      // digests, so it cannot be the one mandatory failure here; test/policies.test.ts covers it.
+      assert.deepStrictEqual(Object.keys(cases).sort(), allPolicies.map((p) => p.name).filter((n) => n !== "image-digest-pinned").sort());
     });
 
     for (const [policy, addBad] of Object.entries(cases)) {
