@@ -6,6 +6,7 @@ import { loadPackConfig } from "../policy/pack-config";
 import { renderPolicyReport, renderSummaryText } from "./render";
 import { projectAt, runPlan } from "./run";
 import { StackFileError } from "./stack-file";
+import { CompareError, planCost, readEarlierEstimate, withComparison } from "./cost";
 import { writePlan, planFiles } from "./write";
 
 /** Exit codes of `plan`. */
@@ -21,6 +22,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     .option("--out <dir>", "output directory (default: out/<stack>)")
     .option("--policy-config <file>", "policy pack config (default: policies/config/<tier>.json)")
     .option("--no-policies", "skip the policy pack")
+    .option("--compare <summary.json>", "show the monthly cost delta from an earlier plan's summary.json")
     .option("--quiet", "print nothing but errors")
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
@@ -31,7 +33,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     return code === 0 ? EXIT.ok : EXIT.usage;
   }
   const [stack] = program.args;
-  const opts = program.opts<{ stacksDir?: string; project?: string; out?: string; quiet?: boolean; policies: boolean; policyConfig?: string }>();
+  const opts = program.opts<{ stacksDir?: string; project?: string; out?: string; quiet?: boolean; policies: boolean; policyConfig?: string; compare?: string }>();
   const outDir = opts.out ?? path.join("out", stack);
 
   let run;
@@ -53,6 +55,25 @@ export async function main(argv: readonly string[]): Promise<number> {
     );
     return EXIT.invalidConfig;
   }
+  const costed = planCost(run.stack, run.outputs);
+  if (!costed.ok) {
+    process.stderr.write(
+      `plan: stack ${stack} (${run.stack.file}) has ${costed.issues.length} config problem(s):\n` + costed.issues.map((i) => `  ${i.path}: ${i.message}\n`).join(""),
+    );
+    return EXIT.invalidConfig;
+  }
+  let cost = costed.cost;
+  if (opts.compare !== undefined) {
+    try {
+      cost = withComparison(cost, readEarlierEstimate(opts.compare), opts.compare);
+    } catch (err) {
+      if (err instanceof CompareError) {
+        process.stderr.write(`plan: ${err.message}\n`);
+        return EXIT.usage;
+      }
+      throw err;
+    }
+  }
   let report: PolicyReport | undefined;
   let packFile: string | undefined;
   if (opts.policies) {
@@ -68,7 +89,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       throw err;
     }
   }
-  const { files, summary } = planFiles(run, report);
+  const { files, summary } = planFiles(run, report, cost);
   writePlan(outDir, files);
   if (!opts.quiet) {
     process.stdout.write(renderSummaryText(summary));

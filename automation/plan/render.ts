@@ -1,5 +1,7 @@
 import { dump } from "js-yaml";
 import type { PolicyReport } from "../policy/evaluate";
+import type { PlanCost } from "./cost";
+import { costTables } from "./render-cost";
 import { RecordedResource } from "./recorder";
 import { ResolvedOutputs } from "./run";
 
@@ -229,13 +231,15 @@ export interface PlanSummary {
   readonly endpoints: readonly (readonly string[])[];
   readonly curls: readonly string[];
   readonly gatewayAddress: string;
+  /** Prices, quotas and (with --compare) the monthly delta; absent when not computed. */
+  readonly cost?: PlanCost;
 }
 
 const orAfterDeploy = (v: unknown): string => (v === undefined || v === null || v === "" ? AFTER_DEPLOY : String(v));
 const fmt = (n: number, digits = 1) => n.toFixed(digits);
 
 /** The figures of a plan, as rows ready for a terminal or a Markdown file. */
-export function summarize(stack: string, resources: readonly RecordedResource[], outputs: ResolvedOutputs): PlanSummary {
+export function summarize(stack: string, resources: readonly RecordedResource[], outputs: ResolvedOutputs, cost?: PlanCost): PlanSummary {
   const pools = [
     ["pool", "GPU", "GPUs/node", "nodes", "GPUs at max", "NVMe (GB)", "network (Gbps)"],
     ...outputs.gpuPools.map((p) => [
@@ -286,6 +290,7 @@ export function summarize(stack: string, resources: readonly RecordedResource[],
     endpoints,
     curls: outputs.endpoints.map((e) => e.curl),
     gatewayAddress: orAfterDeploy(outputs.gatewayAddress),
+    ...(cost !== undefined ? { cost } : {}),
   };
 }
 
@@ -307,7 +312,47 @@ export function renderSummaryText(s: PlanSummary): string {
     s.endpoints.length > 1 ? indent(table(s.endpoints)) : "  none",
     ...s.curls.map((c) => `  ${c}`),
     "",
+    ...(s.cost !== undefined ? costText(s.cost) : []),
   ].join("\n");
+}
+
+function costText(cost: PlanCost): string[] {
+  const t = costTables(cost);
+  return [
+    `Cost: ${t.headline}`,
+    ...t.diff.map((l) => `  ${l}`),
+    indent(table(t.pools)),
+    ...(t.models.length > 1 ? ["", indent(table(t.models))] : []),
+    ...(t.fixed.length > 1 ? ["", indent(table(t.fixed))] : []),
+    ...t.notes.map((n) => `  note: ${n}`),
+    ...t.sources.map((src) => `  source: ${src}`),
+    "",
+    "Quotas needed at max scale:",
+    t.quotas.length > 1 ? indent(table(t.quotas)) : "  none",
+    "",
+  ];
+}
+
+function costMarkdown(cost: PlanCost): string[] {
+  const t = costTables(cost);
+  return [
+    "## Cost",
+    "",
+    t.headline,
+    "",
+    ...(t.diff.length > 0 ? [`**${t.diff[1]}**`, "", ...t.diff.slice(2).map((l) => `- ${l.trim()}`), "", `(${t.diff[0].replace(/:$/, "")})`, ""] : []),
+    markdownTable(t.pools),
+    "",
+    ...(t.models.length > 1 ? [markdownTable(t.models), ""] : []),
+    ...(t.fixed.length > 1 ? [markdownTable(t.fixed), ""] : []),
+    ...t.notes.map((n) => `- note: ${n}`),
+    ...t.sources.map((src) => `- source: ${src}`),
+    "",
+    "## Quotas needed at max scale",
+    "",
+    t.quotas.length > 1 ? markdownTable(t.quotas) : "none",
+    "",
+  ];
 }
 
 export function renderSummaryMarkdown(s: PlanSummary): string {
@@ -335,6 +380,7 @@ export function renderSummaryMarkdown(s: PlanSummary): string {
     s.endpoints.length > 1 ? markdownTable(s.endpoints) : "none",
     "",
     ...(s.curls.length > 0 ? ["```sh", ...s.curls, "```", ""] : []),
+    ...(s.cost !== undefined ? costMarkdown(s.cost) : []),
   ].join("\n");
 }
 

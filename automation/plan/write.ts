@@ -15,12 +15,13 @@ import {
 } from "./render";
 import type { PolicyReport } from "../policy/evaluate";
 import { PlanRun } from "./run";
+import type { PlanCost } from "./cost";
 
 type SuccessfulRun = Extract<PlanRun, { ok: true }>;
 
 /** Every file a plan writes, relative to its output directory, with its content. */
-export function planFiles(run: SuccessfulRun, policies?: PolicyReport): { files: Map<string, string>; summary: PlanSummary } {
-  const summary = summarize(run.stack.stack, run.resources, run.outputs);
+export function planFiles(run: SuccessfulRun, policies?: PolicyReport, cost?: PlanCost): { files: Map<string, string>; summary: PlanSummary } {
+  const summary = summarize(run.stack.stack, run.resources, run.outputs, cost);
   const files = new Map<string, string>();
   // Every structured value goes through redactSecrets before it is written.
   files.set("tree.txt", renderTree(run.resources));

@@ -1,0 +1,4 @@
+export * from "./estimate";
+export * from "./diff";
+export * from "./inputs";
+export * from "./quotas";
