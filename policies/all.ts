@@ -1,4 +1,5 @@
 import type { Policies } from "@pulumi/policy";
+import { costPolicies } from "./cost";
 import { gpuPolicies } from "./gpu";
 import { iamPolicies } from "./iam";
 import { securityPolicies } from "./security";
@@ -7,6 +8,6 @@ import { storagePolicies } from "./storage";
 import { supplyChainPolicies } from "./supply-chain";
 
 /** Every policy of the pack. Importing this module does not start the policy server. */
-export const allPolicies: Policies = [...gpuPolicies, ...storagePolicies, ...securityPolicies, ...iamPolicies, ...supplyChainPolicies, ...servingPolicies];
+export const allPolicies: Policies = [...gpuPolicies, ...storagePolicies, ...securityPolicies, ...iamPolicies, ...supplyChainPolicies, ...servingPolicies, ...costPolicies];
 
 export const PACK_NAME = "llm-platform";
