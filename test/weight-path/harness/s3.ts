@@ -1,0 +1,181 @@
+/**
+ * moto's S3 + IAM + STS server on loopback, loaded with a stack's rendered snapshot store: the
+ * bucket with its rendered bucket policy and versioning, the reader and seeder roles with their
+ * rendered trust and permission documents, and a second bucket no role names. Each role is
+ * assumed once (before enforcement starts, since the trust names the EKS Pod Identity service),
+ * and its temporary credentials are what the pods get — as Pod Identity hands a pod its role's.
+ * Then moto's IAM enforcement is switched on: every S3 call is signed-checked and allowed only by
+ * the caller's identity policies.
+ *
+ * What moto does not evaluate (moto 5.2.5 moto/iam/access_control.py, policy_conditions.py):
+ * bucket policies (stored, never consulted) and conditions other than StringEquals (the rendered
+ * `s3:prefix` StringLike is ignored); actions and resources are enforced.
+ */
+import { ChildProcess, execFileSync, spawn } from "child_process";
+import * as fs from "fs";
+import * as http from "http";
+import * as net from "net";
+import type { AwsStore } from "./render";
+import type { Tools } from "./tools";
+
+export interface Creds {
+  accessKeyId: string;
+  secretAccessKey: string;
+  sessionToken?: string;
+}
+
+export interface IamS3 {
+  endpoint: string;
+  bucket: string;
+  otherBucket: string;
+  reader: Creds;
+  seeder: Creds;
+  /** A user allowed s3:* everywhere, for the test's own inspection. */
+  admin: Creds;
+  /** What a pod of the role gets injected (credentials, the store's endpoint, no instance metadata). */
+  podEnv(role: Creds, region: string): Record<string, string>;
+  /** Runs a boto3 S3 call as creds; returns its JSON result or {error: code}. */
+  call(creds: Creds, op: string, params: Record<string, unknown>): Record<string, unknown>;
+  stop(): Promise<void>;
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.on("error", reject);
+    srv.listen(0, "127.0.0.1", () => {
+      const a = srv.address();
+      const port = typeof a === "object" && a ? a.port : 0;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+function post(url: string, body: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(url, { method: "POST" }, (res) => {
+      res.resume();
+      res.on("end", () => resolve(res.statusCode ?? 0));
+    });
+    req.on("error", reject);
+    req.setTimeout(5000, () => req.destroy(new Error(`timeout: POST ${url}`)));
+    req.end(body);
+  });
+}
+
+function get(url: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = http.get(url, (res) => {
+      res.resume();
+      res.on("end", () => resolve(res.statusCode ?? 0));
+    });
+    req.on("error", reject);
+    req.setTimeout(2000, () => req.destroy(new Error("timeout")));
+  });
+}
+
+const SETUP = `
+import json, sys
+import boto3
+cfg = json.loads(sys.argv[2])
+ep = sys.argv[1]
+kw = dict(endpoint_url=ep, region_name=cfg["region"], aws_access_key_id="setup", aws_secret_access_key="setup")
+s3 = boto3.client("s3", **kw)
+iam = boto3.client("iam", **kw)
+sts = boto3.client("sts", **kw)
+for b in (cfg["bucket"], cfg["other"]):
+    if cfg["region"] == "us-east-1":
+        s3.create_bucket(Bucket=b)
+    else:
+        s3.create_bucket(Bucket=b, CreateBucketConfiguration={"LocationConstraint": cfg["region"]})
+s3.put_bucket_versioning(Bucket=cfg["bucket"], VersioningConfiguration={"Status": "Enabled"})
+s3.put_bucket_policy(Bucket=cfg["bucket"], Policy=cfg["bucketPolicy"])
+out = {}
+for role in ("reader", "seeder"):
+    r = iam.create_role(RoleName="store-" + role, AssumeRolePolicyDocument=cfg[role]["trust"])
+    iam.put_role_policy(RoleName="store-" + role, PolicyName="store-" + role, PolicyDocument=cfg[role]["policy"])
+    c = sts.assume_role(RoleArn=r["Role"]["Arn"], RoleSessionName="weight-path-" + role)["Credentials"]
+    out[role] = {"accessKeyId": c["AccessKeyId"], "secretAccessKey": c["SecretAccessKey"], "sessionToken": c["SessionToken"]}
+iam.create_user(UserName="weight-path-admin")
+iam.put_user_policy(UserName="weight-path-admin", PolicyName="s3", PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}))
+k = iam.create_access_key(UserName="weight-path-admin")["AccessKey"]
+out["admin"] = {"accessKeyId": k["AccessKeyId"], "secretAccessKey": k["SecretAccessKey"]}
+print(json.dumps(out))
+`;
+
+// One S3 call as given credentials: prints the result, or {"error": <code>} for a client error.
+const CALL = `
+import json, sys
+import boto3, botocore
+ep, region, creds, op, params = sys.argv[1], sys.argv[2], json.loads(sys.argv[3]), sys.argv[4], json.loads(sys.argv[5])
+s3 = boto3.client("s3", endpoint_url=ep, region_name=region, aws_access_key_id=creds["accessKeyId"], aws_secret_access_key=creds["secretAccessKey"], aws_session_token=creds.get("sessionToken"))
+try:
+    r = getattr(s3, op)(**params)
+    r.pop("ResponseMetadata", None)
+    if "Body" in r:
+        r["Body"] = r["Body"].read().decode("utf-8", "replace")
+    print(json.dumps(r, default=str))
+except botocore.exceptions.ClientError as e:
+    print(json.dumps({"error": e.response["Error"]["Code"]}))
+`;
+
+export async function startIamS3(tools: Tools, store: AwsStore, region: string, logFile: string): Promise<IamS3> {
+  const port = await freePort();
+  const endpoint = `http://127.0.0.1:${port}`;
+  const log = fs.openSync(logFile, "a");
+  const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME, MOTO_CALL_RESET_API: "false" };
+  const proc: ChildProcess = spawn(tools.moto, ["-H", "127.0.0.1", "-p", String(port)], { env, stdio: ["ignore", log, log] });
+  fs.closeSync(log);
+  let exited = false;
+  proc.on("exit", () => (exited = true));
+  const stop = async (): Promise<void> => {
+    if (exited) return;
+    await new Promise<void>((resolve) => {
+      const t = setTimeout(() => proc.kill("SIGKILL"), 5000);
+      proc.once("exit", () => {
+        clearTimeout(t);
+        resolve();
+      });
+      proc.kill("SIGTERM");
+    });
+  };
+  try {
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      if (exited) throw new Error(`moto_server exited at start (see ${logFile})`);
+      if ((await get(`${endpoint}/moto-api/data.json`).catch(() => 0)) === 200) break;
+      if (Date.now() > deadline) throw new Error("moto_server did not answer within 30 s");
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const otherBucket = `${store.bucket}-other`;
+    const cfg = { region, bucket: store.bucket, other: otherBucket, bucketPolicy: store.bucketPolicy, reader: store.reader, seeder: store.seeder };
+    const keys = JSON.parse(execFileSync(tools.motoPython, ["-c", SETUP, endpoint, JSON.stringify(cfg)], { encoding: "utf8", env, timeout: 60_000 })) as Record<"reader" | "seeder" | "admin", Creds>;
+    const status = await post(`${endpoint}/moto-api/reset-auth`, "0");
+    if (status !== 200) throw new Error(`moto reset-auth answered ${status}`);
+    return {
+      endpoint,
+      bucket: store.bucket,
+      otherBucket,
+      reader: keys.reader,
+      seeder: keys.seeder,
+      admin: keys.admin,
+      podEnv: (c, r) => ({
+        AWS_ACCESS_KEY_ID: c.accessKeyId,
+        AWS_SECRET_ACCESS_KEY: c.secretAccessKey,
+        ...(c.sessionToken ? { AWS_SESSION_TOKEN: c.sessionToken } : {}),
+        AWS_REGION: r,
+        AWS_EC2_METADATA_DISABLED: "true",
+        // The store's endpoint in place of s3.<region>.amazonaws.com. rclone addresses AWS
+        // virtual-host style whatever force_path_style says (backend/s3 setQuirks), so the host
+        // is localhost: <bucket>.localhost resolves to loopback too, and moto reads the bucket
+        // from the host name.
+        RCLONE_CONFIG_SNAP_ENDPOINT: endpoint.replace("127.0.0.1", "localhost"),
+      }),
+      call: (c, op, params) => JSON.parse(execFileSync(tools.motoPython, ["-c", CALL, endpoint, region, JSON.stringify(c), op, JSON.stringify(params)], { encoding: "utf8", env, timeout: 60_000 })) as Record<string, unknown>,
+      stop,
+    };
+  } catch (e) {
+    await stop();
+    throw e;
+  }
+}
