@@ -1,12 +1,15 @@
 import * as assert from "assert";
+import * as pulumi from "@pulumi/pulumi";
+import { MockMonitor } from "@pulumi/pulumi/runtime/mocks";
 import { EKS_NODE_GROUP } from "../policies/lib/gpu-nodes";
 import { parsePlatformConfig, PlatformInput } from "../components/config";
 import { LlmPlatform } from "../components/platform";
 import { platformProgram } from "../components/program";
 import { eksAddons } from "../components/addons/versions";
-import { MOCK_ACCOUNT, MOCK_DEPLOYER_ROLE } from "../automation/plan/cloud-mocks";
-import { adminsToGrant, sameIamPrincipal } from "../components/cluster/aws/api-access";
 import { gkeSystemPoolStart } from "../components/config/managed";
+import { cloudMockCall, cloudMockState, MOCK_ACCOUNT, MOCK_DEPLOYER_ROLE } from "../automation/plan/cloud-mocks";
+import { allowTransforms, settle } from "../automation/plan/recorder";
+import { adminEntryKey, configuredAdminEntries, deployerEntry, withoutCreatorAdminBootstrap } from "../components/cluster/aws/api-access";
 import { expectIssue } from "./harness/config-issues";
 import { baseConfig } from "./harness/fixtures";
 import { RecordedResource, runMocked, runMockedExpectingError } from "./harness/pulumi";
@@ -377,37 +380,6 @@ describe("First up on EKS (mocked): add-on order, API reachability, admins", () 
     }
   });
 
-  // pulumi-eks v4.3.0 sets accessConfig.bootstrapClusterCreatorAdminPermissions: true, so the
-  // identity that creates the cluster already has an access entry; EKS CreateAccessEntry answers
-  // 409 ResourceInUseException for a second one. The offline plan deploys as the assumed-role
-  // session of MOCK_DEPLOYER_ROLE, whose issuer (aws.iam.getSessionContext) is the role.
-  it("the deploying role gets no second access entry; every other admin gets one with the cluster-admin policy", async () => {
-    const deployer = `arn:aws:iam::${MOCK_ACCOUNT}:role/ci/${MOCK_DEPLOYER_ROLE}`;
-    const recorder = await runAws({ ...awsConfig(), cluster: { ...awsConfig().cluster, admins: ["arn:aws:iam::111122223333:role/admins", deployer, "arn:aws:iam::111122223333:user/ops"] } });
-    const entries = recorder.ofType("aws:eks/accessEntry:AccessEntry");
-    assert.deepStrictEqual(
-      entries.map((e) => [e.name, e.inputs.principalArn, e.inputs.clusterName, e.inputs.type]),
-      [
-        ["f-cluster-admin-0", "arn:aws:iam::111122223333:role/admins", "llm-test", "STANDARD"],
-        ["f-cluster-admin-2", "arn:aws:iam::111122223333:user/ops", "llm-test", "STANDARD"],
-      ],
-    );
-    const policies = recorder.ofType("aws:eks/accessPolicyAssociation:AccessPolicyAssociation");
-    assert.deepStrictEqual(
-      policies.map((p) => [p.name, p.inputs.principalArn, p.inputs.policyArn, p.inputs.accessScope]),
-      entries.map((e) => [e.name, e.inputs.principalArn, "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy", { type: "cluster" }]),
-    );
-    policies.forEach((p, i) => assert.ok(p.dependencies.includes(entries[i].urn), "the policy follows its entry"));
-  });
-
-  it("the caller is compared by principal: role paths and case do not matter, accounts and kinds do", () => {
-    const deployer = "arn:aws:iam::111122223333:role/deploy";
-    assert.ok(sameIamPrincipal("arn:aws:iam::111122223333:role/team/Deploy", deployer));
-    assert.ok(!sameIamPrincipal("arn:aws:iam::444455556666:role/deploy", deployer));
-    assert.ok(!sameIamPrincipal("arn:aws:iam::111122223333:user/deploy", deployer));
-    assert.deepStrictEqual(adminsToGrant(["arn:aws:iam::111122223333:role/a", deployer], deployer), [{ index: 0, arn: "arn:aws:iam::111122223333:role/a" }]);
-  });
-
   // EKS user guide capacity-blocks-mng: the launch template carries InstanceType; CreateNodegroup
   // rejects instanceTypes when the launch template names one.
   it("a capacity-block pool: instance type in its launch template, none on its node group", async () => {
@@ -456,5 +428,268 @@ describe("First up on GKE (mocked): Workload Identity after the cluster, a syste
         { cidrBlock: "10.100.0.0/16", displayName: "private 10.100.0.0/16" },
       ],
     });
+  });
+});
+
+/** One registration as the engine receives it, with the options the shared recorder does not keep. */
+interface Registration {
+  readonly type: string;
+  readonly name: string;
+  readonly urn: string;
+  readonly inputs: Record<string, unknown>;
+  readonly dependencies: readonly string[];
+  readonly deleteBeforeReplace: boolean;
+  readonly aliasNames: readonly string[];
+  readonly transforms: readonly pulumi.ResourceTransform[];
+}
+
+class OptionsMonitor extends MockMonitor {
+  constructor(
+    mocks: pulumi.runtime.Mocks,
+    private readonly onRegistered: (req: RegisterRequest, urn: string) => void,
+  ) {
+    super(mocks);
+  }
+
+  override async registerResource(req: RegisterRequest, callback: (err: unknown, response: { getUrn(): string } | undefined) => void): Promise<void> {
+    return super.registerResource(req, (err, response) => {
+      if (!err && response !== undefined) {
+        this.onRegistered(req, response.getUrn());
+      }
+      callback(err, response);
+    });
+  }
+}
+
+type RegisterRequest = {
+  getType(): string;
+  getName(): string;
+  getDependenciesList(): string[];
+  getDeletebeforereplace(): boolean;
+  getAliasesList(): { getSpec(): { getName(): string } | undefined }[];
+  getAliasurnsList(): string[];
+};
+
+/**
+ * Runs the platform for `raw` under mocks as `callerArn` (what sts:GetCallerIdentity answers), and
+ * returns every registration with its options.
+ */
+async function deployAs(callerArn: string, raw: PlatformInput): Promise<Registration[]> {
+  const registrations: Registration[] = [];
+  const seen = new Map<string, { inputs: Record<string, unknown>; transforms: pulumi.ResourceTransform[] }>();
+  const mocks: pulumi.runtime.Mocks = {
+    newResource: (args) => {
+      const inputs = args.inputs as Record<string, unknown>;
+      seen.set(`${args.type}::${args.name}`, { inputs, transforms: args.transforms ?? [] });
+      const state = cloudMockState({ type: args.type, name: args.name, custom: args.custom ?? false, dependencies: [], inputs });
+      return { id: args.custom ? `${args.name}-id` : undefined, state };
+    },
+    call: (args) =>
+      args.token === "aws:index/getCallerIdentity:getCallerIdentity"
+        ? { id: "caller", accountId: callerArn.split(":")[4], arn: callerArn, userId: "AIDAEXAMPLE" }
+        : cloudMockCall(args.token, args.inputs as Record<string, unknown>),
+  };
+  await pulumi.runtime.setMocks(mocks, "llm-platform", "test", false);
+  pulumi.runtime.setMockOptions(
+    new OptionsMonitor(mocks, (req, urn) => {
+      const recorded = seen.get(`${req.getType()}::${req.getName()}`) ?? { inputs: {}, transforms: [] };
+      registrations.push({
+        type: req.getType(),
+        name: req.getName(),
+        urn,
+        inputs: recorded.inputs,
+        transforms: recorded.transforms,
+        dependencies: req.getDependenciesList(),
+        deleteBeforeReplace: req.getDeletebeforereplace(),
+        // As specs or as URNs, whichever the runtime sends.
+        aliasNames: [...req.getAliasesList().flatMap((alias) => alias.getSpec()?.getName() ?? []), ...req.getAliasurnsList().map((alias) => alias.split("::").pop() ?? "")],
+      });
+    }),
+    "llm-platform",
+    "test",
+    false,
+  );
+  allowTransforms();
+  new LlmPlatform("f", { config: parsePlatformConfig(raw) });
+  await settle();
+  return registrations;
+}
+
+const ACCESS_ENTRY = "aws:eks/accessEntry:AccessEntry";
+const ACCESS_POLICY = "aws:eks/accessPolicyAssociation:AccessPolicyAssociation";
+const CLUSTER_ADMIN = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy";
+/** The role the offline plan's mocks deploy as (an assumed-role session of it). */
+const PLAN_DEPLOYER = `arn:aws:iam::${MOCK_ACCOUNT}:role/${MOCK_DEPLOYER_ROLE}`;
+
+function withAdmins(admins: string[]): PlatformInput {
+  return { ...awsConfig(), cluster: { ...awsConfig().cluster, admins } };
+}
+
+/** [name, principalArn] of every access entry, and each entry's policy association checked on the way. */
+function adminEntriesOf(resources: readonly { type: string; name: string; urn: string; inputs: Record<string, unknown>; dependencies: readonly string[] }[]): [string, string][] {
+  const entries = resources.filter((r) => r.type === ACCESS_ENTRY);
+  for (const entry of entries) {
+    assert.deepStrictEqual([entry.inputs.clusterName, entry.inputs.type], ["llm-test", "STANDARD"], entry.name);
+    const policy = resources.filter((r) => r.type === ACCESS_POLICY && r.name === entry.name);
+    assert.strictEqual(policy.length, 1, `${entry.name} has one policy association`);
+    assert.deepStrictEqual([policy[0].inputs.principalArn, policy[0].inputs.policyArn, policy[0].inputs.accessScope], [entry.inputs.principalArn, CLUSTER_ADMIN, { type: "cluster" }]);
+    assert.ok(policy[0].dependencies.includes(entry.urn), `${entry.name}: the association follows its entry`);
+  }
+  assert.strictEqual(resources.filter((r) => r.type === ACCESS_POLICY).length, entries.length);
+  // Registration order follows the lookups' timing: compare by name.
+  return entries.map((e): [string, string] => [e.name, String(e.inputs.principalArn)]).sort(([a], [b]) => a.localeCompare(b));
+}
+
+describe("EKS cluster admins: one entry per principal, the deployer's included, on every deploy (mocked)", () => {
+  const runAws = async (raw: PlatformInput) => (await runMocked(() => new LlmPlatform("f", { config: parsePlatformConfig(raw) }))).recorder;
+
+  // pulumi-eks v4.3.0 cluster.ts hard-codes accessConfig.bootstrapClusterCreatorAdminPermissions:
+  // true on its aws:eks/cluster:Cluster child (with ignoreChanges on it). EKS then creates an entry
+  // for whoever creates the cluster, outside the program; CreateAccessEntry for that principal
+  // again, now or on a later deploy by someone else, answers 409 ResourceInUseException.
+  it("the control plane bootstraps no creator entry: the eks.Cluster component turns it off on its child", async () => {
+    const registrations = await deployAs(`arn:aws:sts::${MOCK_ACCOUNT}:assumed-role/${MOCK_DEPLOYER_ROLE}/ci`, awsConfig());
+    const component = registrations.filter((r) => r.type === "eks:index:Cluster");
+    assert.strictEqual(component.length, 1);
+    // The child as pulumi-eks v4.3.0 registers it.
+    const ignoreChanges = ["accessConfig.bootstrapClusterCreatorAdminPermissions", "bootstrapSelfManagedAddons"];
+    let child: pulumi.ResourceTransformArgs = {
+      custom: true,
+      type: "aws:eks/cluster:Cluster",
+      name: "f-cluster-eks-eksCluster",
+      props: { name: "llm-test", accessConfig: { authenticationMode: "API", bootstrapClusterCreatorAdminPermissions: true } },
+      opts: { ignoreChanges },
+    };
+    for (const transform of component[0].transforms) {
+      const result = await transform(child);
+      child = result === undefined ? child : { ...child, ...result };
+    }
+    assert.deepStrictEqual(child.props, { name: "llm-test", accessConfig: { authenticationMode: "API", bootstrapClusterCreatorAdminPermissions: false } });
+    assert.deepStrictEqual(child.opts, { ignoreChanges }, "pulumi-eks's options stay, so an existing cluster is not replaced");
+    // Nothing else inside the component is touched.
+    const addon = { custom: true, type: "aws:eks/addon:Addon", name: "f-cluster-eks-vpc-cni", props: { addonName: "vpc-cni" }, opts: {} };
+    for (const transform of component[0].transforms) {
+      assert.strictEqual(await transform(addon), undefined);
+    }
+  });
+
+  it("a control plane registered without accessConfig is an error, not a silent creator entry", () => {
+    assert.throws(
+      () => withoutCreatorAdminBootstrap({ type: "aws:eks/cluster:Cluster", props: { name: "llm-test" }, opts: {} }),
+      /aws:eks\/cluster:Cluster registered without accessConfig: the creator bootstrap cannot be turned off/,
+    );
+  });
+
+  it("a deployer listed in cluster.admins has exactly one entry, under its configured spelling", async () => {
+    const recorder = await runAws(withAdmins(["arn:aws:iam::111122223333:role/admins", `arn:aws:iam::${MOCK_ACCOUNT}:role/ci/${MOCK_DEPLOYER_ROLE}`, "arn:aws:iam::111122223333:user/ops"]));
+    assert.deepStrictEqual(adminEntriesOf(recorder.resources), [
+      ["f-cluster-admin-role-111122223333-admins", "arn:aws:iam::111122223333:role/admins"],
+      [`f-cluster-admin-role-${MOCK_ACCOUNT}-${MOCK_DEPLOYER_ROLE}`, `arn:aws:iam::${MOCK_ACCOUNT}:role/ci/${MOCK_DEPLOYER_ROLE}`],
+      ["f-cluster-admin-user-111122223333-ops", "arn:aws:iam::111122223333:user/ops"],
+    ]);
+  });
+
+  it("a deployer not in cluster.admins gets an entry of its own: the role behind its session", async () => {
+    const recorder = await runAws(awsConfig());
+    assert.deepStrictEqual(adminEntriesOf(recorder.resources), [
+      ["f-cluster-admin-role-111122223333-admins", "arn:aws:iam::111122223333:role/admins"],
+      [`f-cluster-admin-role-${MOCK_ACCOUNT}-${MOCK_DEPLOYER_ROLE}`, PLAN_DEPLOYER],
+    ]);
+    const alone = await runAws(withAdmins([]));
+    assert.deepStrictEqual(adminEntriesOf(alone.resources), [[`f-cluster-admin-role-${MOCK_ACCOUNT}-${MOCK_DEPLOYER_ROLE}`, PLAN_DEPLOYER]], "no admins configured: the deployer still gets in");
+  });
+
+  it("the Kubernetes provider waits for the deployer's entry and policy association, listed or not", async () => {
+    for (const admins of [[], [PLAN_DEPLOYER.replace(MOCK_DEPLOYER_ROLE, MOCK_DEPLOYER_ROLE.toUpperCase())]]) {
+      const recorder = await runAws(withAdmins(admins));
+      const provider = recorder.get("pulumi:providers:kubernetes", "f-cluster-k8s");
+      const name = `f-cluster-admin-role-${MOCK_ACCOUNT}-${MOCK_DEPLOYER_ROLE}`;
+      assert.ok(provider.dependencies.includes(recorder.get(ACCESS_ENTRY, name).urn), `${admins}: entry`);
+      assert.ok(provider.dependencies.includes(recorder.get(ACCESS_POLICY, name).urn), `${admins}: policy association`);
+    }
+  });
+
+  // A later deploy by another identity (a different CI role, a person) must neither re-create an
+  // entry that exists (409) nor rename one (a rename creates the new entry before deleting the old).
+  it("deploys by different identities: every principal in both keeps its resource name and inputs", async () => {
+    const admins = ["arn:aws:iam::111122223333:role/platform-admins", "arn:aws:iam::111122223333:user/alice"];
+    const ci = await deployAs(`arn:aws:sts::${MOCK_ACCOUNT}:assumed-role/${MOCK_DEPLOYER_ROLE}/run-1`, withAdmins(admins));
+    const alice = await deployAs("arn:aws:iam::111122223333:user/alice", withAdmins(admins));
+    const otherCi = await deployAs(`arn:aws:sts::${MOCK_ACCOUNT}:assumed-role/hotfix-deployer/run-2`, withAdmins([...admins].reverse()));
+    const configured = [
+      ["f-cluster-admin-role-111122223333-platform-admins", "arn:aws:iam::111122223333:role/platform-admins"],
+      ["f-cluster-admin-user-111122223333-alice", "arn:aws:iam::111122223333:user/alice"],
+    ];
+    const byName = (entries: [string, string][]) => [...entries].sort(([a], [b]) => a.localeCompare(b));
+    assert.deepStrictEqual(byName(adminEntriesOf(ci)), byName([...configured, [`f-cluster-admin-role-${MOCK_ACCOUNT}-${MOCK_DEPLOYER_ROLE}`, PLAN_DEPLOYER]] as [string, string][]));
+    assert.deepStrictEqual(byName(adminEntriesOf(alice)), byName(configured as [string, string][]), "alice is listed: no second entry");
+    assert.deepStrictEqual(
+      byName(adminEntriesOf(otherCi)),
+      byName([...configured, [`f-cluster-admin-role-${MOCK_ACCOUNT}-hotfix-deployer`, `arn:aws:iam::${MOCK_ACCOUNT}:role/hotfix-deployer`]] as [string, string][]),
+      "admins listed in another order keep their names",
+    );
+    for (const [a, b] of [
+      [ci, alice],
+      [ci, otherCi],
+      [alice, otherCi],
+    ]) {
+      for (const entry of a.filter((r) => r.type === ACCESS_ENTRY || r.type === ACCESS_POLICY)) {
+        const same = b.filter((r) => r.type === entry.type && r.inputs.principalArn === entry.inputs.principalArn);
+        if (same.length > 0) {
+          assert.deepStrictEqual([same.length, same[0].name, same[0].inputs], [1, entry.name, entry.inputs], `${entry.type} ${entry.name}`);
+        }
+      }
+    }
+  });
+
+  it("entries make way before a replacement (one entry per principal) and keep their former index names as aliases", async () => {
+    const registrations = await deployAs(`arn:aws:sts::${MOCK_ACCOUNT}:assumed-role/${MOCK_DEPLOYER_ROLE}/ci`, withAdmins(["arn:aws:iam::111122223333:role/a", "arn:aws:iam::111122223333:role/b"]));
+    const admin = registrations.filter((r) => r.type === ACCESS_ENTRY || r.type === ACCESS_POLICY);
+    assert.deepStrictEqual(
+      admin.map((r) => [r.type, r.name, r.deleteBeforeReplace, r.aliasNames]).sort(),
+      [
+        [ACCESS_ENTRY, "f-cluster-admin-role-111122223333-a", true, ["f-cluster-admin-0"]],
+        [ACCESS_ENTRY, "f-cluster-admin-role-111122223333-b", true, ["f-cluster-admin-1"]],
+        [ACCESS_POLICY, "f-cluster-admin-role-111122223333-a", true, ["f-cluster-admin-0"]],
+        [ACCESS_POLICY, "f-cluster-admin-role-111122223333-b", true, ["f-cluster-admin-1"]],
+        [ACCESS_ENTRY, `f-cluster-admin-role-${MOCK_ACCOUNT}-${MOCK_DEPLOYER_ROLE}`, true, []],
+        [ACCESS_POLICY, `f-cluster-admin-role-${MOCK_ACCOUNT}-${MOCK_DEPLOYER_ROLE}`, true, []],
+      ].sort(),
+    );
+  });
+});
+
+describe("EKS cluster admins as plain data", () => {
+  it("one key per principal: role paths and case do not matter, accounts and kinds do", () => {
+    assert.strictEqual(adminEntryKey("arn:aws:iam::111122223333:role/team/Deploy"), "admin-role-111122223333-deploy");
+    assert.strictEqual(adminEntryKey("arn:aws:iam::111122223333:role/deploy"), "admin-role-111122223333-deploy");
+    assert.strictEqual(adminEntryKey("arn:aws:iam::111122223333:user/deploy"), "admin-user-111122223333-deploy");
+    assert.strictEqual(adminEntryKey("arn:aws:iam::444455556666:role/deploy"), "admin-role-444455556666-deploy");
+    assert.strictEqual(adminEntryKey("arn:aws:iam::111122223333:root"), "admin-root-111122223333");
+    assert.strictEqual(adminEntryKey("arn:aws-cn:iam::111122223333:role/deploy"), "admin-role-111122223333-deploy");
+    assert.throws(() => adminEntryKey("arn:aws:sts::111122223333:assumed-role/deploy/s"), /is not an IAM role, user or account root ARN/);
+  });
+
+  it("a principal listed twice gets one entry, under its first spelling and index", () => {
+    assert.deepStrictEqual(configuredAdminEntries(["arn:aws:iam::111122223333:role/x", "arn:aws:iam::111122223333:role/ops/Admins", "arn:aws:iam::111122223333:role/admins"]), [
+      { key: "admin-role-111122223333-x", principalArn: "arn:aws:iam::111122223333:role/x", formerKeys: ["admin-0"] },
+      { key: "admin-role-111122223333-admins", principalArn: "arn:aws:iam::111122223333:role/ops/Admins", formerKeys: ["admin-1"] },
+    ]);
+  });
+
+  it("the deployer joins the admins unless listed; a root deployer is a principal too", () => {
+    const admins = ["arn:aws:iam::111122223333:role/ops/admins"];
+    assert.deepStrictEqual(deployerEntry(admins, "arn:aws:iam::111122223333:role/Admins"), []);
+    assert.deepStrictEqual(deployerEntry(admins, "arn:aws:iam::111122223333:root"), [{ key: "admin-root-111122223333", principalArn: "arn:aws:iam::111122223333:root", formerKeys: [] }]);
+    assert.deepStrictEqual(deployerEntry(admins, "arn:aws:iam::111122223333:user/bob"), [{ key: "admin-user-111122223333-bob", principalArn: "arn:aws:iam::111122223333:user/bob", formerKeys: [] }]);
+  });
+
+  // aws.iam.getSessionContext returns a federated user's STS ARN unchanged as its issuer, and
+  // CreateAccessEntry refuses STS session principals.
+  it("a deployer that cannot have an access entry is an error naming it", () => {
+    assert.throws(
+      () => deployerEntry([], "arn:aws:sts::111122223333:federated-user/bob"),
+      /the identity running pulumi resolves to arn:aws:sts::111122223333:federated-user\/bob, which cannot have an EKS access entry.*run pulumi as an IAM role or user/,
+    );
   });
 });

@@ -68,6 +68,7 @@ export class ResourceRecorder {
     // replaces its monitor.
     await pulumi.runtime.setMocks(mocks, project, stack, preview);
     pulumi.runtime.setMockOptions(new RecordingMonitor(mocks, (r) => this.record(r)), project, stack, preview);
+    allowTransforms();
   }
 
   private record(entry: Omit<RecordedResource, "inputs">): void {
@@ -123,6 +124,16 @@ class RecordingMonitor extends MockMonitor {
       callback(err, response);
     });
   }
+}
+
+/**
+ * setMockOptions (a monitor of one's own after setMocks) also resets the runtime feature flags
+ * setMocks turned on; without this one a resource with `transforms` (EksCluster's pulumi-eks
+ * component) is refused. Call after setMockOptions.
+ */
+export function allowTransforms(): void {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- the runtime's store lives in an internal module without type declarations
+  (require("@pulumi/pulumi/runtime/state") as { getStore(): { supportsTransforms: boolean } }).getStore().supportsTransforms = true;
 }
 
 /** Waits until every registration the program started has been answered. */

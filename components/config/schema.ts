@@ -93,7 +93,7 @@ const clusterSchema = z
     admins: z
       .array(z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:(role|user)\/[\w+=,.@/-]+$/, "must be an IAM role or user ARN"))
       .default([])
-      .describe("IAM principals given cluster-admin through EKS access entries (`aws`). The identity running pulumi is admin as creator. Default: none."),
+      .describe("IAM principals given cluster-admin through EKS access entries (`aws`); the principal running pulumi gets one too. Default: none."),
     logTypes: z
       .array(z.enum(["api", "audit", "authenticator", "controllerManager", "scheduler"]))
       .default(["api", "audit", "authenticator"])

@@ -6,7 +6,7 @@ import type { PlatformConfig, ResolvedPool } from "../../config";
 import { ClusterOutputs, SnapshotStoreOutputs } from "../outputs";
 import { describePool, GpuPoolDescriptor } from "../pool-descriptor";
 import { clusterAdminAccessPolicyArn, ec2TrustPolicy, nodeManagedPolicyArns } from "./iam-documents";
-import { adminsToGrant, apiIngressRules } from "./api-access";
+import { AdminEntry, apiIngressRules, configuredAdminEntries, deployerEntry, withoutCreatorAdminBootstrap } from "./api-access";
 import { gpuLaunchTemplateSpec, gpuNodeGroupSpec, LaunchTemplateSpec, NodeGroupSpec, systemLaunchTemplateSpec, systemNodeGroupSpec } from "./node-group";
 import { eksRequirements } from "./requirements";
 import { createS3SnapshotStore } from "./snapshot-store";
@@ -35,7 +35,7 @@ export class EksCluster extends pulumi.ComponentResource implements ClusterOutpu
   /** The KMS key that encrypts Kubernetes secrets and the snapshot store. */
   public readonly kmsKeyArn: pulumi.Output<string>;
   public readonly nodeGroups: readonly aws.eks.NodeGroup[];
-  /** The admins' access entries, once the deploying identity is known (it has its own already). */
+  /** Cluster-admin access entries: one per principal of `cluster.admins` and the principal running pulumi. */
   public readonly adminAccessEntries: pulumi.Output<aws.eks.AccessEntry[]>;
 
   constructor(name: string, args: EksClusterArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -81,7 +81,8 @@ export class EksCluster extends pulumi.ComponentResource implements ClusterOutpu
         corednsAddonOptions: { enabled: false },
         tags,
       },
-      childOpts,
+      // Its control plane would give the creator an access entry of its own; this program makes them all.
+      { parent: this, transforms: [withoutCreatorAdminBootstrap] },
     );
     this.clusterName = control.eksCluster.apply((c) => c.name);
     const clusterSecurityGroupId = control.eksCluster.apply((c) => c.vpcConfig.clusterSecurityGroupId);
@@ -155,7 +156,8 @@ export class EksCluster extends pulumi.ComponentResource implements ClusterOutpu
       ({ key, ...rule }) =>
         new aws.vpc.SecurityGroupIngressRule(`${name}-api-${key}`, { securityGroupId: clusterSecurityGroupId, ipProtocol: "tcp", fromPort: 443, toPort: 443, ...rule, tags }, childOpts),
     );
-    this.adminAccessEntries = this.adminAccess(name, cluster.admins, region, tags);
+    const admins = this.adminAccess(name, cluster.admins, region, tags);
+    this.adminAccessEntries = admins.entries;
     const gpuGroups = config.gpuPools.map((pool) => this.gpuNodeGroup(name, pool, subnets, clusterSecurityGroupId, tags, nodeGroup));
     this.nodeGroups = [system, ...gpuGroups];
 
@@ -172,35 +174,47 @@ export class EksCluster extends pulumi.ComponentResource implements ClusterOutpu
       `${name}-k8s`,
       { kubeconfig: this.kubeconfig, enableServerSideApply: true },
       // Charts wait for their pods, so nothing in the cluster starts before nodes can run it.
-      // The ingress rules open the private endpoint to the machine running pulumi.
-      { parent: this, dependsOn: [system, coredns, podIdentityAgent, ...apiIngress] },
+      // The ingress rules open the private endpoint to the machine running pulumi, and the admin
+      // entries (the deployer's among them) let it in.
+      { parent: this, dependsOn: admins.grants.apply((grants) => [system, coredns, podIdentityAgent, ...apiIngress, ...grants]) },
     );
     this.gpuPools = config.gpuPools.map(describePool);
     this.registerOutputs({ clusterName: this.clusterName, gpuPools: this.gpuPools, snapshotStore: this.snapshotStore, kmsKeyArn: this.kmsKeyArn });
   }
 
   /**
-   * One access entry with the cluster-admin policy per `cluster.admins` ARN, except the deploying
-   * principal's: pulumi-eks bootstraps the creator's entry, and a second one is refused (409).
-   * Registered once the caller is known; invokes resolve in previews too, so they show there.
+   * An access entry with the cluster-admin policy for each principal of `cluster.admins` and for
+   * the principal running pulumi (the issuer of its session). The configured admins' entries are
+   * registered at once; the deployer's own only when no configured admin names it, which only the
+   * session lookup tells, so that one is registered when the lookup answers (in previews too).
+   * Names come from the principal, so a change of deployer leaves every other entry alone.
    */
-  private adminAccess(name: string, admins: readonly string[], region: string, tags: Record<string, string>): pulumi.Output<aws.eks.AccessEntry[]> {
-    if (admins.length === 0) {
-      return pulumi.output([]);
-    }
+  private adminAccess(
+    name: string,
+    admins: readonly string[],
+    region: string,
+    tags: Record<string, string>,
+  ): { entries: pulumi.Output<aws.eks.AccessEntry[]>; grants: pulumi.Output<pulumi.Resource[]> } {
+    const grant = ({ key, principalArn, formerKeys }: AdminEntry) => {
+      // deleteBeforeReplace: a new ARN spelling of the same principal replaces the entry, and EKS
+      // refuses a second entry for a principal (409) while the old one exists.
+      const opts = { parent: this, aliases: formerKeys.map((former) => ({ name: `${name}-${former}` })), deleteBeforeReplace: true };
+      const entry = new aws.eks.AccessEntry(`${name}-${key}`, { clusterName: this.clusterName, principalArn, type: "STANDARD", tags }, opts);
+      const association = new aws.eks.AccessPolicyAssociation(
+        `${name}-${key}`,
+        { clusterName: this.clusterName, principalArn: entry.principalArn, policyArn: clusterAdminAccessPolicyArn(region), accessScope: { type: "cluster" } },
+        opts,
+      );
+      return { entry, association };
+    };
+    const configured = configuredAdminEntries(admins).map(grant);
     const caller = aws.getCallerIdentityOutput({}, { parent: this });
     const deployer = aws.iam.getSessionContextOutput({ arn: caller.arn }, { parent: this }).issuerArn;
-    return deployer.apply((arn) =>
-      adminsToGrant(admins, arn).map(({ index, arn: principalArn }) => {
-        const entry = new aws.eks.AccessEntry(`${name}-admin-${index}`, { clusterName: this.clusterName, principalArn, type: "STANDARD", tags }, { parent: this });
-        new aws.eks.AccessPolicyAssociation(
-          `${name}-admin-${index}`,
-          { clusterName: this.clusterName, principalArn: entry.principalArn, policyArn: clusterAdminAccessPolicyArn(region), accessScope: { type: "cluster" } },
-          { parent: this },
-        );
-        return entry;
-      }),
-    );
+    const all = deployer.apply((arn) => [...configured, ...deployerEntry(admins, arn).map(grant)]);
+    return {
+      entries: all.apply((grants) => grants.map((g) => g.entry)),
+      grants: all.apply((grants) => grants.flatMap((g): pulumi.Resource[] => [g.entry, g.association])),
+    };
   }
 
   private gpuNodeGroup(
