@@ -1,10 +1,9 @@
 import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
-import { stringify } from "yaml";
 import { kubernetesObjects, KubernetesObject } from "../../automation/plan/render";
 import { runPlan } from "../../automation/plan/run";
-import { TestApiServer } from "./harness/api-server";
+import { manifestStream, TestApiServer } from "./harness/api-server";
 
 const REPO = path.resolve(__dirname, "..", "..");
 const STACKS = path.join(REPO, "stacks");
@@ -14,17 +13,20 @@ const CRDS = process.env.LLM_PLATFORM_CRDS_DIR ?? path.resolve(REPO, "..", "shar
 const NO_CRD_HERE = new Set(["cert-manager.io/v1 Certificate", "monitoring.coreos.com/v1 ServiceMonitor", "monitoring.coreos.com/v1 PodMonitor"]);
 
 const kindOf = (o: KubernetesObject) => `${o.apiVersion} ${o.kind}`;
-const stream = (objects: readonly object[]) => objects.map((o) => stringify(o)).join("---\n");
 
-/** A fresh API server with the upstream CRDs loaded and established. */
+/** A fresh API server with the upstream CRDs loaded and established; stopped again if that fails. */
 async function apiServerWithCrds(): Promise<TestApiServer> {
   const api = await TestApiServer.start();
-  const crds = fs.readdirSync(CRDS).filter((f) => f.endsWith(".yaml")).map((f) => path.join(CRDS, f));
-  const applied = await api.kubectl(["apply", "--server-side", "--field-manager=llm-platform-e2e", ...crds.flatMap((f) => ["-f", f])]);
-  assert.strictEqual(applied.code, 0, applied.stderr);
-  const established = await api.kubectl(["wait", "--for=condition=Established", "crd", "--all", "--timeout=120s"]);
-  assert.strictEqual(established.code, 0, established.stderr);
-  return api;
+  try {
+    const crds = fs.readdirSync(CRDS).filter((f) => f.endsWith(".yaml")).map((f) => path.join(CRDS, f));
+    const applied = await api.kubectl(["apply", "--server-side", "--field-manager=llm-platform-e2e", ...crds.flatMap((f) => ["-f", f])]);
+    assert.strictEqual(applied.code, 0, applied.stderr);
+    await api.waitForCrds();
+    return api;
+  } catch (err) {
+    await api.stop();
+    throw err;
+  }
 }
 
 describe("rendered manifests on a real API server", function () {
@@ -56,11 +58,11 @@ describe("rendered manifests on a real API server", function () {
       const namespaces = [...needed.map((name) => ({ apiVersion: "v1", kind: "Namespace", metadata: { name } })), ...testable.filter((o) => o.kind === "Namespace")];
       const rest = testable.filter((o) => o.kind !== "Namespace");
       const base = ["apply", "--server-side", "--force-conflicts", `--field-manager=llm-platform-${stack}`, "-f", "-"];
-      const ns = await api.kubectl(base, stream(namespaces));
+      const ns = await api.kubectl(base, manifestStream(namespaces));
       assert.strictEqual(ns.code, 0, ns.stderr);
-      const dryRun = await api.kubectl([...base, "--dry-run=server"], stream(rest));
+      const dryRun = await api.kubectl([...base, "--dry-run=server"], manifestStream(rest));
       assert.strictEqual(dryRun.code, 0, `${stack} dry run:\n${dryRun.stderr}`);
-      const real = await api.kubectl(base, stream(rest));
+      const real = await api.kubectl(base, manifestStream(rest));
       assert.strictEqual(real.code, 0, `${stack}:\n${real.stderr}`);
       assert.strictEqual(real.stdout.trim().split("\n").length, rest.length, real.stdout);
       // The API server defaulted and stored them: read one custom object back.
@@ -84,7 +86,7 @@ describe("rendered manifests on a real API server", function () {
       metadata: { name: "broken", namespace: "default" },
       spec: { model: { uri: "hf://Qwen/Qwen3-8B" }, replicas: "two" },
     };
-    const first = await api.kubectl(["apply", "--server-side", "--dry-run=server", "-f", "-"], stream([wrongType]));
+    const first = await api.kubectl(["apply", "--server-side", "--dry-run=server", "-f", "-"], manifestStream([wrongType]));
     assert.notStrictEqual(first.code, 0);
     assert.match(first.stderr, /\.spec\.replicas: expected numeric/);
     // Gateway API: a listener's hostname must be a DNS name (CRD validation pattern).
@@ -94,8 +96,19 @@ describe("rendered manifests on a real API server", function () {
       metadata: { name: "broken", namespace: "default" },
       spec: { gatewayClassName: "x", listeners: [{ name: "https", port: 443, protocol: "HTTPS", hostname: "Not A Hostname!" }] },
     };
-    const second = await api.kubectl(["apply", "--server-side", "--dry-run=server", "-f", "-"], stream([badGateway]));
+    const second = await api.kubectl(["apply", "--server-side", "--dry-run=server", "-f", "-"], manifestStream([badGateway]));
     assert.notStrictEqual(second.code, 0);
     assert.match(second.stderr, /hostname/);
+  });
+
+  it("sends strings that YAML 1.1 reads as booleans or numbers as strings (the GPU Operator's ccManager.defaultMode: \"off\")", async () => {
+    api = await TestApiServer.start();
+    const data = { defaultMode: "off", enabled: "on", answer: "yes", mode: "0755", short: "n" };
+    const configMap = { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "yaml-1-1", namespace: "default" }, data };
+    const applied = await api.kubectl(["apply", "--server-side", "-f", "-"], manifestStream([configMap]));
+    assert.strictEqual(applied.code, 0, applied.stderr);
+    const got = await api.kubectl(["get", "configmap", "yaml-1-1", "-n", "default", "-o", "json"]);
+    assert.strictEqual(got.code, 0, got.stderr);
+    assert.deepStrictEqual(JSON.parse(got.stdout).data, data);
   });
 });

@@ -1,16 +1,14 @@
-import { ChildProcess, execFile, spawn } from "child_process";
+import { ChildProcess } from "child_process";
 import * as crypto from "crypto";
 import * as fs from "fs";
 import * as net from "net";
 import * as os from "os";
 import * as path from "path";
-import { promisify } from "util";
+import { releaseDir, runTool, startProcess, stopProcess, ToolResult, trackDir } from "./processes";
 
 // A real etcd and kube-apiserver on loopback, started from the binaries test/e2e/install-tools.sh
 // builds; nothing else of a cluster (no controllers, no nodes), which is all that admission,
 // schema validation, defaulting and CEL rules need.
-
-const run = promisify(execFile);
 
 export const E2E_BIN = path.join(process.env.LLM_PLATFORM_E2E_CACHE ?? path.join(os.homedir(), ".cache", "llm-platform", "e2e"), "bin");
 
@@ -26,10 +24,35 @@ async function freePort(): Promise<number> {
   });
 }
 
-export interface KubectlResult {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
+export type KubectlResult = ToolResult;
+
+/**
+ * Objects as one stream for `kubectl apply -f -`: one JSON document each. kubectl reads YAML 1.1,
+ * where a YAML 1.2 emitter's unquoted `off`, `on`, `yes` or `no` would turn a string into a bool.
+ */
+export function manifestStream(objects: readonly object[]): string {
+  return `---\n${objects.map((o) => JSON.stringify(o)).join("\n---\n")}\n`;
+}
+
+/** Longest a single kubectl call may take before it is killed and reported. */
+const KUBECTL_TIMEOUT_MS = 180_000;
+
+/**
+ * CRDs whose Established condition is not True yet. A CRD the API server has stored but not yet
+ * reconciled has no status (or no conditions) at all: that is "not yet", not an error.
+ */
+export function crdsNotEstablished(list: unknown, names?: readonly string[]): string[] {
+  const items = ((list as { items?: unknown[] } | null)?.items ?? []) as { metadata?: { name?: string }; status?: { conditions?: unknown } | null }[];
+  const established = new Set(
+    items
+      .filter((crd) => {
+        const conditions = crd.status?.conditions;
+        return Array.isArray(conditions) && conditions.some((c: { type?: string; status?: string } | null) => c?.type === "Established" && c.status === "True");
+      })
+      .map((crd) => crd.metadata?.name ?? ""),
+  );
+  const wanted = names ?? items.map((crd) => crd.metadata?.name ?? "");
+  return wanted.filter((n) => !established.has(n));
 }
 
 export class TestApiServer {
@@ -40,23 +63,38 @@ export class TestApiServer {
     this.kubeconfig = path.join(dir, "kubeconfig");
   }
 
-  /** Starts etcd and the API server and waits until /readyz answers ok. */
+  /** Starts etcd and the API server and waits until /readyz answers ok; stops both if it cannot. */
   static async start(): Promise<TestApiServer> {
     for (const tool of ["etcd", "kube-apiserver", "kubectl"]) {
       if (!fs.existsSync(path.join(E2E_BIN, tool))) {
         throw new Error(`${tool} is not built in ${E2E_BIN}: run sh test/e2e/install-tools.sh`);
       }
     }
-    const server = new TestApiServer(fs.mkdtempSync(path.join(os.tmpdir(), "llm-platform-e2e-")));
-    await server.boot();
+    const server = new TestApiServer(trackDir(fs.mkdtempSync(path.join(os.tmpdir(), "llm-platform-e2e-"))));
+    try {
+      await server.boot();
+    } catch (err) {
+      await server.stop();
+      throw err;
+    }
     return server;
+  }
+
+  /** Process ids of etcd and kube-apiserver, for tests that check they are gone. */
+  get pids(): number[] {
+    return this.processes.flatMap((p) => (p.pid === undefined ? [] : [p.pid]));
   }
 
   private spawnLogged(name: string, args: string[]): ChildProcess {
     const log = fs.openSync(path.join(this.dir, `${name}.log`), "w");
-    const child = spawn(path.join(E2E_BIN, name), args, { stdio: ["ignore", log, log] });
-    this.processes.push(child);
-    return child;
+    try {
+      const child = startProcess(path.join(E2E_BIN, name), args, { stdio: ["ignore", log, log] });
+      this.processes.push(child);
+      return child;
+    } finally {
+      // The child holds its own copy of the descriptor.
+      fs.closeSync(log);
+    }
   }
 
   private async boot(): Promise<void> {
@@ -107,15 +145,21 @@ export class TestApiServer {
       if (ready.code === 0 && ready.stdout.trim() === "ok") {
         return;
       }
-      if (Date.now() > deadline || this.processes.some((p) => p.exitCode !== null)) {
-        const logs = ["etcd", "kube-apiserver"].map((n) => `--- ${n}\n${fs.readFileSync(path.join(this.dir, `${n}.log`), "utf8").split("\n").slice(-15).join("\n")}`);
-        await this.stop();
-        throw new Error(`the API server did not become ready:\n${ready.stderr}\n${logs.join("\n")}`);
+      const died = this.processes.some((p) => p.exitCode !== null || p.signalCode !== null);
+      if (Date.now() > deadline || died) {
+        const logs = ["etcd", "kube-apiserver"].map((n) => `--- ${n}\n${this.logTail(n, 15)}`);
+        throw new Error(`the API server did not become ready${died ? " (a process exited)" : " in 120 s"}:\n${ready.stderr}\n${logs.join("\n")}`);
       }
       await new Promise((r) => setTimeout(r, 500));
     }
   }
 
+  private logTail(name: string, lines: number): string {
+    const file = path.join(this.dir, `${name}.log`);
+    return fs.existsSync(file) ? fs.readFileSync(file, "utf8").split("\n").slice(-lines).join("\n") : "(no log)";
+  }
+
+  /** Runs kubectl against this server; `-` in args reads `input`. Killed after 3 minutes. */
   async kubectl(args: string[], input?: string): Promise<KubectlResult> {
     const file = input === undefined ? undefined : path.join(this.dir, `input-${crypto.randomUUID()}.yaml`);
     if (file !== undefined) {
@@ -123,21 +167,45 @@ export class TestApiServer {
     }
     const full = ["--kubeconfig", this.kubeconfig, ...args.map((a) => (a === "-" && file ? file : a))];
     try {
-      const { stdout, stderr } = await run(path.join(E2E_BIN, "kubectl"), full, { maxBuffer: 64 * 1024 * 1024 });
-      return { code: 0, stdout, stderr };
-    } catch (err) {
-      const e = err as { code?: number; stdout?: string; stderr?: string };
-      return { code: typeof e.code === "number" ? e.code : 1, stdout: e.stdout ?? "", stderr: e.stderr ?? String(err) };
+      return await runTool(path.join(E2E_BIN, "kubectl"), full, KUBECTL_TIMEOUT_MS);
+    } finally {
+      if (file !== undefined) {
+        fs.rmSync(file, { force: true });
+      }
     }
   }
 
+  /**
+   * Waits until the named CRDs (all when none are named) are Established. Polls rather than using
+   * `kubectl wait`, which fails outright (".status.conditions accessor error: <nil> is of the type
+   * <nil>") on a CRD whose status the API server has not filled in yet.
+   */
+  async waitForCrds(names?: readonly string[], timeoutMs = 120_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    let pending: string[] = [];
+    let last = "";
+    for (;;) {
+      const got = await this.kubectl(["get", "customresourcedefinitions", "-o", "json"]);
+      if (got.code === 0) {
+        pending = crdsNotEstablished(JSON.parse(got.stdout), names);
+        if (pending.length === 0) {
+          return;
+        }
+      } else {
+        last = got.stderr;
+      }
+      if (Date.now() > deadline) {
+        throw new Error(`CRDs not Established after ${timeoutMs / 1000} s: ${pending.join(", ") || "(could not list CRDs)"}\n${last}`);
+      }
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
+
+  /** Stops the API server, then etcd (SIGTERM, SIGKILL after 10 s), and removes the directory. */
   async stop(): Promise<void> {
     for (const p of [...this.processes].reverse()) {
-      if (p.exitCode === null) {
-        p.kill("SIGTERM");
-        await new Promise((r) => p.once("exit", r));
-      }
+      await stopProcess(p);
     }
-    fs.rmSync(this.dir, { recursive: true, force: true });
+    releaseDir(this.dir);
   }
 }
