@@ -4,10 +4,12 @@ import { Command, InvalidArgumentError, Option } from "commander";
 import { StackFileError } from "../plan/stack-file";
 import { BackendError } from "./backend";
 import { runDeploy } from "./run";
+import { renderPreflight } from "./preflight";
+import { runPreflight } from "./preflight-run";
 import { DeployStatus, Operation, renderSummaryMarkdown } from "./summary";
 
 /** Exit codes of `deploy`. */
-export const EXIT = { ok: 0, failed: 1, usage: 2, policyViolation: 4, locked: 5 } as const;
+export const EXIT = { ok: 0, failed: 1, usage: 2, policyViolation: 4, locked: 5, capacityShort: 6 } as const;
 
 const STATUS_EXIT: Record<DeployStatus, number> = { succeeded: EXIT.ok, failed: EXIT.failed, "policy-violation": EXIT.policyViolation, locked: EXIT.locked };
 
@@ -36,7 +38,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
   const program = new Command()
     .name("llm-platform-deploy")
     .description("Preview, update, destroy or refresh a stack through the Pulumi Automation API, with the tier's policy pack.")
-    .addArgument(new Command().createArgument("<operation>", "what to run").choices(["preview", "up", "destroy", "refresh"]))
+    .addArgument(new Command().createArgument("<operation>", "what to run").choices(["preview", "up", "destroy", "refresh", "preflight"]))
     .argument("<stack>", "stack name (stacks/Pulumi.<stack>.yaml)")
     .option("--json <file>", "write a JSON summary (changes, policy violations, outputs, duration)")
     .option("--summary <file>", "write a Markdown summary for a pull-request comment")
@@ -68,6 +70,22 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     pulumiRoot?: string;
     secretsProvider?: string;
   }>();
+  if ((operation as string) === "preflight") {
+    try {
+      const report = await runPreflight(opts.stacksDir ?? "stacks", stack);
+      process.stdout.write(renderPreflight(stack, report));
+      if (opts.json !== undefined) {
+        writeFile(opts.json, `${JSON.stringify(report, null, 2)}\n`);
+      }
+      return report.ok ? EXIT.ok : EXIT.capacityShort;
+    } catch (err) {
+      if (err instanceof StackFileError) {
+        process.stderr.write(`deploy: ${err.message}\n`);
+        return EXIT.usage;
+      }
+      throw err;
+    }
+  }
   let summary;
   try {
     summary = await runDeploy({
