@@ -1,0 +1,62 @@
+import * as assert from "assert";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { main } from "../automation/plan/cli";
+
+const STACKS = path.join(__dirname, "..", "stacks");
+
+async function quietly(run: () => Promise<number>): Promise<{ code: number; out: string; err: string }> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const [o, e] = [process.stdout.write.bind(process.stdout), process.stderr.write.bind(process.stderr)];
+  process.stdout.write = ((s: string) => (out.push(s), true)) as typeof process.stdout.write;
+  process.stderr.write = ((s: string) => (err.push(s), true)) as typeof process.stderr.write;
+  try {
+    return { code: await run(), out: out.join(""), err: err.join("") };
+  } finally {
+    process.stdout.write = o;
+    process.stderr.write = e;
+  }
+}
+
+describe("plan: cost and --compare", function () {
+  this.timeout(180000);
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "cost-plan-"));
+
+  it("shows prod's cost at min/desired/max with sources, and the delta of a pool change with --compare", async () => {
+    const before = await quietly(() => main(["prod", "--stacks-dir", STACKS, "--out", path.join(tmp, "before"), "--no-policies"]));
+    assert.strictEqual(before.code, 0, before.err);
+    assert.match(before.out, /Cost: per month \(aws us-east-1, 730 h\): min ≥ \$143,\d{3} .*; desired ≥ \$143,\d{3} .*; max ≥ \$287,193 \(unknown: system nodes, load balancer, snapshot storage\)/);
+    assert.match(before.out, /source: How GPU Cloud Pricing Works: On-Demand, Reserved, and Spot \(2026-03\) https:\/\/disintermediate\.global/);
+    const summary = JSON.parse(fs.readFileSync(path.join(tmp, "before", "summary.json"), "utf8")) as { cost: { estimate: { pools: { max: { nodes: number } }[] }; quotas: { needs: { quota: string; needed: number }[] } } };
+    assert.strictEqual(summary.cost.estimate.pools[0].max.nodes, 4);
+    assert.deepStrictEqual(summary.cost.quotas.needs.map((n) => [n.quota, n.needed]), [["L-417A185B", 768], ["L-1216C47A", 24]]);
+
+    const grown = path.join(tmp, "stacks");
+    fs.mkdirSync(grown, { recursive: true });
+    fs.writeFileSync(path.join(grown, "Pulumi.prod.yaml"), fs.readFileSync(path.join(STACKS, "Pulumi.prod.yaml"), "utf8").replace("        maxNodes: 4\n", "        maxNodes: 6\n"));
+    const after = await quietly(() => main(["prod", "--stacks-dir", grown, "--out", path.join(tmp, "after"), "--no-policies", "--compare", path.join(tmp, "before", "summary.json")]));
+    assert.strictEqual(after.code, 0, after.err);
+    assert.match(after.out, /\+\$143,547\/month at max scale: pool h100 max 4 → 6/);
+    const md = fs.readFileSync(path.join(tmp, "after", "summary.md"), "utf8");
+    assert.match(md, /\*\*\+\$143,547\/month at max scale: pool h100 max 4 → 6/);
+  });
+
+  it("refuses --compare with a file that has no cost estimate (usage error)", async () => {
+    const bad = path.join(tmp, "bad.json");
+    fs.writeFileSync(bad, "{}");
+    const r = await quietly(() => main(["local", "--stacks-dir", STACKS, "--out", path.join(tmp, "local"), "--no-policies", "--compare", bad]));
+    assert.strictEqual(r.code, 2);
+    assert.match(r.err, /--compare .*bad\.json: has no cost\.estimate/);
+  });
+
+  it("refuses a throughput for a model the stack lacks as a config problem (exit 1)", async () => {
+    const dir = path.join(tmp, "thr");
+    fs.mkdirSync(dir, { recursive: true });
+    fs.writeFileSync(path.join(dir, "Pulumi.local.yaml"), `${fs.readFileSync(path.join(STACKS, "Pulumi.local.yaml"), "utf8")}\n  llm-platform:cost:\n    throughput:\n      nope: { outputTokensPerSecond: 100 }\n`);
+    const r = await quietly(() => main(["local", "--stacks-dir", dir, "--out", path.join(tmp, "thr-out"), "--no-policies"]));
+    assert.strictEqual(r.code, 1, r.err);
+    assert.match(r.err, /llm-platform:cost\.throughput\.nope: names no model of the stack/);
+  });
+});
