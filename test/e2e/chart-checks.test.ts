@@ -280,8 +280,8 @@ describe("e2e harness: waits and timeouts", () => {
     assert.deepStrictEqual(crdsNotEstablished({}), []);
   });
 
-  it("takes the tier's overall timeout from LLM_PLATFORM_E2E_TIMEOUT in seconds, 30 minutes by default", () => {
-    assert.strictEqual(tierTimeoutMs(undefined), 1_800_000);
+  it("takes the tier's overall timeout from LLM_PLATFORM_E2E_TIMEOUT in seconds, 60 minutes by default", () => {
+    assert.strictEqual(tierTimeoutMs(undefined), 3_600_000);
     assert.strictEqual(tierTimeoutMs("90"), 90_000);
     for (const bad of ["0", "-5", "soon"]) {
       assert.throws(() => tierTimeoutMs(bad), new RegExp(`LLM_PLATFORM_E2E_TIMEOUT: expected a positive number of seconds, got "${bad}"`));
