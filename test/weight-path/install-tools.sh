@@ -3,7 +3,8 @@
 # (${XDG_CACHE_HOME:-~/.cache}/llm-platform/weight-path, or $LLM_PLATFORM_WEIGHT_PATH_CACHE):
 #   - rclone v1.68.2, the version the cache scripts' image (docker.io/rclone/rclone:1.68.2) ships,
 #     built from the Go module proxy as the release is (CGO off, version stamped)
-#   - llm-d-inference-sim v0.10.2 (the local stack's simulator image) from the Go module proxy
+#   - llm-d-inference-sim v0.10.2 (the local stack's simulator image) from the Go module proxy,
+#     through the recipe module tools/sim
 #   - fake-gcs-server, a GCS-compatible server for the GKE stack's command checks
 #   - huggingface_hub (the `hf` CLI) in a venv, at the version pinned below
 #   - moto's S3/IAM server and busybox through test/cache/install-tools.sh
@@ -42,7 +43,20 @@ go_tool() {
 
 command -v go >/dev/null 2>&1 || { echo "weight-path tools: go is not installed" >&2; exit 1; }
 go_tool rclone github.com/rclone/rclone "$RCLONE_VERSION" "-s -X github.com/rclone/rclone/fs.Version=$RCLONE_VERSION"
-go_tool llm-d-inference-sim github.com/llm-d/llm-d-inference-sim/cmd/llm-d-inference-sim "$SIM_VERSION" "-s"
+
+# The simulator: `go install …@version` is refused for it (its version list is not served), so it
+# is built from a recipe module (tools/sim/go.mod requires v0.10.2; go.sum pins every module).
+sim_stamp="$(cat "$here/tools/sim/go.mod" "$here/tools/sim/go.sum" | sha256sum | cut -c1-16) $(go env GOVERSION)"
+if [ -x "$bin/llm-d-inference-sim" ] && [ -f "$bin/.stamp-llm-d-inference-sim" ] && [ "$(cat "$bin/.stamp-llm-d-inference-sim")" = "$sim_stamp" ]; then
+  echo "weight-path tools: llm-d-inference-sim $SIM_VERSION cached"
+else
+  started=$(date +%s)
+  have=$(cd "$here/tools/sim" && go list -m -f '{{.Version}}' github.com/llm-d/llm-d-inference-sim)
+  [ "$have" = "$SIM_VERSION" ] || { echo "weight-path tools: tools/sim/go.mod requires llm-d-inference-sim $have, not $SIM_VERSION" >&2; exit 1; }
+  (cd "$here/tools/sim" && CGO_ENABLED=0 GOFLAGS=-mod=readonly go build -trimpath -ldflags "-s" -o "$bin/llm-d-inference-sim" github.com/llm-d/llm-d-inference-sim/cmd/llm-d-inference-sim)
+  echo "$sim_stamp" > "$bin/.stamp-llm-d-inference-sim"
+  echo "weight-path tools: built llm-d-inference-sim $SIM_VERSION in $(( $(date +%s) - started )) s"
+fi
 go_tool fake-gcs-server github.com/fsouza/fake-gcs-server "$FAKE_GCS_VERSION" "-s"
 
 venv="$cache/hf-venv"

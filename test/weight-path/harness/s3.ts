@@ -7,14 +7,20 @@
  * Then moto's IAM enforcement is switched on: every S3 call is signed-checked and allowed only by
  * the caller's identity policies.
  *
- * What moto does not evaluate (moto 5.2.5 moto/iam/access_control.py, policy_conditions.py):
- * bucket policies (stored, never consulted) and conditions other than StringEquals (the rendered
- * `s3:prefix` StringLike is ignored); actions and resources are enforced.
+ * What moto 5.2.5 evaluates (moto/iam/access_control.py, policy_conditions.py, s3/responses.py
+ * _key_response): identity policies' actions and resources on every call; the bucket policy only
+ * on object calls, never on bucket calls (ListBucket, CreateBucket); of conditions only
+ * StringEquals — every other operator (StringLike, Bool, ...) counts as met. So the rendered
+ * `s3:prefix` StringLike on ListBucket is not checked, and the bucket policy's TLS-only statement
+ * (Deny s3:* to everyone when aws:SecureTransport is false) would deny every object call, TLS or
+ * not: the store is loaded with the bucket policy minus the statements whose conditions moto
+ * cannot evaluate (bucketPolicyForMoto), and those are reported, not silently dropped.
  */
 import { ChildProcess, execFileSync, spawn } from "child_process";
 import * as fs from "fs";
-import * as http from "http";
+import * as https from "https";
 import * as net from "net";
+import * as path from "path";
 import type { AwsStore } from "./render";
 import type { Tools } from "./tools";
 
@@ -28,6 +34,8 @@ export interface IamS3 {
   endpoint: string;
   bucket: string;
   otherBucket: string;
+  /** Sids of the rendered bucket policy's statements moto could not enforce, so not loaded. */
+  bucketPolicyLeftOut: string[];
   reader: Creds;
   seeder: Creds;
   /** A user allowed s3:* everywhere, for the test's own inspection. */
@@ -37,6 +45,30 @@ export interface IamS3 {
   /** Runs a boto3 S3 call as creds; returns its JSON result or {error: code}. */
   call(creds: Creds, op: string, params: Record<string, unknown>): Record<string, unknown>;
   stop(): Promise<void>;
+}
+
+/** Condition operators moto 5.2.5 evaluates (policy_conditions.py CONDITION_OPERATIONS). */
+const MOTO_CONDITIONS = new Set(["StringEquals"]);
+
+interface Statement {
+  Sid?: string;
+  Effect: string;
+  Condition?: Record<string, unknown>;
+  [key: string]: unknown;
+}
+
+/**
+ * The bucket policy moto can enforce as written: the rendered one minus each statement with a
+ * condition operator moto treats as always met (it would apply unconditionally). Returns the
+ * policy to load and the Sids left out.
+ */
+export function bucketPolicyForMoto(policy: string): { policy: string; leftOut: string[] } {
+  const doc = JSON.parse(policy) as { Version: string; Statement: Statement | Statement[] };
+  const statements = Array.isArray(doc.Statement) ? doc.Statement : [doc.Statement];
+  const evaluable = (st: Statement) => Object.keys(st.Condition ?? {}).every((op) => MOTO_CONDITIONS.has(op));
+  const kept = statements.filter(evaluable);
+  const leftOut = statements.filter((st) => !evaluable(st)).map((st, i) => st.Sid ?? `statement ${i}`);
+  return { policy: JSON.stringify({ ...doc, Statement: kept }), leftOut };
 }
 
 export async function freePort(): Promise<number> {
@@ -51,27 +83,35 @@ export async function freePort(): Promise<number> {
   });
 }
 
-function post(url: string, body: string): Promise<number> {
+function request(url: string, ca: Buffer, method: string, body?: string): Promise<number> {
   return new Promise((resolve, reject) => {
-    const req = http.request(url, { method: "POST" }, (res) => {
+    const req = https.request(url, { method, ca }, (res) => {
       res.resume();
       res.on("end", () => resolve(res.statusCode ?? 0));
     });
     req.on("error", reject);
-    req.setTimeout(5000, () => req.destroy(new Error(`timeout: POST ${url}`)));
+    req.setTimeout(5000, () => req.destroy(new Error(`timeout: ${method} ${url}`)));
     req.end(body);
   });
 }
 
-function get(url: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const req = http.get(url, (res) => {
-      res.resume();
-      res.on("end", () => resolve(res.statusCode ?? 0));
-    });
-    req.on("error", reject);
-    req.setTimeout(2000, () => req.destroy(new Error("timeout")));
-  });
+/**
+ * A CA and a server certificate for the store's host names (openssl, valid one day). The store
+ * is served over TLS as S3 is: the rendered bucket policy's TLS-only rule is about it, and
+ * rclone's AWS provider signs PutObject with an unsigned payload and trailing checksum only over
+ * TLS (over plain HTTP the SDK must hash a body it cannot seek: "request stream is not seekable").
+ */
+function makeTls(dir: string, hosts: string[]): { ca: string; cert: string; key: string } {
+  fs.mkdirSync(dir, { recursive: true, mode: 0o755 });
+  const f = (n: string) => path.join(dir, n);
+  const ossl = (args: string[]) => execFileSync("openssl", args, { stdio: ["ignore", "ignore", "pipe"], timeout: 30_000 });
+  ossl(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=weight-path test CA", "-keyout", f("ca.key"), "-out", f("ca.pem")]);
+  ossl(["req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=localhost", "-keyout", f("server.key"), "-out", f("server.csr")]);
+  fs.writeFileSync(f("san.ext"), `subjectAltName=${["localhost", ...hosts].map((h) => `DNS:${h}`).join(",")},IP:127.0.0.1\n`);
+  ossl(["x509", "-req", "-in", f("server.csr"), "-CA", f("ca.pem"), "-CAkey", f("ca.key"), "-CAcreateserial", "-days", "1", "-extfile", f("san.ext"), "-out", f("server.pem")]);
+  // The CA is what the containers trust (SSL_CERT_FILE), as an image's bundle trusts Amazon's.
+  fs.chmodSync(f("ca.pem"), 0o644);
+  return { ca: f("ca.pem"), cert: f("server.pem"), key: f("server.key") };
 }
 
 const SETUP = `
@@ -79,7 +119,7 @@ import json, sys
 import boto3
 cfg = json.loads(sys.argv[2])
 ep = sys.argv[1]
-kw = dict(endpoint_url=ep, region_name=cfg["region"], aws_access_key_id="setup", aws_secret_access_key="setup")
+kw = dict(endpoint_url=ep, region_name=cfg["region"], aws_access_key_id="setup", aws_secret_access_key="setup", verify=cfg["ca"])
 s3 = boto3.client("s3", **kw)
 iam = boto3.client("iam", **kw)
 sts = boto3.client("sts", **kw)
@@ -89,7 +129,8 @@ for b in (cfg["bucket"], cfg["other"]):
     else:
         s3.create_bucket(Bucket=b, CreateBucketConfiguration={"LocationConstraint": cfg["region"]})
 s3.put_bucket_versioning(Bucket=cfg["bucket"], VersioningConfiguration={"Status": "Enabled"})
-s3.put_bucket_policy(Bucket=cfg["bucket"], Policy=cfg["bucketPolicy"])
+if json.loads(cfg["bucketPolicy"])["Statement"]:
+    s3.put_bucket_policy(Bucket=cfg["bucket"], Policy=cfg["bucketPolicy"])
 out = {}
 for role in ("reader", "seeder"):
     r = iam.create_role(RoleName="store-" + role, AssumeRolePolicyDocument=cfg[role]["trust"])
@@ -107,8 +148,8 @@ print(json.dumps(out))
 const CALL = `
 import json, sys
 import boto3, botocore
-ep, region, creds, op, params = sys.argv[1], sys.argv[2], json.loads(sys.argv[3]), sys.argv[4], json.loads(sys.argv[5])
-s3 = boto3.client("s3", endpoint_url=ep, region_name=region, aws_access_key_id=creds["accessKeyId"], aws_secret_access_key=creds["secretAccessKey"], aws_session_token=creds.get("sessionToken"))
+ep, region, creds, op, params, ca = sys.argv[1], sys.argv[2], json.loads(sys.argv[3]), sys.argv[4], json.loads(sys.argv[5]), sys.argv[6]
+s3 = boto3.client("s3", endpoint_url=ep, region_name=region, verify=ca, aws_access_key_id=creds["accessKeyId"], aws_secret_access_key=creds["secretAccessKey"], aws_session_token=creds.get("sessionToken"))
 try:
     r = getattr(s3, op)(**params)
     r.pop("ResponseMetadata", None)
@@ -121,10 +162,13 @@ except botocore.exceptions.ClientError as e:
 
 export async function startIamS3(tools: Tools, store: AwsStore, region: string, logFile: string): Promise<IamS3> {
   const port = await freePort();
-  const endpoint = `http://127.0.0.1:${port}`;
+  const otherBucket = `${store.bucket}-other`;
+  const tls = makeTls(path.join(path.dirname(logFile), "tls"), [`${store.bucket}.localhost`, `${otherBucket}.localhost`]);
+  const ca = fs.readFileSync(tls.ca);
+  const endpoint = `https://localhost:${port}`;
   const log = fs.openSync(logFile, "a");
   const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME, MOTO_CALL_RESET_API: "false" };
-  const proc: ChildProcess = spawn(tools.moto, ["-H", "127.0.0.1", "-p", String(port)], { env, stdio: ["ignore", log, log] });
+  const proc: ChildProcess = spawn(tools.moto, ["-H", "127.0.0.1", "-p", String(port), "-c", tls.cert, "-k", tls.key], { env, stdio: ["ignore", log, log] });
   fs.closeSync(log);
   let exited = false;
   proc.on("exit", () => (exited = true));
@@ -143,19 +187,20 @@ export async function startIamS3(tools: Tools, store: AwsStore, region: string, 
     const deadline = Date.now() + 30_000;
     for (;;) {
       if (exited) throw new Error(`moto_server exited at start (see ${logFile})`);
-      if ((await get(`${endpoint}/moto-api/data.json`).catch(() => 0)) === 200) break;
+      if ((await request(`${endpoint}/moto-api/data.json`, ca, "GET").catch(() => 0)) === 200) break;
       if (Date.now() > deadline) throw new Error("moto_server did not answer within 30 s");
       await new Promise((r) => setTimeout(r, 100));
     }
-    const otherBucket = `${store.bucket}-other`;
-    const cfg = { region, bucket: store.bucket, other: otherBucket, bucketPolicy: store.bucketPolicy, reader: store.reader, seeder: store.seeder };
+    const bucketPolicy = bucketPolicyForMoto(store.bucketPolicy);
+    const cfg = { ca: tls.ca, region, bucket: store.bucket, other: otherBucket, bucketPolicy: bucketPolicy.policy, reader: store.reader, seeder: store.seeder };
     const keys = JSON.parse(execFileSync(tools.motoPython, ["-c", SETUP, endpoint, JSON.stringify(cfg)], { encoding: "utf8", env, timeout: 60_000 })) as Record<"reader" | "seeder" | "admin", Creds>;
-    const status = await post(`${endpoint}/moto-api/reset-auth`, "0");
+    const status = await request(`${endpoint}/moto-api/reset-auth`, ca, "POST", "0");
     if (status !== 200) throw new Error(`moto reset-auth answered ${status}`);
     return {
       endpoint,
       bucket: store.bucket,
       otherBucket,
+      bucketPolicyLeftOut: bucketPolicy.leftOut,
       reader: keys.reader,
       seeder: keys.seeder,
       admin: keys.admin,
@@ -165,13 +210,13 @@ export async function startIamS3(tools: Tools, store: AwsStore, region: string, 
         ...(c.sessionToken ? { AWS_SESSION_TOKEN: c.sessionToken } : {}),
         AWS_REGION: r,
         AWS_EC2_METADATA_DISABLED: "true",
-        // The store's endpoint in place of s3.<region>.amazonaws.com. rclone addresses AWS
-        // virtual-host style whatever force_path_style says (backend/s3 setQuirks), so the host
-        // is localhost: <bucket>.localhost resolves to loopback too, and moto reads the bucket
-        // from the host name.
-        RCLONE_CONFIG_SNAP_ENDPOINT: endpoint.replace("127.0.0.1", "localhost"),
+        // The store's endpoint in place of https://s3.<region>.amazonaws.com: rclone addresses AWS
+        // virtual-host style whatever force_path_style says (backend/s3 setQuirks), so the host is
+        // localhost and <bucket>.localhost resolves to loopback too (moto reads the bucket from it).
+        RCLONE_CONFIG_SNAP_ENDPOINT: endpoint,
+        SSL_CERT_FILE: tls.ca,
       }),
-      call: (c, op, params) => JSON.parse(execFileSync(tools.motoPython, ["-c", CALL, endpoint, region, JSON.stringify(c), op, JSON.stringify(params)], { encoding: "utf8", env, timeout: 60_000 })) as Record<string, unknown>,
+      call: (c, op, params) => JSON.parse(execFileSync(tools.motoPython, ["-c", CALL, endpoint, region, JSON.stringify(c), op, JSON.stringify(params), tls.ca], { encoding: "utf8", env, timeout: 60_000 })) as Record<string, unknown>,
       stop,
     };
   } catch (e) {

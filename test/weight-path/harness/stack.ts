@@ -119,6 +119,14 @@ export class StackRun {
     return runPod(spec, this.podRun({ identity: this.s3.reader, node, only: (spec.initContainers ?? []).map((c) => c.name), ...extra }));
   }
 
+  /** The Hugging Face repository a serving pod restores: its restore container's MODEL_ID (spec.model.name is the served name). */
+  modelIdOf(svc: KubeObject): string {
+    const restore = (podSpec(svc).initContainers ?? []).find((c) => c.name === "restore-weights");
+    const id = restore?.env?.find((e) => e.name === "MODEL_ID")?.value;
+    if (!id) throw new Error(`${this.stack}: ${svc.metadata.name} has no restore-weights container naming MODEL_ID`);
+    return id;
+  }
+
   /** The local directory a serving pod's volume (hostPath) maps to on the node. */
   servedDir(service: string, node: string, volume = "model-weights"): string {
     const svc = ofKind(this.rendered, "LLMInferenceService").find((o) => o.metadata.name === service) as KubeObject;
