@@ -245,6 +245,9 @@ describe("controller tier: checks of placement, routes, pools and conditions", (
     assert.ok(wrong.some((p) => /spec.parentRefs: not attached to Gateway gwns\/other/.test(p)), wrong.join("\n"));
     assert.match(checkRoute([route("/other/m", "/v1")], expectation, gw).map(formatProblem).join("\n"), /no rule matches \/ns\/m\/v1\/chat\/completions, the path of the endpoint plan exports/);
     assert.match(formatProblem(checkRoute([], expectation, gw)[0]), /KServe made no HTTPRoute/);
+    const roundRobin = { ...expectation, backend: { kind: "Service" as const, name: "m-kserve-workload-svc" } };
+    assert.deepStrictEqual(checkRoute([route("/ns/m", "/v1", { group: "", kind: "Service", name: "m-kserve-workload-svc" })], roundRobin, gw), []);
+    assert.match(checkRoute([route("/ns/m", "/v1")], roundRobin, gw).map(formatProblem).join("\n"), /goes to InferencePool m-router, not Service m-kserve-workload-svc/);
   });
 
   it("reports a pool that selects none of the model's pods, misses port 8000, or does not exist", () => {
@@ -257,11 +260,22 @@ describe("controller tier: checks of placement, routes, pools and conditions", (
     assert.match(formatProblem(checkPool(undefined, [], expectation, "llm-d router chart")[0]), /InferencePool ns\/m-router \(object\): does not exist \[llm-d router chart\]/);
   });
 
-  it("reports conditions that are missing or not True, with KServe's reason", () => {
-    const svc = { metadata: { name: "m", namespace: "ns" }, status: { conditions: [{ type: "PresetsCombined", status: "True" }, { type: "WorkloadsReady", status: "False", reason: "MinimumReplicasUnavailable", message: "0/2" }] } };
+  it("reports conditions that are missing or not True, with KServe's reason, except those waiting for a gateway controller", () => {
+    const svc = {
+      metadata: { name: "m", namespace: "ns" },
+      status: {
+        conditions: [
+          { type: "PresetsCombined", status: "True" },
+          { type: "WorkloadsReady", status: "False", reason: "MinimumReplicasUnavailable", message: "0/2" },
+          { type: "GatewaysReady", status: "False", reason: "GatewaysNotReady" },
+          { type: "HTTPRoutesReady", status: "False", reason: "HTTPRouteReconcileError", message: "GatewayClass x not found" },
+        ],
+      },
+    };
     assert.deepStrictEqual(checkConditions(svc, ["PresetsCombined", "WorkloadsReady", "Ready"]).map(formatProblem), [
-      "LLMInferenceService ns/m status.conditions[WorkloadsReady]: False: MinimumReplicasUnavailable 0/2 [KServe llmisvc controller v0.20.0]",
       "LLMInferenceService ns/m status.conditions[Ready]: missing [KServe llmisvc controller v0.20.0]",
+      "LLMInferenceService ns/m status.conditions[WorkloadsReady]: False: MinimumReplicasUnavailable 0/2 [KServe llmisvc controller v0.20.0]",
+      "LLMInferenceService ns/m status.conditions[HTTPRoutesReady]: False: HTTPRouteReconcileError GatewayClass x not found [KServe llmisvc controller v0.20.0]",
     ]);
   });
 });

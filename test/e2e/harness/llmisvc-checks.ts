@@ -41,8 +41,10 @@ export interface ModelExpectation {
   readonly taintKeys: readonly string[];
   /** The weights are restored onto the node and mounted read-only from the host. */
   readonly restore: boolean;
-  /** The InferencePool the route must send inference requests to. */
+  /** The InferencePool the route must send inference requests to (its name). */
   readonly inferencePool: string;
+  /** What the route's inference rules must send to: the pool, or (no scheduler) the workload Service. */
+  readonly backend?: { readonly kind: "InferencePool" | "Service"; readonly name: string };
   /** The base URL plan exports for the model (`…/<namespace>/<model>/v1`). */
   readonly endpointBaseUrl: string;
 }
@@ -338,8 +340,9 @@ export function checkRoute(routes: readonly unknown[], expect: ModelExpectation,
     if (got.rewrittenPath !== `/v1${suffix}`) {
       problems.push({ object: object(r), field: `spec.rules[${got.rule}].filters`, component: KSERVE, message: `${path} is rewritten to ${got.rewrittenPath}, not /v1${suffix}` });
     }
-    if (got.backend.kind !== "InferencePool" || got.backend.name !== expect.inferencePool) {
-      problems.push({ object: object(r), field: `spec.rules[${got.rule}].backendRefs`, component: KSERVE, message: `${path} goes to ${got.backend.kind} ${got.backend.name}, not InferencePool ${expect.inferencePool}` });
+    const want = expect.backend ?? { kind: "InferencePool", name: expect.inferencePool };
+    if (got.backend.kind !== want.kind || got.backend.name !== want.name) {
+      problems.push({ object: object(r), field: `spec.rules[${got.rule}].backendRefs`, component: KSERVE, message: `${path} goes to ${got.backend.kind} ${got.backend.name}, not ${want.kind} ${want.name}` });
     }
     const parents = list(get(r, "spec", "parentRefs"));
     if (!parents.some((p) => get(p, "name") === gateway.name && (get(p, "namespace") ?? get(r, "metadata", "namespace")) === gateway.namespace)) {
@@ -372,15 +375,30 @@ export function checkPool(pool: unknown, podLabels: readonly Readonly<Record<str
   return problems;
 }
 
-/** Conditions of the stored LLMInferenceService: reconciled (observedGeneration) and the ones that must be True. */
-export function checkConditions(llmisvc: unknown, mustBeTrue: readonly string[]): Problem[] {
+/**
+ * Reasons KServe gives while the gateway controller (Envoy Gateway, GKE's) has not yet accepted
+ * the Gateway, HTTPRoute or InferencePool. The tier runs no gateway controller, so these are the
+ * only reasons a condition may be other than True.
+ */
+export const AWAITING_GATEWAY_CONTROLLER: ReadonlySet<string> = new Set(["GatewaysNotReady", "HTTPRoutesNotReady", "WaitingForGateway"]);
+
+/**
+ * Conditions of the stored LLMInferenceService: the listed ones present, and every condition True
+ * unless it only waits for the gateway controller. KServe's reason and message are reported.
+ */
+export function checkConditions(llmisvc: unknown, mustExist: readonly string[]): Problem[] {
   const object = `LLMInferenceService ${String(get(llmisvc, "metadata", "namespace"))}/${String(get(llmisvc, "metadata", "name"))}`;
   const conditions = list(get(llmisvc, "status", "conditions"));
   const problems: Problem[] = [];
-  for (const type of mustBeTrue) {
-    const c = conditions.find((x) => get(x, "type") === type);
-    if (get(c, "status") !== "True") {
-      problems.push({ object, field: `status.conditions[${type}]`, component: KSERVE, message: c === undefined ? "missing" : `${String(get(c, "status"))}: ${String(get(c, "reason"))} ${String(get(c, "message") ?? "")}`.trim() });
+  for (const type of mustExist) {
+    if (!conditions.some((x) => get(x, "type") === type)) {
+      problems.push({ object, field: `status.conditions[${type}]`, component: KSERVE, message: "missing" });
+    }
+  }
+  for (const c of conditions) {
+    const reason = String(get(c, "reason"));
+    if (get(c, "status") !== "True" && !AWAITING_GATEWAY_CONTROLLER.has(reason)) {
+      problems.push({ object, field: `status.conditions[${String(get(c, "type"))}]`, component: KSERVE, message: `${String(get(c, "status"))}: ${reason} ${String(get(c, "message") ?? "")}`.trim() });
     }
   }
   return problems;
