@@ -3,8 +3,12 @@
 
 /** A full Git commit hash as Hugging Face reports it: 40 lowercase hex digits. */
 const COMMIT = /^[0-9a-f]{40}$/;
-/** A ref the cache can name as one path segment (restore.sh accepts the same characters). */
-const REF = /^[A-Za-z0-9_-][A-Za-z0-9._-]*$/;
+/**
+ * Any revision the platform accepts, cache on or off: one path segment not starting with '.'
+ * (restore.sh's check on REVISION), so no revision can name a path outside its model's directory.
+ */
+export const REVISION_SEGMENT = /^[A-Za-z0-9_-][A-Za-z0-9._-]*$/;
+const REF = REVISION_SEGMENT;
 
 /** True when `revision` is a full commit hash (pinned), false for a branch, tag or short hash. */
 export function isCommitHash(revision: string): boolean {

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { dtypeBytes } from "../catalog";
 import { isIpv4Cidr } from "../network/cidr";
+import { REVISION_SEGMENT } from "./revision";
 
 // The shape of one environment's stack config (`llm-platform:platform`). Every field says what it
 // is and its default in `.describe()`; the README's config reference is generated from these.
@@ -308,7 +309,9 @@ export const modelSchema = z.strictObject({
         .describe("Where the weights come from, e.g. `hf://meta-llama/Llama-3.1-8B-Instruct`. Required."),
       revision: z
         .string()
-        .regex(/^[A-Za-z0-9._\-/]+$/, "must be a commit hash, tag or branch name")
+        // One path segment, as restore.sh accepts it: the revision names a directory under the
+        // cache root and a key in the snapshot store, so '/' or a leading '.' ('..') would escape them.
+        .regex(REVISION_SEGMENT, "must be a commit hash, tag or branch name of A-Z a-z 0-9 . _ - (no '/', not starting with '.')")
         .optional()
         .describe("Revision of the source: a full 40-hex commit in `prod`, and outside `dev` whenever the model cache is on; `dev` may name a branch or tag, which the cache follows. Required in `prod` and with the cache."),
     })
