@@ -19,6 +19,7 @@ import {
   Workload,
 } from "./harness/llmisvc-checks";
 import { waitFor } from "./harness/local-process";
+import { liveProcesses } from "./harness/processes";
 import { NodeTaint } from "./harness/nodes";
 import { SimulatedCluster } from "./harness/simulated-cluster";
 
@@ -103,6 +104,16 @@ function workloadsOf(uid: string, deployments: readonly Json[], lwss: readonly J
   ];
 }
 
+/** Running, and not a zombie waiting to be reaped. */
+function running(pid: number): boolean {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2)[0] !== "Z";
+  } catch {
+    return false;
+  }
+}
+
 interface StackCase {
   readonly stack: string;
   readonly dir: string;
@@ -120,8 +131,26 @@ describe("the real controllers: KServe llmisvc and LWS on kwok GPU nodes", funct
   this.timeout(RECONCILE_TIMEOUT_MS + 300_000);
   let cluster: SimulatedCluster | undefined;
   afterEach(async () => {
+    const pids = cluster?.pids ?? [];
     await cluster?.stop();
     cluster = undefined;
+    // Every controller, kwok, the API server and etcd of the stack are gone.
+    assert.deepStrictEqual(pids.filter(running), [], "processes of the stack still running after stop()");
+  });
+
+  it("a stack the serving path cannot run on fails naming the missing release, and leaves no process behind", async () => {
+    const run = await runPlan(SAMPLES, "local");
+    assert.ok(run.ok);
+    const resources = run.resources.filter((r) => !String((r.inputs as { chart?: unknown }).chart ?? "").endsWith("kserve-runtime-configs"));
+    await assert.rejects(
+      SimulatedCluster.start({ name: "local", resources, gpuPools: [] }),
+      /stack local: plans no kserve-runtime-configs release, which the serving path needs/,
+    );
+    assert.deepStrictEqual(
+      liveProcesses().map((p) => p.spawnfile),
+      [],
+      "etcd, the API server, the controller manager, the scheduler, kwok and KServe were started and must be stopped",
+    );
   });
 
   for (const { stack, dir } of cases) {
