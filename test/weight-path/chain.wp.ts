@@ -129,6 +129,15 @@ for (const stack of STACKS) {
       assert.equal(again?.bytes, 0);
     });
 
+    it("nothing calls out of the cluster but hf's update check: one CONNECT pypi.org:443 per download", () => {
+      // huggingface_hub 1.9.0's `hf` checks PyPI for a newer version on every start (cli/hf.py main
+      // -> check_cli_update) unless $HF_HOME/.check_for_update_done is under a day old; the seeder's
+      // HOME is a fresh emptyDir, and no environment variable turns the check off. It times out
+      // after 2 s and is ignored, so it costs a refused connection, not a failed seed. Every other
+      // request (store, hub) stays inside; the proxy refuses the call, so it never leaves the machine.
+      assert.deepEqual(run.egress.attempts, run.seedTargets().map(() => "pypi.org:443"));
+    });
+
     it("the pre-warm DaemonSet restores its ConfigMap's list on a fresh node and prunes a revision no longer listed", async () => {
       const ds = ofKind(run.rendered, "DaemonSet")[0];
       const spec = podSpec(ds);

@@ -7,6 +7,7 @@ import * as crypto from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { Egress, startEgress } from "./egress";
 import { generatedFiles, Hub, HubRepo, startHub } from "./hub";
 import { PodResult, PodRun, runPod } from "./pod";
 import { awsStore, configMaps, KubeObject, ofKind, plan, podSpec, Rendered } from "./render";
@@ -28,6 +29,7 @@ export class StackRun {
   images!: Record<string, Image>;
   s3!: IamS3;
   hub!: Hub;
+  egress!: Egress;
   region = "";
   private podCount = 0;
 
@@ -43,10 +45,11 @@ export class StackRun {
     this.region = this.renderedRegion();
     this.s3 = await startIamS3(this.tools, awsStore(this.rendered), this.region, path.join(this.root, "moto.log"));
     this.hub = await startHub(this.hubRepos());
+    this.egress = await startEgress();
   }
 
   async stop(): Promise<void> {
-    await Promise.all([this.s3?.stop(), this.hub?.stop()]);
+    await Promise.all([this.s3?.stop(), this.hub?.stop(), this.egress?.stop()]);
     if (!process.env.WEIGHT_PATH_KEEP) fs.rmSync(this.root, { recursive: true, force: true });
   }
 
@@ -99,7 +102,7 @@ export class StackRun {
       configMaps: configMaps(this.rendered),
       secrets: this.secrets(),
       hostPath: (p) => path.join(node, p),
-      injectedEnv: { ...this.s3.podEnv(identity, this.region), HF_ENDPOINT: this.hub.endpoint },
+      injectedEnv: { ...this.s3.podEnv(identity, this.region), HF_ENDPOINT: this.hub.endpoint, ...this.egress.env },
       timeoutMs: 180_000,
       hosts: { [`${this.s3.bucket}.localhost`]: "127.0.0.1", [`${this.s3.otherBucket}.localhost`]: "127.0.0.1" },
       ...rest,
