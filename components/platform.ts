@@ -8,8 +8,8 @@ import { describePool, GpuPoolDescriptor } from "./cluster/pool-descriptor";
 import { PlatformConfig } from "./config";
 import { estimateModel, ModelEstimate } from "./estimates";
 import { PLATFORM_TYPE, platformFacts } from "./facts";
-import { ClusterAddons, GATEWAY_ACCESS_LABEL, gatewayAddress } from "./addons";
-import { ModelEndpoint, ModelService } from "./serving";
+import { charts, ClusterAddons, GATEWAY_ACCESS_LABEL, GATEWAY_NAME, GATEWAY_NAMESPACE, gatewayAddress } from "./addons";
+import { GatewaySource, ModelEndpoint, modelsNetworkPolicies, ModelService } from "./serving";
 import { ModelCache, modelId, snapshotUrl } from "./cache";
 
 export interface LlmPlatformArgs {
@@ -30,6 +30,24 @@ export function platformLabels(config: PlatformConfig): Record<string, string> {
     "app.kubernetes.io/part-of": "llm-platform",
     "app.kubernetes.io/managed-by": "pulumi",
     "llm-platform.io/environment": config.environment.name,
+  };
+}
+
+/** Where the shared Gateway's traffic reaches the models namespace from (see serving/network-policies.ts). */
+export function gatewaySource(config: PlatformConfig): GatewaySource {
+  if (!config.addons.sharedGateway) {
+    return { kind: "unknown" };
+  }
+  if (config.cloud.provider === "gcp") {
+    // The proxy-only subnet is known only when the platform made the VPC.
+    return config.network?.cloud === "gcp" && config.network.create ? { kind: "gke", proxyCidr: config.network.proxyCidr } : { kind: "unknown" };
+  }
+  return {
+    kind: "envoy",
+    // Without the platform's Envoy Gateway, the cluster's own install runs the proxies wherever it does.
+    proxyNamespace: config.addons.gateway ? charts.envoyGateway.namespace : undefined,
+    gatewayName: GATEWAY_NAME,
+    gatewayNamespace: GATEWAY_NAMESPACE,
   };
 }
 
@@ -75,6 +93,13 @@ export class LlmPlatform extends pulumi.ComponentResource {
       { parent: this, provider },
     );
     this.modelsNamespace = namespace.metadata.name;
+    for (const object of modelsNetworkPolicies({ namespace: config.modelsNamespace, models: config.models, gateway: gatewaySource(config), labels })) {
+      new k8s.networking.v1.NetworkPolicy(`${name}-netpol-${object.metadata.name}`, object as unknown as k8s.networking.v1.NetworkPolicyArgs, {
+        parent: this,
+        provider,
+        dependsOn: [namespace],
+      });
+    }
 
     this.addons = new ClusterAddons(`${name}-addons`, { config, provider, labels }, { parent: this });
     const restore = new Map(estimates.map((e) => [e.model, e.restore?.seconds ?? 0]));

@@ -158,6 +158,7 @@ describe("EksCluster (mocked)", () => {
     assert.deepStrictEqual(cluster.enabledClusterLogTypes, ["api", "audit", "authenticator"]);
     assert.strictEqual(cluster.accessEntries, undefined, "admins get access entries of their own (see the deployer test)");
     assert.deepStrictEqual([cluster.vpcCniOptions.addonVersion, cluster.kubeProxyAddonOptions.version], [pins["vpc-cni"].version, pins["kube-proxy"].version]);
+    assert.strictEqual(cluster.vpcCniOptions.enableNetworkPolicy, true, "the VPC CNI enforces the models namespace's NetworkPolicies");
     assert.strictEqual(cluster.skipDefaultNodeGroup, true);
     assert.deepStrictEqual(cluster.privateSubnetIds, ["t-cluster-private-us-east-1a-id", "t-cluster-private-us-east-1b-id"]);
     const agent = one(resources, "aws:eks/addon:Addon", "t-cluster-pod-identity-agent").inputs;
@@ -239,6 +240,7 @@ describe("GkeCluster (mocked)", () => {
     const cluster = one(resources, "gcp:container/cluster:Cluster", "g-cluster-gke").inputs as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- recorded inputs
     assert.deepStrictEqual(cluster.workloadIdentityConfig, { workloadPool: "acme-llm.svc.id.goog" });
     assert.deepStrictEqual(cluster.gatewayApiConfig, { channel: "CHANNEL_STANDARD" });
+    assert.strictEqual(cluster.datapathProvider, "ADVANCED_DATAPATH", "Dataplane V2 enforces the models namespace's NetworkPolicies");
     assert.deepStrictEqual(cluster.releaseChannel, { channel: "REGULAR" });
     assert.deepStrictEqual(cluster.privateClusterConfig, { enablePrivateNodes: true, enablePrivateEndpoint: true, masterIpv4CidrBlock: "172.16.0.0/28" });
     assert.deepStrictEqual(cluster.masterAuthorizedNetworksConfig, { cidrBlocks: [{ cidrBlock: "10.100.0.0/16", displayName: "private 10.100.0.0/16" }] });
@@ -247,6 +249,14 @@ describe("GkeCluster (mocked)", () => {
     assert.deepStrictEqual(subnet.secondaryIpRanges, [{ rangeName: "pods", ipCidrRange: "10.4.0.0/14" }, { rangeName: "services", ipCidrRange: "10.8.0.0/20" }]);
     assert.strictEqual(one(resources, "gcp:compute/subnetwork:Subnetwork", "g-cluster-proxy-only").inputs.purpose, "REGIONAL_MANAGED_PROXY");
     assert.strictEqual(inputsOf(resources, "gcp:compute/routerNat:RouterNat").length, 1);
+  });
+
+  it("lets the regional Gateway's proxy-only subnet, and no pod, reach the model services", () => {
+    const serving = resources.find((r) => r.type === "kubernetes:networking.k8s.io/v1:NetworkPolicy" && (r.inputs as Record<string, any>).metadata.name === "qwen3-8b-serving"); // eslint-disable-line @typescript-eslint/no-explicit-any -- recorded inputs
+    assert.ok(serving, "qwen3-8b-serving NetworkPolicy");
+    const gatewayRule = (serving.inputs as Record<string, any>).spec.ingress[1]; // eslint-disable-line @typescript-eslint/no-explicit-any -- recorded inputs
+    assert.deepStrictEqual(gatewayRule.from[0], { ipBlock: { cidr: "10.9.0.0/23" } });
+    assert.ok(!gatewayRule.from.some((peer: object) => "podSelector" in peer || "namespaceSelector" in peer));
   });
 
   it("GPU node pools carry the accelerator without a Google driver, labels, taint, local SSD, spot", () => {

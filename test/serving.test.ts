@@ -21,7 +21,10 @@ import {
   startupBudgetSeconds,
   startupFailureThreshold,
   vllmArgs,
+  modelsNetworkPolicies,
+  portsExcept,
 } from "../components/serving";
+import { gatewaySource } from "../components/platform";
 import { baseConfig } from "./harness/fixtures";
 import { eppConfigProblems } from "./harness/epp-schema";
 import { RecordedResource, resolved, runMocked } from "./harness/pulumi";
@@ -510,6 +513,93 @@ describe("model services", () => {
       const raw = baseConfig();
       raw.models[0].disaggregation = { prefillReplicas: 1, prefillTensorParallel: 1 };
       reject(raw, /models\[0\]\.disaggregation\.prefillTensorParallel: llama-3.1-70b does not fit 1 H100-80GB GPU/);
+    });
+  });
+
+  describe("NetworkPolicies of the models namespace", () => {
+    const envoy = { kind: "envoy", proxyNamespace: "envoy-gateway-system", gatewayName: "inference-gateway", gatewayNamespace: "llm-gateway" } as const;
+    const policies = (models: { name: string; routing: "llm-d" | "precise" | "kserve" | "round-robin" }[], gateway: Parameters<typeof modelsNetworkPolicies>[0]["gateway"] = envoy) =>
+      modelsNetworkPolicies({ namespace: "llm-models", models, gateway, labels: { a: "b" } }) as unknown as Json[];
+    const byName = (list: Json[], name: string): Json => {
+      const found = list.find((p) => p.metadata.name === name);
+      assert.ok(found, `NetworkPolicy ${name}`);
+      return found;
+    };
+    /** Ports a rule opens, as "from-to". */
+    const ports = (rule: Json): string[] => rule.ports.map((p: Json) => `${p.port}-${p.endPort ?? p.port}`);
+    const opens = (rule: Json, port: number) => rule.ports.some((p: Json) => p.port <= port && port <= (p.endPort ?? p.port));
+
+    it("denies all ingress by default and opens the precise router's KV-event socket to its own EPP only", () => {
+      const list = policies([{ name: "q", routing: "precise" }]);
+      assert.deepStrictEqual(list.map((p) => p.metadata.name), ["default-deny-ingress", "q-serving", "q-router"]);
+      assert.deepStrictEqual(byName(list, "default-deny-ingress").spec, { podSelector: {}, policyTypes: ["Ingress"], ingress: [] });
+      const serving = byName(list, "q-serving");
+      assert.deepStrictEqual(serving.spec.podSelector, { matchLabels: { "app.kubernetes.io/name": "q", "app.kubernetes.io/part-of": "llminferenceservice" } });
+      const reaching5557 = serving.spec.ingress.filter((r: Json) => opens(r, 5557));
+      assert.deepStrictEqual(reaching5557.map((r: Json) => r.from), [[{ podSelector: { matchLabels: { "llm-d-router-gateway": "q-router-epp" } } }]]);
+      // The service's own pods reach every other port (presets pick their internal ports).
+      assert.deepStrictEqual(ports(serving.spec.ingress[0]), ["1-5556", "5558-65535"]);
+      const gatewayRule = serving.spec.ingress[1];
+      assert.deepStrictEqual(gatewayRule.from[0].podSelector.matchLabels, {
+        "gateway.envoyproxy.io/owning-gateway-name": "inference-gateway",
+        "gateway.envoyproxy.io/owning-gateway-namespace": "llm-gateway",
+      });
+      assert.deepStrictEqual(gatewayRule.from[0].namespaceSelector, { matchLabels: { "kubernetes.io/metadata.name": "envoy-gateway-system" } });
+      assert.deepStrictEqual(ports(gatewayRule), ["8000-8000"]);
+      const router = byName(list, "q-router");
+      assert.deepStrictEqual(router.spec.podSelector, { matchLabels: { "llm-d-router-gateway": "q-router-epp" } });
+      assert.deepStrictEqual(router.spec.ingress.map(ports), [["9002-9002"], ["9090-9090"]]);
+      assert.deepStrictEqual(router.spec.ingress[1].from[0], { namespaceSelector: { matchLabels: { "llm-platform.io/metrics-access": "true" } } });
+    });
+
+    it("kserve routing: the gateway reaches the managed scheduler's ext-proc; round-robin has no EPP at all", () => {
+      const list = policies([
+        { name: "k", routing: "kserve" },
+        { name: "r", routing: "round-robin" },
+      ]);
+      assert.deepStrictEqual(list.map((p) => p.metadata.name), ["default-deny-ingress", "k-serving", "r-serving"]);
+      assert.deepStrictEqual(byName(list, "k-serving").spec.ingress.slice(1).map(ports), [["8000-8000", "9002-9002"], ["8000-8000", "9090-9090"]]);
+      assert.deepStrictEqual(byName(list, "r-serving").spec.ingress.map(ports), [["1-65535"], ["8000-8000"], ["8000-8000"]]);
+    });
+
+    it("on GKE the load balancer's proxy-only subnet and health-check ranges are the gateway, health port included", () => {
+      const list = policies([{ name: "q", routing: "llm-d" }], { kind: "gke", proxyCidr: "10.9.0.0/23" });
+      const router = byName(list, "q-router");
+      assert.deepStrictEqual(router.spec.ingress[0].from, [{ ipBlock: { cidr: "10.9.0.0/23" } }, { ipBlock: { cidr: "35.191.0.0/16" } }, { ipBlock: { cidr: "130.211.0.0/22" } }]);
+      assert.deepStrictEqual(ports(router.spec.ingress[0]), ["9002-9002", "9003-9003"]);
+    });
+
+    it("port ranges around an excluded port", () => {
+      assert.deepStrictEqual(portsExcept(undefined), [{ protocol: "TCP", port: 1, endPort: 65535 }]);
+      assert.deepStrictEqual(portsExcept(1), [{ protocol: "TCP", port: 2, endPort: 65535 }]);
+      assert.deepStrictEqual(portsExcept(65535), [{ protocol: "TCP", port: 1, endPort: 65534 }]);
+    });
+
+    it("the gateway source follows the add-ons: the platform's Envoy Gateway, another install's, or none known", () => {
+      assert.deepStrictEqual(gatewaySource(parsePlatformConfig(baseConfig())), envoy);
+      assert.deepStrictEqual(gatewaySource(parsePlatformConfig({ ...baseConfig(), addons: { gateway: false } })), { ...envoy, proxyNamespace: undefined });
+      assert.deepStrictEqual(gatewaySource(parsePlatformConfig({ ...baseConfig(), addons: { sharedGateway: false } })), { kind: "unknown" });
+      const open = byName(policies([{ name: "q", routing: "llm-d" }], { kind: "unknown" }), "q-serving").spec.ingress[1];
+      assert.deepStrictEqual(open.from, [{ namespaceSelector: {} }, { ipBlock: { cidr: "0.0.0.0/0" } }]);
+    });
+
+    it("the platform registers them in the models namespace after it, and they pass schema validation", async () => {
+      const { recorder } = await platformFor(baseConfig());
+      const registered = recorder.resources.filter((r) => r.type === "kubernetes:networking.k8s.io/v1:NetworkPolicy");
+      assert.deepStrictEqual(registered.map((r) => (r.inputs as Json).metadata.name).sort(), [
+        "default-deny-ingress",
+        "llama-70b-router",
+        "llama-70b-serving",
+        "qwen3-8b-router",
+        "qwen3-8b-serving",
+      ]);
+      const namespace = recorder.resources.find((r) => r.type === "kubernetes:core/v1:Namespace" && (r.inputs as Json).metadata.name === "llm-models");
+      assert.ok(namespace);
+      for (const r of registered) {
+        assert.strictEqual((r.inputs as Json).metadata.namespace, "llm-models");
+        assert.ok(r.dependencies.includes(namespace.urn), `${r.name} waits for the namespace`);
+        assert.deepStrictEqual(await kubernetesSchemas().validate(r.inputs), [], r.name);
+      }
     });
   });
 });

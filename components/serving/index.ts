@@ -3,6 +3,7 @@ export * from "./epp-config";
 export * from "./llm-inference-service";
 export * from "./model-service";
 export * from "./monitoring";
+export * from "./network-policies";
 export * from "./router-objects";
 export * from "./router-values";
 export * from "./vllm-args";

@@ -73,7 +73,8 @@ export class EksCluster extends pulumi.ComponentResource implements ClusterOutpu
         nodeAssociatePublicIpAddress: false,
         createOidcProvider: false,
         deletionProtection: cluster.deletionProtection,
-        vpcCniOptions: { addonVersion: addonPins["vpc-cni"].version },
+        // The VPC CNI enforces NetworkPolicies (the models namespace's) only with its policy agent on.
+        vpcCniOptions: { addonVersion: addonPins["vpc-cni"].version, enableNetworkPolicy: true },
         kubeProxyAddonOptions: { version: addonPins["kube-proxy"].version },
         // Off here: pulumi-eks would create the CoreDNS add-on inside this component, whose outputs
         // (which the node groups need) resolve only once the add-on is ACTIVE, which needs nodes.

@@ -67,6 +67,8 @@ export class GkeCluster extends pulumi.ComponentResource implements ClusterOutpu
         workloadIdentityConfig: { workloadPool: `${project}.svc.id.goog` },
         gatewayApiConfig: { channel: "CHANNEL_STANDARD" },
         addonsConfig: { httpLoadBalancing: { disabled: false } },
+        // Dataplane V2 enforces NetworkPolicies (the models namespace's); it is fixed at creation.
+        datapathProvider: "ADVANCED_DATAPATH",
         ipAllocationPolicy: { clusterSecondaryRangeName: podsRange, servicesSecondaryRangeName: servicesRange },
         ...(cluster.privateNodes
           ? { privateClusterConfig: { enablePrivateNodes: true, enablePrivateEndpoint: publicCidrs.length === 0, masterIpv4CidrBlock: network.controlPlaneCidr } }
