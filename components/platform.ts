@@ -10,7 +10,8 @@ import { estimateModel, ModelEstimate } from "./estimates";
 import { PLATFORM_TYPE, platformFacts } from "./facts";
 import { charts, ClusterAddons, GATEWAY_ACCESS_LABEL, GATEWAY_NAME, GATEWAY_NAMESPACE, gatewayAddress } from "./addons";
 import { GatewaySource, ModelEndpoint, modelsNetworkPolicies, ModelService } from "./serving";
-import { ModelCache, modelId, snapshotUrl } from "./cache";
+import { cacheRoot, ModelCache, modelId, READER_SERVICE_ACCOUNT, SEEDER_SERVICE_ACCOUNT, snapshotUrl } from "./cache";
+import { hostPathAdmissionPolicy, modelsNamespaceLevel, podSecurityLabels } from "./security";
 
 export interface LlmPlatformArgs {
   /** The validated environment description (see `parsePlatformConfig`). Required. */
@@ -31,6 +32,15 @@ export function platformLabels(config: PlatformConfig): Record<string, string> {
     "app.kubernetes.io/managed-by": "pulumi",
     "llm-platform.io/environment": config.environment.name,
   };
+}
+
+/** Cache roots on the nodes of the pools whose models restore onto NVMe. */
+export function cacheRoots(models: PlatformConfig["models"], pools: ReadonlyMap<string, GpuPoolDescriptor>): string[] {
+  const roots = models.flatMap((m) => {
+    const nvme = m.cacheMode === "nvme" && m.pool !== undefined ? pools.get(m.pool)?.nvme : undefined;
+    return nvme ? [cacheRoot(nvme.mountPath)] : [];
+  });
+  return [...new Set(roots)].sort();
 }
 
 /** Where the shared Gateway's traffic reaches the models namespace from (see serving/network-policies.ts). */
@@ -89,8 +99,32 @@ export class LlmPlatform extends pulumi.ComponentResource {
     const namespace = new k8s.core.v1.Namespace(
       `${name}-models`,
       // Routes from this namespace may attach to the shared Gateway.
-      { metadata: { name: config.modelsNamespace, labels: { ...labels, [GATEWAY_ACCESS_LABEL]: "true" } } },
+      {
+        metadata: {
+          name: config.modelsNamespace,
+          labels: { ...labels, [GATEWAY_ACCESS_LABEL]: "true", ...podSecurityLabels(modelsNamespaceLevel(config.models)) },
+        },
+      },
       { parent: this, provider },
+    );
+    // Takes back what a privileged namespace lets through, but the cache's hostPath (security.ts).
+    const [admissionPolicy, admissionBinding] = hostPathAdmissionPolicy({
+      namespace: config.modelsNamespace,
+      roots: cacheRoots(config.models, pools),
+      readerServiceAccount: READER_SERVICE_ACCOUNT,
+      seederServiceAccount: SEEDER_SERVICE_ACCOUNT,
+      labels,
+    });
+    const policyResource = new k8s.admissionregistration.v1.ValidatingAdmissionPolicy(
+      `${name}-pod-admission`,
+      admissionPolicy as unknown as k8s.admissionregistration.v1.ValidatingAdmissionPolicyArgs,
+      { parent: this, provider },
+    );
+    // Pods of the namespace start only once the policy guards them.
+    const admission = new k8s.admissionregistration.v1.ValidatingAdmissionPolicyBinding(
+      `${name}-pod-admission-binding`,
+      admissionBinding as unknown as k8s.admissionregistration.v1.ValidatingAdmissionPolicyBindingArgs,
+      { parent: this, provider, dependsOn: [policyResource] },
     );
     this.modelsNamespace = namespace.metadata.name;
     for (const object of modelsNetworkPolicies({ namespace: config.modelsNamespace, models: config.models, gateway: gatewaySource(config), labels })) {
@@ -122,7 +156,7 @@ export class LlmPlatform extends pulumi.ComponentResource {
               provider,
               hfToken: args.hfToken,
               serviceAccountAnnotations: this.cluster.cacheServiceAccountAnnotations,
-              dependsOn: [namespace, ...this.cluster.identityDependencies],
+              dependsOn: [namespace, admission, ...this.cluster.identityDependencies],
               labels,
             },
             { parent: this },
@@ -143,7 +177,7 @@ export class LlmPlatform extends pulumi.ComponentResource {
             restoreSeconds: restore.get(model.name),
             prometheusOperator: config.monitoring.prometheusOperator,
             gke: config.cloud.provider === "gcp",
-            dependsOn: [namespace, ...this.addons.servingDependencies, ...(cache?.servingDependencies ?? []), ...this.cluster.identityDependencies],
+            dependsOn: [namespace, admission, ...this.addons.servingDependencies, ...(cache?.servingDependencies ?? []), ...this.cluster.identityDependencies],
             cache: cache && { settings: cache.settings, serviceAccount: cache.readerServiceAccount },
             routerDependsOn: [namespace, ...this.addons.routerDependencies],
             labels,

@@ -217,6 +217,15 @@ describe("cluster add-ons", () => {
       assert.deepStrictEqual((quota.inputs as Json).spec.scopeSelector.matchExpressions[0].values, ["system-node-critical", "system-cluster-critical"]);
       assert.ok(dependsOn(releases.get("gpu-operator") as RecordedResource, quota));
       assert.deepStrictEqual((releases.get("gpu-operator")?.inputs.values as Json).hostPaths, { driverInstallDir: "/home/kubernetes/bin/nvidia" });
+
+    });
+
+    it("labels the namespaces it creates with their Pod Security level: privileged for the GPU Operator, restricted for the Gateway's", async () => {
+      const { recorder } = await addonsFor(configFor("gcp", "gke-cos"));
+      const levels = Object.fromEntries(
+        recorder.ofType("kubernetes:core/v1:Namespace").map((n) => [(n.inputs as Json).metadata.name, [(n.inputs as Json).metadata.labels["pod-security.kubernetes.io/enforce"], (n.inputs as Json).metadata.labels["pod-security.kubernetes.io/warn"]]]),
+      );
+      assert.deepStrictEqual(levels, { "gpu-operator": ["privileged", "restricted"], "llm-gateway": ["restricted", "restricted"] });
     });
   });
 

@@ -10,6 +10,7 @@ import { baseConfig } from "./harness/fixtures";
 import { RecordedResource, runMocked, runMockedExpectingError } from "./harness/pulumi";
 import { kubernetesSchemas } from "./harness/schema";
 import { isKubernetesObject } from "../automation/plan/render";
+import { hostPathPolicyName } from "../components/security";
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- assertions walk untyped Kubernetes JSON
 
@@ -34,6 +35,42 @@ const llmisvc = (resources: RecordedResource[], name: string) =>
   byType(resources, "kubernetes:serving.kserve.io/v1alpha2:LLMInferenceService").find((s) => s.metadata.name === name) as Json;
 
 describe("model cache components", () => {
+  it("with the NVMe cache the models namespace enforces privileged, and an admission policy allows hostPath only under the cache root for the reader", async () => {
+    const resources = (await platformFor(cachedConfig("nvme"))).resources;
+    const namespace = byType(resources, "kubernetes:core/v1:Namespace").find((n) => n.metadata.name === "llm-models") as Json;
+    assert.strictEqual(namespace.metadata.labels["pod-security.kubernetes.io/enforce"], "privileged");
+    assert.strictEqual(namespace.metadata.labels["pod-security.kubernetes.io/warn"], "restricted");
+    const [policy] = byType(resources, "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicy");
+    const [binding] = byType(resources, "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicyBinding");
+    assert.strictEqual(policy.metadata.name, hostPathPolicyName("llm-models"));
+    const expressions: string[] = policy.spec.validations.map((v: Json) => v.expression);
+    // Every hostPath the platform renders lies under the root the policy names.
+    const root = "/mnt/k8s-disks/0/llm-platform";
+    assert.ok(expressions[0].includes(`["${root}"].exists(`), expressions[0]);
+    const hostPaths = resources
+      .filter((r) => isKubernetesObject(r))
+      .flatMap((r) => JSON.stringify(r.inputs).match(/"hostPath":\{"path":"[^"]+"/g) ?? [])
+      .map((m) => m.slice('"hostPath":{"path":"'.length, -1));
+    assert.ok(hostPaths.length >= 3, hostPaths.join());
+    for (const p of hostPaths) {
+      assert.ok(p === root || p.startsWith(`${root}/`), p);
+    }
+    assert.ok(expressions[1].endsWith(`== "llm-model-cache-reader"`), expressions[1]);
+    assert.ok(expressions[4].includes(`!= "llm-model-cache-seeder"`), expressions[4]);
+    assert.deepStrictEqual(binding.spec, {
+      policyName: policy.metadata.name,
+      validationActions: ["Deny"],
+      matchResources: { namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "llm-models" } } },
+    });
+    const bindingUrn = resources.find((r) => r.type === "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicyBinding")?.urn as string;
+    for (const r of resources.filter((r) => ["kubernetes:batch/v1:Job", "kubernetes:apps/v1:DaemonSet", "kubernetes:serving.kserve.io/v1alpha2:LLMInferenceService"].includes(r.type))) {
+      assert.ok(r.dependencies.includes(bindingUrn), `${r.name} starts only once the policy is bound`);
+    }
+    for (const o of [policy, binding]) {
+      assert.deepStrictEqual(await kubernetesSchemas().validate(o), [], o.kind);
+    }
+  });
+
   it("restores weights onto the pool's NVMe before vLLM starts and mounts them read-only, with no PVC anywhere", async () => {
     const resources = (await platformFor(cachedConfig("nvme"))).resources;
     const svc = llmisvc(resources, "llama-70b");

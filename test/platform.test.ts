@@ -7,6 +7,7 @@ import { baseConfig } from "./harness/fixtures";
 import { resolved, runMocked, runMockedExpectingError } from "./harness/pulumi";
 import { kubernetesSchemas } from "./harness/schema";
 import { isKubernetesObject } from "../automation/plan/render";
+import { hostPathAdmissionPolicy, modelsNamespaceLevel, podSecurityLabels } from "../components/security";
 
 const KUBECONFIG = "apiVersion: v1\nkind: Config\nclusters: []\n";
 
@@ -22,7 +23,14 @@ describe("LlmPlatform on an existing cluster", () => {
         .map((r) => [r.type, r.name])
         .sort((a, b) => a.join().localeCompare(b.join())),
       [
+        ["kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicy", "test-pod-admission"],
+        ["kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicyBinding", "test-pod-admission-binding"],
         ["kubernetes:core/v1:Namespace", "test-models"],
+        ["kubernetes:networking.k8s.io/v1:NetworkPolicy", "test-netpol-default-deny-ingress"],
+        ["kubernetes:networking.k8s.io/v1:NetworkPolicy", "test-netpol-llama-70b-router"],
+        ["kubernetes:networking.k8s.io/v1:NetworkPolicy", "test-netpol-llama-70b-serving"],
+        ["kubernetes:networking.k8s.io/v1:NetworkPolicy", "test-netpol-qwen3-8b-router"],
+        ["kubernetes:networking.k8s.io/v1:NetworkPolicy", "test-netpol-qwen3-8b-serving"],
         ["llm-platform:index:ClusterAddons", "test-addons"],
         ["llm-platform:index:ExistingCluster", "test-cluster"],
         ["llm-platform:index:ModelService", "test-llama-70b"],
@@ -53,6 +61,13 @@ describe("LlmPlatform on an existing cluster", () => {
         "app.kubernetes.io/managed-by": "pulumi",
         "llm-platform.io/environment": "test",
         "llm-platform.io/gateway-access": "true",
+        // No cache, no multi-node model: nothing needs more than baseline.
+        "pod-security.kubernetes.io/enforce": "baseline",
+        "pod-security.kubernetes.io/enforce-version": "latest",
+        "pod-security.kubernetes.io/warn": "restricted",
+        "pod-security.kubernetes.io/warn-version": "latest",
+        "pod-security.kubernetes.io/audit": "restricted",
+        "pod-security.kubernetes.io/audit-version": "latest",
       },
     });
     assert.strictEqual(await resolved(platform.modelsNamespace), "llm-models");
@@ -177,5 +192,49 @@ describe("platformProgram", () => {
       assert.match(String(thrown), pattern);
       assert.deepStrictEqual(recorder.resources, []);
     }
+  });
+});
+
+describe("Pod Security and the models namespace's admission policy (pure)", () => {
+  const options = { namespace: "llm-models", roots: ["/mnt/k8s-disks/0/llm-platform"], readerServiceAccount: "r", seederServiceAccount: "s", labels: {} };
+
+  it("the models namespace needs privileged only for the NVMe cache or multi-node presets", () => {
+    assert.strictEqual(modelsNamespaceLevel([{ cacheMode: "off", multiNode: false }, { cacheMode: "stream", multiNode: false }]), "baseline");
+    assert.strictEqual(modelsNamespaceLevel([{ cacheMode: "off", multiNode: false }, { cacheMode: "nvme", multiNode: false }]), "privileged");
+    assert.strictEqual(modelsNamespaceLevel([{ cacheMode: "off", multiNode: true }]), "privileged");
+  });
+
+  it("labels enforce the level and warn and audit at restricted", () => {
+    assert.deepStrictEqual(podSecurityLabels("baseline"), {
+      "pod-security.kubernetes.io/enforce": "baseline",
+      "pod-security.kubernetes.io/enforce-version": "latest",
+      "pod-security.kubernetes.io/warn": "restricted",
+      "pod-security.kubernetes.io/warn-version": "latest",
+      "pod-security.kubernetes.io/audit": "restricted",
+      "pod-security.kubernetes.io/audit-version": "latest",
+    });
+  });
+
+  it("the policy names each root as a CEL string, and no cache root means no hostPath at all", () => {
+    const [policy] = hostPathAdmissionPolicy({ ...options, roots: ["/a/llm-platform", "/b/llm-platform"] }) as unknown as Record<string, any>[]; // eslint-disable-line @typescript-eslint/no-explicit-any -- walks the built JSON
+    assert.ok(policy.spec.validations[0].expression.includes(`["/a/llm-platform", "/b/llm-platform"].exists(r, v.hostPath.path == r || v.hostPath.path.startsWith(r + '/'))`));
+    const [none] = hostPathAdmissionPolicy({ ...options, roots: [] }) as unknown as Record<string, any>[]; // eslint-disable-line @typescript-eslint/no-explicit-any -- walks the built JSON
+    assert.ok(none.spec.validations[0].expression.includes("[].exists("));
+  });
+
+  it("refuses a cache root that is relative, holds '..', a quote or a trailing '/'", () => {
+    for (const root of ["mnt/cache", "/mnt/../etc", '/mnt/"x', "/mnt/cache/", "/"]) {
+      assert.throws(() => hostPathAdmissionPolicy({ ...options, roots: [root] }), new RegExp(`cache root "${root.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")}" must be an absolute path`), root);
+    }
+  });
+
+  it("an existing cluster's platform labels the models namespace baseline and binds the policy to it, with no hostPath allowed", async () => {
+    const config = parsePlatformConfig(baseConfig());
+    const { recorder } = await runMocked(() => new LlmPlatform("test", { config }));
+    const policy = recorder.get("kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicy", "test-pod-admission").inputs as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- recorded inputs
+    assert.strictEqual(policy.metadata.name, "llm-platform-pods-llm-models");
+    assert.ok(policy.spec.validations[0].expression.includes("[].exists("));
+    const binding = recorder.get("kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicyBinding", "test-pod-admission-binding");
+    assert.ok(binding.dependencies.includes(recorder.get("kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicy", "test-pod-admission").urn));
   });
 });

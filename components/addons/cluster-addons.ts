@@ -2,6 +2,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { PlatformConfig } from "../config";
 import { customObject } from "../kube-object";
+import { podSecurityLabels } from "../security";
 import {
   aiGatewayValues,
   AI_GATEWAY_NAMESPACE,
@@ -149,7 +150,12 @@ export class ClusterAddons extends pulumi.ComponentResource {
       const values = gpuOperatorValues({ pools: config.gpuPools, kubernetesVersion: config.cluster.kubernetesVersion, prometheusOperator });
       let quota: pulumi.Resource | undefined;
       if (cloud === "gcp") {
-        const ns = new k8s.core.v1.Namespace(`${name}-gpu-operator-ns`, { metadata: { name: charts.gpuOperator.namespace, labels } }, childOpts());
+        const ns = new k8s.core.v1.Namespace(
+          `${name}-gpu-operator-ns`,
+          // The driver, toolkit and device plugin run privileged with host mounts (GPU Operator docs).
+          { metadata: { name: charts.gpuOperator.namespace, labels: { ...labels, ...podSecurityLabels("privileged") } } },
+          childOpts(),
+        );
         quota = new k8s.core.v1.ResourceQuota(
           `${name}-gpu-operator-quota`,
           gkeGpuOperatorQuota(charts.gpuOperator.namespace, labels) as k8s.core.v1.ResourceQuotaArgs,
@@ -188,7 +194,12 @@ export class ClusterAddons extends pulumi.ComponentResource {
     }
 
     if (addons.sharedGateway) {
-      const namespace = new k8s.core.v1.Namespace(`${name}-gateway-ns`, { metadata: { name: GATEWAY_NAMESPACE, labels } }, childOpts());
+      const namespace = new k8s.core.v1.Namespace(
+        `${name}-gateway-ns`,
+        // Holds the Gateway and its certificate; Envoy Gateway runs the proxies in its own namespace.
+        { metadata: { name: GATEWAY_NAMESPACE, labels: { ...labels, ...podSecurityLabels("restricted") } } },
+        childOpts(),
+      );
       const gatewayClass = envoy ? customObject(`${name}-gateway-class`, envoyGatewayClass(labels), childOpts([gatewayCrds])) : undefined;
       const certificate =
         config.gateway.hostname !== undefined && config.gateway.issuer !== undefined
