@@ -76,7 +76,7 @@ export class StackRun {
   }
 
   /** The hub's repositories: one per seeded repo; a pinned commit as rendered, a ref pointing at a made-up commit. */
-  private hubRepos(): HubRepo[] {
+  hubRepos(): HubRepo[] {
     const repos = new Map<string, HubRepo>();
     for (const t of this.seedTargets()) {
       const repo = repos.get(t.repo) ?? { id: t.repo, refs: {}, commits: {}, ...(t.repo.startsWith("meta-llama/") ? { token: HUB_TOKEN } : {}) };
