@@ -164,7 +164,7 @@ export class EksCluster extends pulumi.ComponentResource implements ClusterOutpu
 
     const snapshots = createS3SnapshotStore(
       `${name}-store`,
-      { bucket: store.bucket, kmsKeyArn: key.arn, clusterName: this.clusterName, namespace: config.modelsNamespace, tags, dependsOn: [podIdentityAgent] },
+      { bucket: store.bucket, region, kmsKeyArn: key.arn, clusterName: this.clusterName, namespace: config.modelsNamespace, tags, dependsOn: [podIdentityAgent] },
       this,
     );
     this.snapshotStore = { provider: "s3", bucket: snapshots.bucketName, readerIdentity: snapshots.readerRoleArn, seederIdentity: snapshots.seederRoleArn };

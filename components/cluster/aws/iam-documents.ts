@@ -38,31 +38,56 @@ export function tlsOnlyBucketPolicy(bucketArn: string): PolicyDocument {
   };
 }
 
+/** The bucket's KMS key and region, when the bucket is encrypted with a customer key. */
+export interface SnapshotKey {
+  readonly keyArn: string;
+  readonly region: string;
+}
+
+/**
+ * Conditions that confine a KMS grant to S3 using the key for this bucket: the request comes
+ * through S3 in the bucket's region (`kms:ViaService`), and S3's encryption context names the
+ * bucket (with S3 Bucket Keys, as the platform's bucket has) or one of its objects (without).
+ * A pod holding the role cannot call KMS directly, nor reach the key through another service.
+ */
+export function kmsViaS3(bucketArn: string, key: SnapshotKey): PolicyStatement["Condition"] {
+  const dnsSuffix = awsPartition(key.region) === "aws-cn" ? "amazonaws.com.cn" : "amazonaws.com";
+  return {
+    StringEquals: { "kms:ViaService": `s3.${key.region}.${dnsSuffix}` },
+    StringLike: { "kms:EncryptionContext:aws:s3:arn": [bucketArn, `${bucketArn}/${SNAPSHOT_PREFIX}*`] },
+  };
+}
+
 /**
  * What the serving pods' restore containers may do: list and read snapshots, and decrypt them
- * when the bucket uses a KMS key.
+ * through S3 when the bucket uses a KMS key.
  */
-export function snapshotReaderPolicy(bucketArn: string, kmsKeyArn?: string): PolicyDocument {
+export function snapshotReaderPolicy(bucketArn: string, key?: SnapshotKey): PolicyDocument {
   return {
     Version: "2012-10-17",
     Statement: [
       { Sid: "ListSnapshots", Effect: "Allow", Action: ["s3:ListBucket"], Resource: [bucketArn], Condition: { StringLike: { "s3:prefix": [`${SNAPSHOT_PREFIX}*`] } } },
       { Sid: "ReadSnapshots", Effect: "Allow", Action: READ_OBJECT_ACTIONS, Resource: [`${bucketArn}/${SNAPSHOT_PREFIX}*`] },
-      ...(kmsKeyArn ? [{ Sid: "DecryptSnapshots", Effect: "Allow" as const, Action: ["kms:Decrypt"], Resource: [kmsKeyArn] }] : []),
+      ...(key ? [{ Sid: "DecryptSnapshots", Effect: "Allow" as const, Action: ["kms:Decrypt"], Resource: [key.keyArn], Condition: kmsViaS3(bucketArn, key) }] : []),
     ],
   };
 }
 
-/** What the seeder may do on top of reading: upload snapshots (multipart included). */
-export function snapshotWriterPolicy(bucketArn: string, kmsKeyArn?: string): PolicyDocument {
-  const reader = snapshotReaderPolicy(bucketArn, kmsKeyArn);
+/**
+ * What the seeder may do on top of reading: upload snapshots (multipart included). No
+ * s3:DeleteObject: a seeder never removes a snapshot, and its identity cannot be used to.
+ */
+export function snapshotWriterPolicy(bucketArn: string, key?: SnapshotKey): PolicyDocument {
+  const reader = snapshotReaderPolicy(bucketArn, key);
   return {
     Version: "2012-10-17",
     Statement: [
       ...reader.Statement.filter((s) => s.Sid !== "DecryptSnapshots"),
       { Sid: "ListUploads", Effect: "Allow", Action: ["s3:ListBucketMultipartUploads"], Resource: [bucketArn] },
       { Sid: "WriteSnapshots", Effect: "Allow", Action: WRITE_OBJECT_ACTIONS, Resource: [`${bucketArn}/${SNAPSHOT_PREFIX}*`] },
-      ...(kmsKeyArn ? [{ Sid: "EncryptSnapshots", Effect: "Allow" as const, Action: ["kms:Decrypt", "kms:GenerateDataKey"], Resource: [kmsKeyArn] }] : []),
+      ...(key
+        ? [{ Sid: "EncryptSnapshots", Effect: "Allow" as const, Action: ["kms:Decrypt", "kms:GenerateDataKey"], Resource: [key.keyArn], Condition: kmsViaS3(bucketArn, key) }]
+        : []),
     ],
   };
 }

@@ -10,6 +10,9 @@ export const NONCURRENT_VERSION_DAYS = 30;
 
 export interface S3SnapshotStoreArgs {
   readonly bucket: string;
+  /** Region the bucket is made in (the cluster's): KMS grants are confined to S3 there. */
+  readonly region: string;
+  /** The cluster's KMS key (it also encrypts the cluster's secrets), which the bucket uses. */
   readonly kmsKeyArn: pulumi.Input<string>;
   /** Cluster the identities are associated in (through EKS Pod Identity). */
   readonly clusterName: pulumi.Input<string>;
@@ -78,7 +81,10 @@ export function createS3SnapshotStore(name: string, args: S3SnapshotStoreArgs, p
     );
     const document = pulumi
       .all([bucket.arn, args.kmsKeyArn])
-      .apply(([arn, key]) => JSON.stringify(role === "reader" ? snapshotReaderPolicy(arn, key) : snapshotWriterPolicy(arn, key)));
+      .apply(([arn, keyArn]) => {
+        const key = { keyArn, region: args.region };
+        return JSON.stringify(role === "reader" ? snapshotReaderPolicy(arn, key) : snapshotWriterPolicy(arn, key));
+      });
     new aws.iam.RolePolicy(`${name}-${role}`, { role: iamRole.id, policy: document }, opts);
     const association = new aws.eks.PodIdentityAssociation(
       `${name}-${role}`,
