@@ -294,7 +294,8 @@ describe("model cache components", () => {
     });
     assert.throws(() => parsePlatformConfig(short), /models\[1\]\.source\.revision: "c1899de" is not a full 40-hex commit/);
     const slash = cachedConfig("nvme", (raw) => (raw.models[1].source.revision = "feature/x"));
-    assert.throws(() => parsePlatformConfig(slash), /models\[1\]\.source\.revision: "feature\/x" is neither a 40-hex commit nor a branch or tag the cache can follow/);
+    // A '/' is refused by the schema, for every revision (it would be two path segments).
+    assert.throws(() => parsePlatformConfig(slash), /models\[1\]\.source\.revision: must be a commit hash, tag or branch name of A-Z a-z 0-9 \. _ - \(no '\/', not starting with '\.'\)/);
     assert.doesNotThrow(() => parsePlatformConfig(cachedConfig("nvme", (raw) => (raw.models[1].source.revision = "main"))));
     // Without the cache, nothing is keyed by the revision.
     const off = cachedConfig("nvme", (raw) => {
@@ -303,6 +304,12 @@ describe("model cache components", () => {
       raw.models[1].source.revision = "main";
     });
     assert.doesNotThrow(() => parsePlatformConfig(off));
+    // Nor without it: KServe's download puts the revision on the model URI.
+    const offSlash = cachedConfig("nvme", (raw) => {
+      raw.modelCache = { mode: "off" };
+      raw.models[1].source.revision = "../../etc";
+    });
+    assert.throws(() => parsePlatformConfig(offSlash), /models\[1\]\.source\.revision: must be a commit hash, tag or branch name/);
   });
 
   it("dev on a moving ref: the seeder resolves it and re-runs hourly, restores follow the ref pointer, the pre-warm list marks it", async () => {
