@@ -303,7 +303,36 @@ describe("model services", () => {
           },
         ]),
       );
-      assert.deepStrictEqual(vllmArgs(config.models[0]).slice(4), ["--kv-cache-dtype=fp8", "--data-parallel-size=2", "--enable-lora", "--max-loras=1", "--max-num-seqs=128"]);
+      assert.deepStrictEqual(vllmArgs(config.models[0]).slice(4), ["--kv-cache-dtype=fp8", "--data-parallel-size=2", "--max-num-seqs=128"]);
+    });
+
+    it("leaves the LoRA flags to KServe, which adds --enable-lora and --max-loras from spec.model.lora.maxAdapters", () => {
+      const config = parsePlatformConfig(
+        withModels([
+          {
+            name: "q",
+            source: { uri: "hf://Qwen/Qwen3-8B" },
+            pool: "l4",
+            architecture: "qwen3-8b",
+            loraAdapters: [{ name: "sql", uri: "hf://org/sql-lora" }, { name: "chat", uri: "hf://org/chat-lora" }],
+          },
+        ]),
+      );
+      const model = config.models[0];
+      assert.ok(!vllmArgs(model).some((a) => a.startsWith("--enable-lora") || a.startsWith("--max-loras")), vllmArgs(model).join(" "));
+      const svc = llmInferenceService({
+        model,
+        pool: describePool(config.gpuPools[1]),
+        namespace: "llm-models",
+        gateway: { name: "inference-gateway", namespace: "llm-gateway" },
+        poolName: "q-router",
+        restoreSeconds: 0,
+        labels: {},
+      }) as Json;
+      assert.deepStrictEqual(svc.spec.model.lora, {
+        adapters: [{ name: "sql", uri: "hf://org/sql-lora" }, { name: "chat", uri: "hf://org/chat-lora" }],
+        maxAdapters: 2,
+      });
     });
 
     it("every EPP flavour renders a config the upstream schema accepts", () => {

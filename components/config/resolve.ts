@@ -11,7 +11,7 @@ import { checkFit, replicaMemory, ReplicaMemory } from "../sizing";
 import { resolveManagedCluster, ResolvedNetwork, ResolvedSystemNodes, resolveStore, SnapshotStoreConfig } from "./managed";
 import { cachedRevisionProblem } from "./revision";
 import { ParsedModel, ParsedPlatform, ParsedPool } from "./schema";
-import { checkExtraArgs, checkLoraNames, checkSharedPlacement, checkSourceUris, servedDtypeProblem, SharedGpu, sharedGpu, tensorParallelProblem } from "./serving-rules";
+import { checkExtraArgs, checkLoraNames, checkLoraSources, checkSharedPlacement, checkSourceUris, servedDtypeProblem, SharedGpu, sharedGpu, tensorParallelProblem } from "./serving-rules";
 
 /** One problem in a config, with the path of the field it is about. */
 export interface ConfigIssue {
@@ -395,6 +395,7 @@ function resolveModel(
   const multiNode = pool !== undefined && gpusPerReplica > pool.hardware.gpusPerNode;
   const mode = config.modelCache.mode;
   const cacheMode: CacheMode = model.simulator || mode === "off" ? "off" : mode === "auto" ? (pool?.nvme === "raid0" ? "nvme" : "stream") : mode;
+  checkLoraSources(model, cacheMode, path, report);
   if (cacheMode === "nvme" && pool !== undefined && pool.nvme !== "raid0") {
     report(`${path}.pool`, `pool "${pool.name}" has no NVMe array for modelCache.mode nvme (use auto or stream, or a pool with local NVMe)`);
   }

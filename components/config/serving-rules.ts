@@ -274,3 +274,29 @@ export function checkSourceUris(model: Pick<ParsedModel, "source" | "loraAdapter
     }
   });
 }
+
+/**
+ * Where KServe v0.20 can take a model's LoRA adapters from (workload_lora.go
+ * enumerateLoRAAdapters): hf://, s3:// and pvc:// only, and only through its storage initializer,
+ * which the platform turns off for simulators and for models whose weights come from the cache.
+ */
+export function checkLoraSources(
+  model: Pick<ParsedModel, "loraAdapters" | "simulator">,
+  cacheMode: "nvme" | "stream" | "off",
+  path: string,
+  report: Report,
+): void {
+  if (model.loraAdapters.length === 0) {
+    return;
+  }
+  if (model.simulator || cacheMode !== "off") {
+    const why = model.simulator ? "simulator models load nothing through it" : `modelCache.mode serves this model's weights (${cacheMode}) instead of it`;
+    report(`${path}.loraAdapters`, `KServe v0.20 fetches and mounts LoRA adapters only through its storage initializer, which is off here: ${why}`);
+    return;
+  }
+  model.loraAdapters.forEach((adapter, i) => {
+    if (!/^(hf|s3|pvc):\/\//.test(adapter.uri)) {
+      report(`${path}.loraAdapters[${i}].uri`, `KServe v0.20 takes LoRA adapters from hf://, s3:// or pvc:// only (oci:// runs as a second modelcar, which it does not support)`);
+    }
+  });
+}

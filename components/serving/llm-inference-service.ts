@@ -281,7 +281,9 @@ export function llmInferenceService(options: LlmInferenceServiceOptions): KubeOb
     model: {
       uri: kserveModelUri(model, options.cache !== undefined),
       name: model.servedModelName,
-      ...(model.loraAdapters.length > 0 ? { lora: { adapters: model.loraAdapters.map((a) => ({ name: a.name, uri: a.uri })) } } : {}),
+      ...(model.loraAdapters.length > 0
+        ? { lora: { adapters: model.loraAdapters.map((a) => ({ name: a.name, uri: a.uri })), maxAdapters: model.loraAdapters.length } }
+        : {}),
     },
     // KServe takes either fixed replicas or scaling bounds, never both (CEL rule on the spec).
     ...(model.autoscaling !== undefined

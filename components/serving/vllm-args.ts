@@ -29,9 +29,9 @@ export function vllmArgs(model: ResolvedModel): string[] {
     // The single-node preset has no data-parallel flags; multi-node presets add their own.
     args.push(`--data-parallel-size=${model.dataLocal}`);
   }
-  if (model.loraAdapters.length > 0) {
-    args.push("--enable-lora", `--max-loras=${model.loraAdapters.length}`);
-  }
+  // LoRA flags come from KServe: its controller adds --enable-lora, --max-loras (from
+  // spec.model.lora.maxAdapters) and --lora-modules itself (workload_lora.go, v0.20); a second
+  // --enable-lora here was a duplicate flag on the real workload.
   if (model.routing === "precise") {
     // Publish KV-cache events for the router's precise prefix index; the EPP discovers pods and
     // dials this socket. The topic names the pod as address:port, which is how the index keys it.
