@@ -247,7 +247,7 @@ describe("the real controllers: KServe llmisvc and LWS on kwok GPU nodes", funct
         if (get(p, "spec", "prefill") !== undefined) {
           covered.add("prefill-decode");
         }
-        if (((get(p, "spec", "template", "containers", "0", "args") ?? []) as string[]).some((a) => String(a).startsWith("--enable-lora"))) {
+        if (get(p, "spec", "model", "lora") !== undefined) {
           covered.add("lora");
         }
       }
@@ -264,7 +264,7 @@ describe("the real controllers: KServe llmisvc and LWS on kwok GPU nodes", funct
     if (covered.size === 0) {
       this.skip();
     }
-    const wanted = ["tp:1", "tp:4", "prefill-decode", "multi-node", "simulator", "routing:llm-d", "routing:kserve", "routing:precise", "routing:round-robin"];
+    const wanted = ["tp:1", "tp:4", "prefill-decode", "multi-node", "lora", "simulator", "routing:llm-d", "routing:kserve", "routing:precise", "routing:round-robin"];
     assert.deepStrictEqual(
       wanted.filter((w) => !covered.has(w)),
       [],
