@@ -5,7 +5,7 @@ import { EKS_NODE_GROUP } from "../policies/lib/gpu-nodes";
 import { parsePlatformConfig, PlatformInput } from "../components/config";
 import { LlmPlatform } from "../components/platform";
 import { platformProgram } from "../components/program";
-import { eksAddons } from "../components/addons/versions";
+import { eksAddons } from "../components/versions";
 import { gkeSystemPoolStart } from "../components/config/managed";
 import { cloudMockCall, cloudMockState, MOCK_ACCOUNT, MOCK_DEPLOYER_ROLE } from "../automation/plan/cloud-mocks";
 import { allowTransforms, settle } from "../automation/plan/recorder";

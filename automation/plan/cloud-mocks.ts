@@ -1,4 +1,4 @@
-import type { RecordedResource } from "./recorder";
+import type { RecordedResource } from "./recorded-resource";
 
 // What cloud resources "return" under the mock runtime: the outputs the program reads (ARNs, IDs,
 // the EKS kubeconfig, the GKE endpoint), as placeholders that are obviously not real. Everything

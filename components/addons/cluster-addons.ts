@@ -15,7 +15,7 @@ import {
 } from "./chart-values";
 import { envoyGatewayClass, GATEWAY_NAME, GATEWAY_NAMESPACE, gatewayCertificate, gkeGpuOperatorQuota, sharedGateway } from "./gateway-manifests";
 import { gpuOperatorValues } from "./gpu-operator-values";
-import { ChartPin, charts, gkeDriverInstaller, manifests } from "./versions";
+import { ChartPin, charts, gkeDriverInstaller, manifests } from "../versions";
 
 export interface ClusterAddonsArgs {
   /** The validated environment; `addons`, `gateway`, `monitoring` and the pools decide what is installed. Required. */

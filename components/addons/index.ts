@@ -2,4 +2,5 @@ export * from "./chart-values";
 export * from "./cluster-addons";
 export * from "./gateway-manifests";
 export * from "./gpu-operator-values";
-export * from "./versions";
+// The pins live in the leaf module components/versions.ts; re-exported here for the public API.
+export * from "../versions";

@@ -2,7 +2,7 @@ import type { GpuPoolDescriptor } from "../cluster/pool-descriptor";
 import type { ResolvedModel } from "../config";
 import { isCommitHash } from "../config/revision";
 import type { KubeObject } from "../kube-object";
-import { images, imageRef } from "../addons/versions";
+import { images, imageRef } from "../versions";
 import { CACHE_MOUNT, cacheRoot, modelId, rcloneEnv, rclonePath, revisionDir, SCRIPTS_MOUNT, snapshotsRoot, SnapshotStore } from "./snapshot";
 
 // Pod parts and workloads of the snapshot-restore cache. Pure builders; the ModelCache component

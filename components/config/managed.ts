@@ -1,7 +1,8 @@
-import { eksAddons } from "../addons/versions";
+import { eksAddons } from "../versions";
 import { isKnownRegion, nearestRegions } from "../catalog/regions";
 import { MAX_VPC_ZONES, overlaps, parseIpv4Cidr, planVpcSubnets, VpcSubnetPlan } from "../network/cidr";
-import type { Report, ResolvedPool } from "./resolve";
+import type { Report } from "./report";
+import type { ResolvedPool } from "./resolved-pool";
 import { ParsedPlatform } from "./schema";
 
 // Cross-field rules of managed clusters (EKS, GKE): network, API access, system nodes, snapshot

@@ -1,23 +1,21 @@
 import {
-  GpuInstanceType,
   ModelArchitecture,
   findGpuInstanceType,
   gpuInstanceTypeNames,
   isCatalogModel,
   modelCatalog,
 } from "../catalog";
-import { charts } from "../addons/versions";
+import { charts } from "../versions";
 import { checkFit, replicaMemory, ReplicaMemory } from "../sizing";
 import { resolveManagedCluster, ResolvedNetwork, ResolvedSystemNodes, resolveStore, SnapshotStoreConfig } from "./managed";
 import { cachedRevisionProblem } from "./revision";
 import { ParsedModel, ParsedPlatform, ParsedPool } from "./schema";
+import type { ConfigIssue, Report } from "./report";
+import type { NodeHardware, NodeImage, ResolvedPool } from "./resolved-pool";
 import { checkExtraArgs, checkLoraNames, checkLoraSources, checkSharedPlacement, checkSourceUris, servedDtypeProblem, SharedGpu, sharedGpu, tensorParallelProblem } from "./serving-rules";
 
-/** One problem in a config, with the path of the field it is about. */
-export interface ConfigIssue {
-  readonly path: string;
-  readonly message: string;
-}
+export type { ConfigIssue, Report } from "./report";
+export type { NodeHardware, NodeImage, ResolvedPool, Taint } from "./resolved-pool";
 
 export const DEFAULT_MAX_MODEL_LEN = 8192;
 export const DEFAULT_NVME_MOUNT_PATH = "/mnt/k8s-disks/0";
@@ -34,48 +32,8 @@ export const IMAGE_NVME_MOUNT_PATH: Readonly<Partial<Record<NodeImage, string>>>
 export const POOL_LABEL = "llm-platform.io/pool";
 export const GPU_TAINT = { key: "nvidia.com/gpu", value: "present", effect: "NoSchedule" } as const;
 
-export interface Taint {
-  readonly key: string;
-  readonly value?: string;
-  readonly effect: "NoSchedule" | "PreferNoSchedule" | "NoExecute";
-}
-
-/** What a pool's nodes have, from the catalog or from the pool's own `hardware`. */
-export interface NodeHardware {
-  /** Catalog instance/machine type, when the pool names one. */
-  readonly instanceType?: string;
-  readonly gpuModel: string;
-  readonly gpusPerNode: number;
-  readonly gpuMemoryGiB: number;
-  readonly localNvme?: GpuInstanceType["localNvme"];
-  readonly networkGbps: number;
-  readonly fastInterconnect: boolean;
-  /** EFA-capable network cards (AWS catalog types). */
-  readonly efaInterfaces?: number;
-  /** Compute Engine accelerator type (GCP catalog types). */
-  readonly accelerator?: string;
-}
-
-/** A GPU pool with its hardware looked up and every default filled in. */
-export type NodeImage = NonNullable<ParsedPool["nodeImage"]>;
-
 /** Node images that ship the NVIDIA driver and container toolkit. */
 export const IMAGES_WITH_DRIVER: readonly NodeImage[] = ["al2023-nvidia", "bottlerocket-nvidia", "preinstalled", "gke-cos"];
-
-export interface ResolvedPool
-  extends Omit<ParsedPool, "hardware" | "nvme" | "nvmeMountPath" | "desiredNodes" | "nodeLabels" | "taints" | "nodeImage" | "efa"> {
-  readonly nodeImage: NodeImage;
-  /** EFA interfaces and a cluster placement group (aws). */
-  readonly efa: boolean;
-  readonly hardware: NodeHardware;
-  readonly nvme: "raid0" | "none";
-  readonly nvmeMountPath: string;
-  readonly desiredNodes: number;
-  readonly nodeLabels: Readonly<Record<string, string>>;
-  readonly taints: readonly Taint[];
-  /** What one schedulable `nvidia.com/gpu` is once `gpuSharing` applies, and how many a node has. */
-  readonly schedulableGpus: SharedGpu;
-}
 
 /** A model with its architecture looked up, its sizing worked out and every default filled in. */
 /** Where a model's weights come from at serving time. */
@@ -113,8 +71,6 @@ export interface PlatformConfig extends Omit<ParsedPlatform, "gpuPools" | "model
   readonly gpuPools: readonly ResolvedPool[];
   readonly models: readonly ResolvedModel[];
 }
-
-export type Report = (path: string, message: string) => void;
 
 function resolveHardware(
   pool: ParsedPool,

@@ -1,5 +1,5 @@
 import type { Dtype, ModelArchitecture } from "../catalog";
-import type { Report } from "./resolve";
+import type { Report } from "./report";
 import type { ParsedModel, ParsedPool } from "./schema";
 
 // What vLLM, the GPU Operator and KServe accept of a model on a pool, checked before anything is

@@ -3,7 +3,7 @@ import type { ResolvedModel } from "../config";
 import type { KubeObject } from "../kube-object";
 import { endpointPickerConfig, PYTHON_HASH_SEED } from "./epp-config";
 import { simulatorArgs, VLLM_PORT, vllmArgs } from "./vllm-args";
-import { images, imageRef } from "../addons/versions";
+import { images, imageRef } from "../versions";
 import { CacheSettings, nvmeServingParts, streamingCommand } from "../cache/workloads";
 import { weightBytes } from "../sizing";
 

@@ -1,7 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { gatewayAddress } from "../addons/gateway-manifests";
-import { charts } from "../addons/versions";
+import { charts } from "../versions";
 import type { GpuPoolDescriptor } from "../cluster/pool-descriptor";
 import type { ResolvedModel } from "../config";
 import { customObject } from "../kube-object";

@@ -1,6 +1,6 @@
 import { stringify } from "yaml";
 import type { ResolvedModel } from "../config";
-import { images } from "../addons/versions";
+import { images } from "../versions";
 import { endpointPickerConfig } from "./epp-config";
 import { VLLM_PORT } from "./vllm-args";
 

@@ -1,6 +1,6 @@
 import * as fs from "fs";
 import * as path from "path";
-import { charts } from "../../components/addons/versions";
+import { charts } from "../../components/versions";
 import { ObjectRef, routerReleaseObjects } from "../../components/serving/router-objects";
 import type { HelmReleaseView } from "../../automation/plan/render";
 

@@ -1,4 +1,4 @@
-import { eksAddons } from "../../addons/versions";
+import { eksAddons } from "../../versions";
 import type { PlatformConfig } from "../../config";
 
 /**
