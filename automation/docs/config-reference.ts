@@ -3,7 +3,8 @@ import * as path from "path";
 import { z } from "zod";
 import { platformSchema } from "../../components/config";
 
-// Generates the README's config reference from the schema itself, so the two cannot drift apart.
+// Generates the config reference page (docs/config-reference.md) from the schema itself, so the
+// two cannot drift apart.
 
 type JsonSchema = {
   type?: string | string[];
@@ -77,24 +78,27 @@ export function configReference(): string {
   return [START, "", ...lines, "", END].join("\n");
 }
 
-/** README text with its reference section replaced by the generated one. */
-export function withReference(readme: string): string {
-  const start = readme.indexOf(START_MARK);
-  const end = readme.indexOf(END);
-  if (start < 0 || end < 0) {
-    throw new Error("README.md has no config-reference markers");
+/** The page that carries the reference, relative to the repository root. */
+export const REFERENCE_PAGE = "docs/config-reference.md";
+
+/** The page's text with its reference section replaced by the generated one. */
+export function withReference(page: string): string {
+  const start = page.indexOf(START_MARK);
+  const end = page.indexOf(END);
+  if (start < 0 || end < 0 || end < start) {
+    throw new Error(`${REFERENCE_PAGE} has no config-reference markers (${START_MARK} … ${END})`);
   }
-  return readme.slice(0, start) + configReference() + readme.slice(end + END.length);
+  return page.slice(0, start) + configReference() + page.slice(end + END.length);
 }
 
 if (require.main === module) {
-  const file = path.resolve(__dirname, "..", "..", "README.md");
+  const file = path.resolve(__dirname, "..", "..", REFERENCE_PAGE);
   const current = fs.readFileSync(file, "utf8");
   const next = withReference(current);
   if (process.argv.includes("--write")) {
     fs.writeFileSync(file, next);
   } else if (next !== current) {
-    process.stderr.write("README.md config reference is out of date: run `npm run docs:config`\n");
+    process.stderr.write(`${REFERENCE_PAGE} is out of date: run \`npm run docs:config\`\n`);
     process.exit(1);
   }
 }

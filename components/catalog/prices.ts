@@ -3,8 +3,8 @@ import { gcpGpuMachines } from "./gcp-machines";
 
 // Hourly prices beside the GPU catalog. Every figure carries the page it was read from and that
 // page's date; a price nobody could source is recorded as unknown with the reason, never as 0,
-// so a total that depends on it prints as unknown instead of looking cheap. Refresh: README
-// "Cost and capacity".
+// so a total that depends on it prints as unknown instead of looking cheap. Refresh: docs/cost-and-capacity.md,
+// "Refreshing prices".
 
 /** Where a figure was read, and the date the page gave for it (YYYY-MM or YYYY-MM-DD). */
 export interface PriceSource {

@@ -1,7 +1,7 @@
 import { platformSchema, ParsedPlatform } from "./schema";
 
 // When a config has structural errors, the cross-field checks still run over what is left once
-// the broken parts are taken out, so one run reports every problem (the README promises that).
+// the broken parts are taken out, so one run reports every problem (docs/configuration.md promises that).
 // A broken leaf is removed (its default, if any, fills in); a broken entry of a list inside a
 // section removes that whole list; a pool or model whose required fields are broken is left out;
 // the two fields every check depends on get the most permissive stand-in. The caller then drops

@@ -4,7 +4,7 @@ import { isIpv4Cidr } from "../network/cidr";
 import { REVISION_SEGMENT } from "./revision";
 
 // The shape of one environment's stack config (`llm-platform:platform`). Every field says what it
-// is and its default in `.describe()`; the README's config reference is generated from these.
+// is and its default in `.describe()`; docs/config-reference.md is generated from these.
 
 const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 

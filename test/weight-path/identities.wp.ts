@@ -1,8 +1,8 @@
 /**
  * Storage that says no, with the prod stack's rendered store: what each identity may not do, and
  * the failures users meet on the weight path (a refused gated download, a snapshot that is not
- * there, a store that refuses the pod's identity), each with the exit code and log line the README
- * documents.
+ * there, a store that refuses the pod's identity), each with the exit code and log line
+ * docs/model-cache.md documents.
  */
 import { strict as assert } from "assert";
 import * as path from "path";
