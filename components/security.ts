@@ -1,4 +1,6 @@
-import type { KubeObject } from "./kube-object";
+import type { IValidatingAdmissionPolicy } from "kubernetes-models/admissionregistration.k8s.io/v1/ValidatingAdmissionPolicy";
+import type { IValidatingAdmissionPolicyBinding } from "kubernetes-models/admissionregistration.k8s.io/v1/ValidatingAdmissionPolicyBinding";
+import type { Named } from "./named-object";
 
 // Pod Security Admission levels of the namespaces the platform creates, and the admission policy
 // that keeps the models namespace's one exemption (hostPath for the snapshot-restore cache) narrow.
@@ -66,7 +68,7 @@ export function hostPathPolicyName(namespace: string): string {
  * baseline would forbid and a privileged namespace lets through); the seeder's write identity only
  * for pods a Job owns, so no serving workload can run as it.
  */
-export function hostPathAdmissionPolicy(options: HostPathPolicyOptions): [KubeObject, KubeObject] {
+export function hostPathAdmissionPolicy(options: HostPathPolicyOptions): [Named<IValidatingAdmissionPolicy>, Named<IValidatingAdmissionPolicyBinding>] {
   checkRoots(options.roots);
   const name = hostPathPolicyName(options.namespace);
   const roots = `[${options.roots.map(cel).join(", ")}]`;
@@ -74,7 +76,7 @@ export function hostPathAdmissionPolicy(options: HostPathPolicyOptions): [KubeOb
   const volumes = (body: string) => `!has(object.spec.volumes) || object.spec.volumes.all(v, !has(v.hostPath) || (${body}))`;
   const containers = (field: string) =>
     `!has(object.spec.${field}) || object.spec.${field}.all(c, !has(c.securityContext) || !has(c.securityContext.privileged) || !c.securityContext.privileged)`;
-  const policy: KubeObject = {
+  const policy: Named<IValidatingAdmissionPolicy> = {
     apiVersion: "admissionregistration.k8s.io/v1",
     kind: "ValidatingAdmissionPolicy",
     metadata: { name, labels: options.labels },
@@ -111,7 +113,7 @@ export function hostPathAdmissionPolicy(options: HostPathPolicyOptions): [KubeOb
       ],
     },
   };
-  const binding: KubeObject = {
+  const binding: Named<IValidatingAdmissionPolicyBinding> = {
     apiVersion: "admissionregistration.k8s.io/v1",
     kind: "ValidatingAdmissionPolicyBinding",
     metadata: { name, labels: options.labels },

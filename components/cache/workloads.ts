@@ -1,7 +1,19 @@
 import type { GpuPoolDescriptor } from "../cluster/pool-descriptor";
 import type { ResolvedModel } from "../config";
 import { isCommitHash } from "../config/revision";
-import type { KubeObject } from "../kube-object";
+import type { IDaemonSet } from "kubernetes-models/apps/v1/DaemonSet";
+import type { ICronJob } from "kubernetes-models/batch/v1/CronJob";
+import type { IJob } from "kubernetes-models/batch/v1/Job";
+import type { IJobSpec } from "kubernetes-models/batch/v1/JobSpec";
+import type { IConfigMap } from "kubernetes-models/v1/ConfigMap";
+import type { IContainer } from "kubernetes-models/v1/Container";
+import type { IEnvFromSource } from "kubernetes-models/v1/EnvFromSource";
+import type { IEnvVar } from "kubernetes-models/v1/EnvVar";
+import type { IPodSpec } from "kubernetes-models/v1/PodSpec";
+import type { ISecurityContext } from "kubernetes-models/v1/SecurityContext";
+import type { IVolume } from "kubernetes-models/v1/Volume";
+import type { IVolumeMount } from "kubernetes-models/v1/VolumeMount";
+import type { Named } from "../named-object";
 import { images, imageRef } from "../versions";
 import { CACHE_MOUNT, cacheRoot, modelId, rcloneEnv, rclonePath, revisionDir, SCRIPTS_MOUNT, snapshotsRoot, SnapshotStore } from "./snapshot";
 
@@ -26,9 +38,15 @@ export const WEIGHTS_VOLUME = "model-weights";
 export const MODEL_MOUNT = "/mnt/models";
 
 /** Root runs the transfers: the NVMe array belongs to root, and no capability is needed for that. */
-const RESTORE_SECURITY = { runAsUser: 0, runAsNonRoot: false, allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } };
+const RESTORE_SECURITY: ISecurityContext = { runAsUser: 0, runAsNonRoot: false, allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } };
 
-function storeEnv(settings: CacheSettings, role: "reader" | "seeder" = "reader"): Record<string, unknown> {
+/** A container's store access: rclone's environment, and the credentials Secret when there is one. */
+interface StoreEnv {
+  readonly env: IEnvVar[];
+  readonly envFrom?: IEnvFromSource[];
+}
+
+function storeEnv(settings: CacheSettings, role: "reader" | "seeder" = "reader"): StoreEnv {
   return {
     env: rcloneEnv(settings.store, role),
     ...(settings.credentialsSecret ? { envFrom: [{ secretRef: { name: settings.credentialsSecret } }] } : {}),
@@ -44,7 +62,7 @@ export function isMovingRef(model: ResolvedModel): boolean {
 }
 
 /** Transfer settings every restore shares (a pod's init container and the pre-warm loop alike). */
-function restoreSettingsEnv(settings: CacheSettings): { name: string; value: string }[] {
+function restoreSettingsEnv(settings: CacheSettings): IEnvVar[] {
   return [
     { name: "CACHE_ROOT", value: CACHE_MOUNT },
     { name: "VERIFY_CHECKSUMS", value: settings.verifyChecksums ? "1" : "0" },
@@ -55,7 +73,7 @@ function restoreSettingsEnv(settings: CacheSettings): { name: string; value: str
 const RESTORE_RESOURCES = { requests: { cpu: "1", memory: "1Gi" }, limits: { memory: "4Gi" } };
 
 /** The init container that makes the revision complete on the node before vLLM starts. */
-export function restoreContainer(model: ResolvedModel, settings: CacheSettings, name = "restore-weights"): Record<string, unknown> {
+export function restoreContainer(model: ResolvedModel, settings: CacheSettings, name = "restore-weights"): IContainer {
   const id = modelId(model.source.uri);
   const revision = model.source.revision ?? "";
   const base = storeEnv(settings);
@@ -72,7 +90,7 @@ export function restoreContainer(model: ResolvedModel, settings: CacheSettings, 
       { name: "SNAPSHOT", value: rclonePath(settings.store, id, revision) },
       ...(isMovingRef(model) ? [{ name: "MOVING_REF", value: "1" }] : []),
       ...transfer,
-      ...(base.env as object[]),
+      ...base.env,
     ],
     resources: RESTORE_RESOURCES,
     securityContext: RESTORE_SECURITY,
@@ -83,12 +101,16 @@ export function restoreContainer(model: ResolvedModel, settings: CacheSettings, 
   };
 }
 
-function scriptsVolume(settings: CacheSettings): Record<string, unknown> {
+function scriptsVolume(settings: CacheSettings): IVolume {
   return { name: SCRIPTS_VOLUME, configMap: { name: settings.scriptsConfigMap, defaultMode: 0o555 } };
 }
 
 /** What a serving pod on an NVMe pool adds: restore init container, host volumes, read-only mount. */
-export function nvmeServingParts(model: ResolvedModel, pool: GpuPoolDescriptor, settings: CacheSettings) {
+export function nvmeServingParts(
+  model: ResolvedModel,
+  pool: GpuPoolDescriptor,
+  settings: CacheSettings,
+): { initContainers: IContainer[]; volumes: IVolume[]; mainVolumeMounts: IVolumeMount[] } {
   if (pool.nvme === undefined) {
     throw new Error(`pool ${pool.name} has no NVMe array for the model cache`);
   }
@@ -157,18 +179,18 @@ const RESOLVE_REF_PY = [
  * checkpoint, with the same ephemeral-storage request so the scheduler only picks a node that
  * holds it.
  */
-export function seederPodSpec(model: ResolvedModel, settings: CacheSettings, options: SeederOptions): Record<string, unknown> {
+export function seederPodSpec(model: ResolvedModel, settings: CacheSettings, options: SeederOptions): IPodSpec {
   const id = modelId(model.source.uri);
   const revision = model.source.revision ?? "";
   const snapshot = rclonePath(settings.store, id, revision);
   const store = storeEnv(settings, "seeder");
   const moving = isMovingRef(model);
-  const security = { runAsNonRoot: true, runAsUser: 1000, runAsGroup: 1000, allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } };
-  const work = [{ name: "work", mountPath: WORK_MOUNT }];
-  const scripts = { name: SCRIPTS_VOLUME, mountPath: SCRIPTS_MOUNT, readOnly: true };
+  const security: ISecurityContext = { runAsNonRoot: true, runAsUser: 1000, runAsGroup: 1000, allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } };
+  const work: IVolumeMount[] = [{ name: "work", mountPath: WORK_MOUNT }];
+  const scripts: IVolumeMount = { name: SCRIPTS_VOLUME, mountPath: SCRIPTS_MOUNT, readOnly: true };
   const scratch = `${Math.ceil(options.scratchBytes / 1e9)}G`;
   const storage = { "ephemeral-storage": scratch };
-  const token = options.hfTokenSecret ? [{ name: "HF_TOKEN", valueFrom: { secretKeyRef: { name: options.hfTokenSecret, key: "token" } } }] : [];
+  const token: IEnvVar[] = options.hfTokenSecret ? [{ name: "HF_TOKEN", valueFrom: { secretKeyRef: { name: options.hfTokenSecret, key: "token" } } }] : [];
   const hubEnv = [
     { name: "REPO", value: id },
     { name: "REVISION", value: revision },
@@ -177,7 +199,7 @@ export function seederPodSpec(model: ResolvedModel, settings: CacheSettings, opt
     ...token,
   ];
   const resolved = moving ? [{ name: "RESOLVED_COMMIT_FILE", value: COMMIT_FILE }] : [];
-  const resolve = {
+  const resolve: IContainer = {
     name: "resolve-ref",
     image: imageRef(images.seederDownloader),
     command: ["python3", "-c", RESOLVE_REF_PY],
@@ -204,7 +226,7 @@ export function seederPodSpec(model: ResolvedModel, settings: CacheSettings, opt
           { name: "SEEDED_FLAG", value: SEEDED_FLAG },
           ...resolved,
           { name: "HOME", value: WORK_MOUNT },
-          ...(store.env as object[]),
+          ...store.env,
         ],
         resources: { requests: { cpu: "100m", memory: "128Mi" }, limits: { memory: "512Mi" } },
         securityContext: security,
@@ -237,7 +259,7 @@ export function seederPodSpec(model: ResolvedModel, settings: CacheSettings, opt
           ...resolved,
           { name: "TRANSFERS", value: String(settings.transfers) },
           { name: "HOME", value: WORK_MOUNT },
-          ...(store.env as object[]),
+          ...store.env,
         ],
         resources: { requests: { cpu: "2", memory: "2Gi", ...storage }, limits: { memory: "4Gi" } },
         securityContext: security,
@@ -259,7 +281,7 @@ function seederMetadata(model: ResolvedModel, settings: CacheSettings, options: 
   };
 }
 
-function seederJobSpec(model: ResolvedModel, settings: CacheSettings, options: SeederOptions): Record<string, unknown> {
+function seederJobSpec(model: ResolvedModel, settings: CacheSettings, options: SeederOptions): IJobSpec {
   return {
     backoffLimit: 4,
     ttlSecondsAfterFinished: 86400,
@@ -274,7 +296,7 @@ function seederJobSpec(model: ResolvedModel, settings: CacheSettings, options: S
  * A Job that fills the snapshot of one model revision once (see seederPodSpec). Runs to
  * completion on its own; `pulumi up` does not wait for it.
  */
-export function seederJob(model: ResolvedModel, settings: CacheSettings, options: SeederOptions): KubeObject {
+export function seederJob(model: ResolvedModel, settings: CacheSettings, options: SeederOptions): Named<IJob> {
   return {
     apiVersion: "batch/v1",
     kind: "Job",
@@ -288,7 +310,7 @@ export function seederJob(model: ResolvedModel, settings: CacheSettings, options
  * new commit seeded and the ref pointed at it; restores then follow. The Job of seederJob seeds
  * at `up`; this one keeps the snapshot following the ref. A CronJob's name has 52 characters.
  */
-export function seederCronJob(model: ResolvedModel, settings: CacheSettings, options: SeederOptions): KubeObject {
+export function seederCronJob(model: ResolvedModel, settings: CacheSettings, options: SeederOptions): Named<ICronJob> {
   return {
     apiVersion: "batch/v1",
     kind: "CronJob",
@@ -325,7 +347,7 @@ export function prewarmModelsList(models: readonly ResolvedModel[]): string {
 }
 
 /** The pool's configured list as a ConfigMap: adding a model changes this object only. */
-export function prewarmConfigMap(pool: GpuPoolDescriptor, models: readonly ResolvedModel[], options: Pick<PrewarmOptions, "namespace" | "labels">): KubeObject {
+export function prewarmConfigMap(pool: GpuPoolDescriptor, models: readonly ResolvedModel[], options: Pick<PrewarmOptions, "namespace" | "labels">): Named<IConfigMap> {
   return {
     apiVersion: "v1",
     kind: "ConfigMap",
@@ -341,7 +363,7 @@ export function prewarmConfigMap(pool: GpuPoolDescriptor, models: readonly Resol
  * the pod template, so adding or removing one restarts no pre-warm pod; a restarted pod checks
  * the cached copies by marker and sizes, hashing only what it copies.
  */
-export function prewarmDaemonSet(pool: GpuPoolDescriptor, settings: CacheSettings, options: PrewarmOptions): KubeObject {
+export function prewarmDaemonSet(pool: GpuPoolDescriptor, settings: CacheSettings, options: PrewarmOptions): Named<IDaemonSet> {
   if (pool.nvme === undefined) {
     throw new Error(`pool ${pool.name} has no NVMe array to pre-warm`);
   }
@@ -372,7 +394,7 @@ export function prewarmDaemonSet(pool: GpuPoolDescriptor, settings: CacheSetting
                 { name: "MODELS_FILE", value: `${PREWARM_CONFIG_MOUNT}/${PREWARM_MODELS_KEY}` },
                 { name: "SNAPSHOT_ROOT", value: snapshotsRoot(settings.store) },
                 { name: "IN_USE_GRACE_MINUTES", value: String(settings.pruneGraceHours * 60) },
-                ...(base.env as object[]),
+                ...base.env,
               ],
               resources: RESTORE_RESOURCES,
               securityContext: RESTORE_SECURITY,
@@ -395,7 +417,7 @@ export function prewarmDaemonSet(pool: GpuPoolDescriptor, settings: CacheSetting
 }
 
 /** vLLM streaming the weights from the store (mode `stream`): the preset's command is replaced. */
-export function streamingCommand(model: ResolvedModel, settings: CacheSettings): { command: string[]; env: object[]; envFrom?: object[] } {
+export function streamingCommand(model: ResolvedModel, settings: CacheSettings): { command: string[]; env: IEnvVar[]; envFrom?: IEnvFromSource[] } {
   const id = modelId(model.source.uri);
   const url = `${settings.store.provider === "s3" ? "s3" : "gs"}://${settings.store.bucket}/models/${id}/${model.source.revision ?? ""}`;
   return {

@@ -1,5 +1,10 @@
+import type { INetworkPolicy } from "kubernetes-models/networking.k8s.io/v1/NetworkPolicy";
+import type { INetworkPolicyIngressRule } from "kubernetes-models/networking.k8s.io/v1/NetworkPolicyIngressRule";
+import type { INetworkPolicyPeer } from "kubernetes-models/networking.k8s.io/v1/NetworkPolicyPeer";
+import type { INetworkPolicyPort } from "kubernetes-models/networking.k8s.io/v1/NetworkPolicyPort";
+import type { INetworkPolicySpec } from "kubernetes-models/networking.k8s.io/v1/NetworkPolicySpec";
 import type { ResolvedModel } from "../config";
-import type { KubeObject } from "../kube-object";
+import type { Named } from "../named-object";
 import { KV_EVENTS_PORT } from "./epp-config";
 import { eppName } from "./router-objects";
 import { routerReleaseName } from "./router-values";
@@ -26,7 +31,7 @@ import { VLLM_PORT } from "./vllm-args";
 // - GKE's regional Gateways are Envoy-based load balancers whose proxies sit in the VPC's
 //   proxy-only subnet; Google's health-check probes come from 35.191.0.0/16 and 130.211.0.0/22.
 
-export const POLICY_API_VERSION = "networking.k8s.io/v1";
+export const POLICY_API_VERSION: INetworkPolicy["apiVersion"] = "networking.k8s.io/v1";
 
 /** Label a namespace carries when the Prometheus in it may scrape the models namespace. */
 export const METRICS_ACCESS_LABEL = "llm-platform.io/metrics-access";
@@ -55,8 +60,8 @@ export interface NetworkPolicyOptions {
   readonly labels: Record<string, string>;
 }
 
-type Peer = Record<string, unknown>;
-type Port = { protocol: "TCP"; port: number; endPort?: number };
+type Peer = INetworkPolicyPeer;
+type Port = INetworkPolicyPort & { protocol: "TCP"; port: number };
 
 const tcp = (port: number, endPort?: number): Port => ({ protocol: "TCP", port, ...(endPort !== undefined ? { endPort } : {}) });
 
@@ -110,7 +115,7 @@ export function portsExcept(except: number | undefined): Port[] {
   return [...(except > 1 ? [tcp(1, except - 1)] : []), ...(except < 65535 ? [tcp(except + 1, 65535)] : [])];
 }
 
-function policy(name: string, options: NetworkPolicyOptions, podSelector: Record<string, unknown>, ingress: object[]): KubeObject {
+function policy(name: string, options: NetworkPolicyOptions, podSelector: NonNullable<INetworkPolicySpec["podSelector"]>, ingress: INetworkPolicyIngressRule[]): Named<INetworkPolicy> {
   return {
     apiVersion: POLICY_API_VERSION,
     kind: "NetworkPolicy",
@@ -120,18 +125,18 @@ function policy(name: string, options: NetworkPolicyOptions, podSelector: Record
 }
 
 /** The default-deny policy and one allow policy per model (plus one per llm-d router). */
-export function modelsNetworkPolicies(options: NetworkPolicyOptions): KubeObject[] {
+export function modelsNetworkPolicies(options: NetworkPolicyOptions): Named<INetworkPolicy>[] {
   const gateway = gatewayPeers(options.gateway);
   const metrics = metricsPeers();
   // GKE's load balancers (and maybe an unknown gateway) health-check the EPP on its gRPC health
   // port (router chart gke.yaml HealthCheckPolicy); Envoy Gateway does not.
   const healthChecked = options.gateway.kind !== "envoy";
-  const out: KubeObject[] = [policy("default-deny-ingress", options, {}, [])];
+  const out: Named<INetworkPolicy>[] = [policy("default-deny-ingress", options, {}, [])];
   for (const model of options.models) {
     const own = modelPodLabels(model.name);
     const precise = model.routing === "precise";
     const usesRouterRelease = model.routing === "llm-d" || precise;
-    const rules: object[] = [
+    const rules: INetworkPolicyIngressRule[] = [
       // Pods of one service (leader and workers, prefill and decode, its managed scheduler) talk on
       // ports the presets pick; the KV-event socket stays closed to them all the same.
       { from: [{ podSelector: { matchLabels: own } }], ports: portsExcept(precise ? KV_EVENTS_PORT : undefined) },
