@@ -1,6 +1,7 @@
 import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
+import * as graphDoc from "../automation/docs/architecture-graph";
 import { configReference, END, REFERENCE_PAGE, START, withReference } from "../automation/docs/config-reference";
 import { brokenLinks, headingAnchors, headingSlug, linkTargets, readFromDisk } from "../automation/docs/links";
 
@@ -49,6 +50,13 @@ describe("docs/ pages", () => {
     }
   });
 
+  it("draw the graph plan writes for the local stack on the architecture page (run `npm run docs:graph` after a change to what the program registers)", async () => {
+    const page = fs.readFileSync(path.join(root, graphDoc.GRAPH_PAGE), "utf8");
+    const graph = await graphDoc.planGraph(path.join(root, "stacks"), graphDoc.GRAPH_STACK);
+    assert.match(graph, /^flowchart TD\n {2}r0\(\["llm-platform:index:LlmPlatform<br\/>local"\]\)\n/);
+    assert.strictEqual(graphDoc.withGraph(page, graph), page);
+  });
+
   it("have every relative link in the README and docs/ reach a file, and a heading when it names one", () => {
     const files = [readmeFile, ...pages.map((p) => path.join(docsDir, p))];
     const problems = files.flatMap((f) => brokenLinks(f, fs.readFileSync(f, "utf8"), readFromDisk).map((p) => `${path.relative(root, f)}: ${p}`));
@@ -69,6 +77,24 @@ describe("config reference generator", () => {
   it("refuses a page without its markers, naming the page", () => {
     assert.throws(() => withReference("# no markers\n"), /docs\/config-reference\.md has no config-reference markers/);
     assert.throws(() => withReference(`${END}\n${START}\n`), /has no config-reference markers/);
+  });
+});
+
+describe("architecture graph generator", () => {
+  it("puts the graph in a mermaid block between the markers, keeping the rest of the page", () => {
+    const page = `# Architecture\n\n${graphDoc.START}\nold\n${graphDoc.END}\n\nReading it.\n`;
+    assert.strictEqual(
+      graphDoc.withGraph(page, "flowchart TD\n  r0 -.-> r1\n"),
+      `# Architecture\n\n${graphDoc.START}\n\n\`\`\`mermaid\nflowchart TD\n  r0 -.-> r1\n\`\`\`\n\n${graphDoc.END}\n\nReading it.\n`,
+    );
+  });
+
+  it("refuses a page without its markers, naming the page", () => {
+    assert.throws(() => graphDoc.withGraph("# no markers\n", "flowchart TD\n"), /docs\/architecture\.md has no plan-graph markers/);
+  });
+
+  it("refuses a stack that does not plan, naming its problems", async () => {
+    await assert.rejects(graphDoc.planGraph(path.join(__dirname, "fixtures", "stacks"), "broken"), /stack broken does not plan: .*models\[1\]\.name: "llama-70b" is already used by models\[0\]/);
   });
 });
 
