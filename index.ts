@@ -14,3 +14,4 @@ export const endpoints = outputs.endpoints;
 export const gatewayAddress = outputs.gatewayAddress;
 export const kubeconfig = outputs.kubeconfig;
 export const snapshotStore = outputs.snapshotStore;
+export const cost = outputs.cost;

@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { ConfigError, HF_TOKEN_CONFIG_KEY, KUBECONFIG_CONFIG_KEY, PLATFORM_CONFIG_KEY, validatePlatformConfig } from "./config";
 import { seedingIssues } from "./cache/seeding";
+import { COST_CONFIG_KEY, CostEstimate, estimateStackCost } from "./cost";
 import { LlmPlatform } from "./platform";
 import { plainTextSecretIssues, receivedAsSecret } from "./secret-config";
 
@@ -18,6 +19,20 @@ export interface PlatformStackOutputs {
   readonly addons: LlmPlatform["addons"]["releases"];
   readonly endpoints: LlmPlatform["endpoints"];
   readonly gatewayAddress: LlmPlatform["gatewayAddress"];
+  /**
+   * The monthly cost estimate of this config, as `plan` prints it. Recorded in the state by each
+   * update, so `deploy preview` can show what a change adds to what is deployed.
+   */
+  readonly cost: CostEstimate;
+}
+
+/** `llm-platform:cost` as an object (absent: no throughputs); a plain string is a config problem. */
+function costDescription(stackConfig: pulumi.Config): unknown {
+  try {
+    return stackConfig.getObject<unknown>(COST_CONFIG_KEY);
+  } catch {
+    throw new ConfigError([{ path: `llm-platform:${COST_CONFIG_KEY}`, message: "must be a structured value (a YAML map), not a plain string" }]);
+  }
 }
 
 /** `llm-platform:platform` as an object; its absence or a non-object value is a config problem. */
@@ -65,6 +80,10 @@ export function platformProgram(raw?: unknown): PlatformStackOutputs {
   if (seeding.length > 0) {
     throw new ConfigError(seeding);
   }
+  const cost = estimateStackCost(config, costDescription(stackConfig));
+  if (!cost.ok) {
+    throw new ConfigError(cost.issues);
+  }
   const platform = new LlmPlatform(config.environment.name, { config, kubeconfig, hfToken });
   return {
     environment: config.environment.name,
@@ -78,5 +97,6 @@ export function platformProgram(raw?: unknown): PlatformStackOutputs {
     addons: platform.addons.releases,
     endpoints: platform.endpoints,
     gatewayAddress: platform.gatewayAddress,
+    cost: cost.estimate,
   };
 }

@@ -3,6 +3,9 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { main } from "../automation/plan/cli";
+import { modelCatalog } from "../components/catalog";
+import type { CostEstimate } from "../components/cost";
+import { weightBytes } from "../components/sizing/memory";
 
 const STACKS = path.join(__dirname, "..", "stacks");
 
@@ -43,6 +46,17 @@ describe("plan: cost and --compare", function () {
     assert.match(md, /\*\*\+\$143,547\/month at max scale: pool h100 max 4 → 6/);
   });
 
+  it("sizes the snapshot bucket by the checkpoint as published, and the program records the same estimate as its cost output", async () => {
+    const r = await quietly(() => main(["dev", "--stacks-dir", STACKS, "--out", path.join(tmp, "dev"), "--no-policies", "--quiet"]));
+    assert.strictEqual(r.code, 0, r.err);
+    const summary = JSON.parse(fs.readFileSync(path.join(tmp, "dev", "summary.json"), "utf8")) as { cost: { estimate: CostEstimate }; outputs: { cost: CostEstimate } };
+    // dev serves Qwen3-8B at fp8; the bucket holds its bf16 checkpoint (8.19 B parameters × 2 bytes).
+    const storage = summary.cost.estimate.fixed.find((f) => f.item === "snapshot storage");
+    assert.strictEqual(storage?.max.quantity, Math.ceil(weightBytes(modelCatalog["qwen3-8b"]) / 1e9));
+    assert.strictEqual(storage?.max.quantity, 17);
+    assert.deepStrictEqual(summary.outputs.cost, summary.cost.estimate);
+  });
+
   it("refuses --compare with a file that has no cost estimate (usage error)", async () => {
     const bad = path.join(tmp, "bad.json");
     fs.writeFileSync(bad, "{}");
@@ -58,5 +72,14 @@ describe("plan: cost and --compare", function () {
     const r = await quietly(() => main(["local", "--stacks-dir", dir, "--out", path.join(tmp, "thr-out"), "--no-policies"]));
     assert.strictEqual(r.code, 1, r.err);
     assert.match(r.err, /llm-platform:cost\.throughput\.nope: names no model of the stack/);
+  });
+
+  it("refuses a cost value that is a plain string as a config problem (exit 1)", async () => {
+    const dir = path.join(tmp, "str");
+    fs.mkdirSync(dir, { recursive: true });
+    fs.writeFileSync(path.join(dir, "Pulumi.local.yaml"), `${fs.readFileSync(path.join(STACKS, "Pulumi.local.yaml"), "utf8")}\n  llm-platform:cost: cheap\n`);
+    const r = await quietly(() => main(["local", "--stacks-dir", dir, "--out", path.join(tmp, "str-out"), "--no-policies"]));
+    assert.strictEqual(r.code, 1, r.err);
+    assert.match(r.err, /nothing was registered:\n {2}llm-platform:cost: must be a structured value \(a YAML map\), not a plain string\n/);
   });
 });

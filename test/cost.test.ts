@@ -14,6 +14,7 @@ import {
   modelCost,
   parseCostConfig,
   quotaNeeds,
+  recordedEstimate,
   renderCostDiff,
   sum,
   times,
@@ -190,6 +191,22 @@ describe("cost diff", () => {
     assert.deepStrictEqual(d.changes, ["pool g5 added (g5.xlarge, 2..4 nodes)", "pool h100 removed", "NAT gateways 3 → 1"]);
     assert.ok((d.deltas.find((x) => x.at === "max")?.usd ?? 0) < 0);
     assert.match(renderCostDiff(d)[0], /^-\$/);
+  });
+
+  it("reads back an estimate recorded as JSON, and nothing that lacks a field the diff reads", () => {
+    const e = estimateCost(base);
+    const stored = JSON.parse(JSON.stringify(e)) as unknown;
+    assert.deepStrictEqual(recordedEstimate(stored), stored);
+    const broken: unknown[] = [
+      undefined,
+      "cost",
+      { ...e, pools: "x" },
+      { ...e, pools: [{ ...e.pools[0], nodePrice: undefined }] },
+      { ...e, pools: [{ ...e.pools[0], max: {} }] },
+      { ...e, fixed: [{ ...e.fixed[0], min: undefined }] },
+      { ...e, monthly: { ...e.monthly, desired: { usd: 1 } } },
+    ];
+    assert.deepStrictEqual(broken.map(recordedEstimate), broken.map(() => undefined));
   });
 });
 

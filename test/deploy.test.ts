@@ -4,9 +4,32 @@ import * as os from "os";
 import * as path from "path";
 import { backendFromEnvironment, BackendError } from "../automation/deploy/backend";
 import { EXIT, main } from "../automation/deploy/cli";
+import { COST_OUTPUT, DeployCost, previewCost } from "../automation/deploy/cost";
+import { planCost } from "../automation/plan/cost";
+import { loadStackConfig, StackConfig } from "../automation/plan/stack-file";
+import type { CostEstimate } from "../components/cost";
 import { backoffDelay, retryWhileLocked } from "../automation/deploy/retry";
 import { REPO_ROOT, runDeploy } from "../automation/deploy/run";
-import { DeploySummary, renderSummaryMarkdown } from "../automation/deploy/summary";
+import { DeploySummary, renderCostMarkdown, renderSummaryMarkdown } from "../automation/deploy/summary";
+
+const STACKS = path.join(REPO_ROOT, "stacks");
+
+/** The prod stack file with its h100 pool's maxNodes set to `max`. */
+function prodWithMax(max: number): StackConfig {
+  const prod = loadStackConfig(STACKS, "prod");
+  const platform = prod.values["llm-platform:platform"] as { gpuPools: { maxNodes: number }[] };
+  return { ...prod, values: { ...prod.values, "llm-platform:platform": { ...platform, gpuPools: [{ ...platform.gpuPools[0], maxNodes: max }] } } };
+}
+
+function estimateOf(stack: StackConfig): CostEstimate {
+  const cost = planCost(stack);
+  assert.ok(cost.ok, "the stack prices");
+  return cost.cost.estimate;
+}
+
+/** Stack outputs as `pulumi stack output --json` prints them, with `cost` recorded by an update. */
+const outputsWith = (cost: unknown) => ({ environment: "prod", tier: "prod", kubeconfig: "[secret]", [COST_OUTPUT]: cost });
+const outputMap = (outputs: Record<string, unknown>) => ({ outputs: Object.fromEntries(Object.entries(outputs).map(([k, value]) => [k, { value, secret: false }])) });
 
 const FAKE_ROOT = path.join(__dirname, "fixtures", "fake-pulumi");
 
@@ -164,6 +187,100 @@ describe("deploy command (against a recording fake pulumi)", function () {
     assert.strictEqual((await quietMain(["deploy", "dev"], env)).code, EXIT.usage);
     assert.strictEqual((await quietMain(["up", "dev", "--retries", "x"], env)).code, EXIT.usage);
     assert.deepStrictEqual(calls(), []);
+  });
+});
+
+describe("deploy preview: the cost of a change", function () {
+  this.timeout(60_000);
+  after(() => delete process.env.FAKE_PULUMI_OUTPUTS);
+
+  it("the summaries show the monthly delta from the estimate the last update recorded, and the totals at min/desired/max", async () => {
+    const { dir, env, calls } = setup("ok");
+    const outputsFile = path.join(dir, "outputs.json");
+    fs.writeFileSync(outputsFile, JSON.stringify(outputsWith(estimateOf(prodWithMax(2)))));
+    process.env.FAKE_PULUMI_OUTPUTS = outputsFile;
+    const json = path.join(dir, "summary.json");
+    const markdown = path.join(dir, "summary.md");
+    const { code, stderr } = await quietMain(["preview", "prod", "--pulumi-root", FAKE_ROOT, "--json", json, "--summary", markdown], env);
+    assert.strictEqual(code, EXIT.ok, stderr);
+    assert.ok(calls().some((c) => c.args[0] === "stack" && c.args[1] === "output"), "the deployed outputs were read");
+    const md = fs.readFileSync(markdown, "utf8");
+    // p5.48xlarge at $98.32/hour × 730 h × 2 more nodes.
+    assert.match(md, /#### Cost\n\n\*\*\+\$143,547\/month at max scale: pool h100 max 2 → 4 \(known prices only: some parts are unknown on either side\)\*\*\n/);
+    assert.match(md, /\n- at min: \+\$0\/month \(\$143,\d{3} → \$143,\d{3}\)/);
+    assert.match(md, /\n- at max: \+\$143,547\/month \(\$143,\d{3} → \$287,\d{3}\)/);
+    assert.match(md, /\| at max \| ≥ \$287,193 \(unknown: system nodes, load balancer, snapshot storage\) \|/);
+    const summary = JSON.parse(fs.readFileSync(json, "utf8")) as DeploySummary;
+    assert.deepStrictEqual(summary.cost?.diff?.changes, ["pool h100 max 2 → 4"]);
+    assert.strictEqual(summary.cost?.estimate?.pools[0].max.nodes, 4);
+  });
+
+  it("says why there is no delta: nothing deployed, no cost output, an output it cannot read, outputs that cannot be read", async () => {
+    const { dir, env } = setup("ok");
+    const outputsFile = path.join(dir, "outputs.json");
+    process.env.FAKE_PULUMI_OUTPUTS = outputsFile;
+    const markdown = path.join(dir, "summary.md");
+    const cases: [unknown, RegExp][] = [
+      [{}, /No delta: nothing is deployed yet \(the stack has no outputs\)\./],
+      [{ environment: "prod" }, /No delta: the last update recorded no `cost` output/],
+      [outputsWith({ pools: "x" }), /No delta: the `cost` output of the last update is not a cost estimate this version reads\./],
+    ];
+    for (const [outputs, expected] of cases) {
+      fs.writeFileSync(outputsFile, JSON.stringify(outputs));
+      assert.strictEqual((await quietMain(["preview", "prod", "--pulumi-root", FAKE_ROOT, "--summary", markdown], env)).code, EXIT.ok);
+      const md = fs.readFileSync(markdown, "utf8");
+      assert.match(md, expected);
+      assert.match(md, /\| at min \| ≥ \$143,\d{3} \(unknown: system nodes, load balancer, snapshot storage\) \|/);
+    }
+    process.env.FAKE_PULUMI_OUTPUTS = "fail";
+    const failed = await runDeploy({ operation: "preview", stack: "prod", pulumiRoot: FAKE_ROOT, env, onOutput: () => {} });
+    assert.strictEqual(failed.status, "succeeded");
+    assert.match(failed.cost?.noDelta ?? "", /^the stack's outputs could not be read \(.*could not decrypt the stack's secrets/);
+  });
+
+  it("only preview reads the deployed outputs and prices the change", async () => {
+    const { env, calls } = setup("ok");
+    const up = await runDeploy({ operation: "up", stack: "prod", pulumiRoot: FAKE_ROOT, env, onOutput: () => {} });
+    assert.strictEqual(up.cost, undefined);
+    assert.ok(!renderSummaryMarkdown(up).includes("#### Cost"));
+    // up reads its outputs only after the update; a preview reads them before it runs.
+    const commands = (from: number) =>
+      calls().slice(from).map((c) => (c.args[0] === "stack" ? `stack ${c.args[1]}` : c.args[0])).filter((c) => c !== "version" && c !== "stack select");
+    assert.strictEqual(commands(0)[0], "up");
+    const before = calls().length;
+    await runDeploy({ operation: "preview", stack: "prod", pulumiRoot: FAKE_ROOT, env, onOutput: () => {} });
+    assert.deepStrictEqual([...new Set(commands(before))], ["stack output", "preview"]);
+  });
+
+  it("prices the previewed config with the function plan uses, and names its config problems", () => {
+    const deployed = outputMap(outputsWith(estimateOf(prodWithMax(6))));
+    const cost = previewCost(prodWithMax(4), deployed);
+    assert.deepStrictEqual(cost.estimate, estimateOf(loadStackConfig(STACKS, "prod")));
+    assert.deepStrictEqual(cost.diff?.changes, ["pool h100 max 6 → 4"]);
+    assert.strictEqual(Math.round((cost.diff?.deltas.find((d) => d.at === "max")?.usd ?? 0) * 100), -2 * 9832 * 730);
+    const prod = loadStackConfig(STACKS, "prod");
+    const bad = previewCost({ ...prod, values: { ...prod.values, "llm-platform:cost": { throughput: { nope: { outputTokensPerSecond: 1 } } } } }, deployed);
+    assert.deepStrictEqual([bad.estimate, bad.diff], [undefined, undefined]);
+    assert.match(bad.unavailable ?? "", /Pulumi\.prod\.yaml has config problems: llm-platform:cost\.throughput\.nope: names no model of the stack/);
+    assert.match(renderCostMarkdown(bad).join("\n"), /#### Cost\n\nNo estimate: .*names no model of the stack/);
+  });
+
+  it("renders unknown totals as unknown, never as $0, and a decrease with its sign", () => {
+    const unpriced: CostEstimate = {
+      cloud: "aws",
+      region: "eu-west-1",
+      hoursPerMonth: 730,
+      pools: [],
+      models: [],
+      fixed: [],
+      monthly: { min: { usd: 0, unknownParts: ["pool a"] }, desired: { usd: 0, unknownParts: ["pool a"] }, max: { usd: 0, unknownParts: ["pool a"] } },
+    };
+    const md = renderCostMarkdown({ estimate: unpriced, noDelta: "nothing is deployed yet (the stack has no outputs)" }).join("\n");
+    assert.match(md, /\| per month \(aws eu-west-1, 730 h\) \| this config \|/);
+    assert.match(md, /\| at desired \| unknown \(unknown: pool a\) \|/);
+    assert.ok(!md.includes("$0"));
+    const lower: DeployCost = previewCost(prodWithMax(3), outputMap(outputsWith(estimateOf(prodWithMax(4)))));
+    assert.match(renderCostMarkdown(lower).join("\n"), /\*\*-\$71,774\/month at max scale: pool h100 max 4 → 3 /);
   });
 });
 

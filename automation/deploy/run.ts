@@ -4,6 +4,7 @@ import { PLATFORM_CONFIG_KEY } from "../../components/config";
 import { POLICY_CONFIG_DIR } from "../policy/pack-config";
 import { loadStackConfig, StackFileError } from "../plan/stack-file";
 import { backendFromEnvironment } from "./backend";
+import { DeployedOutputs, previewCost } from "./cost";
 import { retryWhileLocked, sleep } from "./retry";
 import { DeploySummary, EventCollector, Operation } from "./summary";
 
@@ -51,6 +52,13 @@ export function stackTier(stacksDir: string, stack: string): string {
   return tier;
 }
 
+/** The CLI's own last words on a failed command (its stderr), else the error's first line. */
+function cliError(error: unknown): string {
+  const stderr = (error as { commandResult?: { stderr?: unknown } }).commandResult?.stderr;
+  const text = typeof stderr === "string" && stderr.trim() !== "" ? stderr : error instanceof Error ? error.message : String(error);
+  return text.trim().split("\n").filter((l) => l.trim() !== "").slice(-1)[0] ?? "";
+}
+
 function maskSecrets(outputs: OutputMap): Record<string, unknown> {
   return Object.fromEntries(Object.entries(outputs).map(([k, v]) => [k, v.secret ? "[secret]" : v.value]));
 }
@@ -84,6 +92,7 @@ export async function runDeploy(options: DeployOptions): Promise<DeploySummary> 
   const workDir = options.workDir ?? REPO_ROOT;
   const stacksDir = options.stacksDir ?? path.join(workDir, "stacks");
   const tier = stackTier(stacksDir, options.stack);
+  const preview = options.operation === "preview";
   const onOutput = options.onOutput ?? ((s: string) => process.stdout.write(s));
   const usePolicies = (options.policies ?? true) && (options.operation === "preview" || options.operation === "up");
   const policyArgs = usePolicies
@@ -97,7 +106,10 @@ export async function runDeploy(options: DeployOptions): Promise<DeploySummary> 
   };
   const secretsProvider = options.secretsProvider ?? env.PULUMI_SECRETS_PROVIDER;
   let collector = new EventCollector();
+  // Preview reads what is deployed (its outputs) before it runs, to show the change's cost delta.
+  let deployed: DeployedOutputs | undefined;
   const base = { stack: options.stack, operation: options.operation };
+  const cost = () => (preview && deployed !== undefined ? { cost: previewCost(loadStackConfig(stacksDir, options.stack), deployed) } : {});
   try {
     const { result: outputs, attempts } = await retryWhileLocked(
       async () => {
@@ -106,6 +118,12 @@ export async function runDeploy(options: DeployOptions): Promise<DeploySummary> 
           { stackName: options.stack, workDir },
           { pulumiCommand, envVars, ...(secretsProvider ? { secretsProvider } : {}) },
         );
+        if (preview) {
+          deployed = await stack.outputs().then(
+            (outputs) => ({ outputs }),
+            (error: unknown) => ({ error: cliError(error) }),
+          );
+        }
         return runOperation(stack, options.operation, collector, policyArgs, onOutput);
       },
       (error) => error instanceof ConcurrentUpdateError,
@@ -117,7 +135,7 @@ export async function runDeploy(options: DeployOptions): Promise<DeploySummary> 
         onRetry: (n, delay) => (options.onNotice ?? ((s) => process.stderr.write(s)))(`deploy: stack ${options.stack} is locked by another update; retry ${n} in ${Math.round(delay / 1000)} s\n`),
       },
     );
-    return { ...base, status: "succeeded", changes: collector.changeCounts(), policyViolations: collector.violations, outputs, durationSeconds: (Date.now() - started) / 1000, attempts };
+    return { ...base, status: "succeeded", changes: collector.changeCounts(), policyViolations: collector.violations, outputs, durationSeconds: (Date.now() - started) / 1000, attempts, ...cost() };
   } catch (error) {
     const attempts = (error as { attempts?: number }).attempts ?? 1;
     const mandatory = collector.violations.some((v) => v.level === "mandatory");
@@ -130,6 +148,7 @@ export async function runDeploy(options: DeployOptions): Promise<DeploySummary> 
       outputs: {},
       durationSeconds: (Date.now() - started) / 1000,
       attempts,
+      ...cost(),
       error: error instanceof Error ? error.message : String(error),
     };
   }

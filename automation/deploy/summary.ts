@@ -1,4 +1,6 @@
 import type { EngineEvent } from "@pulumi/pulumi/automation";
+import { formatTotal, renderCostDiff } from "../../components/cost";
+import type { DeployCost } from "./cost";
 
 // What a deploy did, for machines (--json) and for a pull-request comment (--summary).
 
@@ -24,6 +26,8 @@ export interface DeploySummary {
   readonly outputs: Record<string, unknown>;
   readonly durationSeconds: number;
   readonly attempts: number;
+  /** Preview only: the monthly cost of the config and its delta from what is deployed. */
+  readonly cost?: DeployCost;
   readonly error?: string;
 }
 
@@ -75,6 +79,31 @@ const STATUS_TEXT: Record<DeployStatus, string> = {
 
 const cell = (text: string) => text.replace(/\|/g, "\\|").replace(/\n/g, " ");
 
+/**
+ * The "Cost" section: the delta from what is deployed (headline, then per scale) and the config's
+ * totals at min, desired and max. Unknown prices show as unknown, never as $0.
+ */
+export function renderCostMarkdown(cost: DeployCost): string[] {
+  const lines = ["#### Cost", ""];
+  if (cost.estimate === undefined) {
+    return [...lines, `No estimate: ${cost.unavailable ?? "the config could not be priced"}.`];
+  }
+  const e = cost.estimate;
+  if (cost.diff !== undefined) {
+    const [headline, ...perScale] = renderCostDiff(cost.diff);
+    lines.push(`**${headline}**`, "", ...perScale.map((l) => `- ${l.trim()}`), "", "(compared with the estimate the last update recorded)");
+  } else {
+    lines.push(`No delta: ${cost.noDelta ?? "no earlier estimate"}.`);
+  }
+  lines.push(
+    "",
+    `| per month (${e.cloud}${e.region ? ` ${e.region}` : ""}, ${e.hoursPerMonth} h) | this config |`,
+    "| --- | --- |",
+    ...(["min", "desired", "max"] as const).map((at) => `| at ${at} | ${cell(formatTotal(e.monthly[at]))} |`),
+  );
+  return lines;
+}
+
 /** Markdown for a pull-request comment. */
 export function renderSummaryMarkdown(summary: DeploySummary): string {
   const lines = [
@@ -89,6 +118,9 @@ export function renderSummaryMarkdown(summary: DeploySummary): string {
     }
   } else {
     lines.push("", "No policy violations.");
+  }
+  if (summary.cost !== undefined) {
+    lines.push("", ...renderCostMarkdown(summary.cost));
   }
   const outputs = Object.entries(summary.outputs);
   if (outputs.length > 0) {

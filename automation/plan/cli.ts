@@ -55,7 +55,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     );
     return EXIT.invalidConfig;
   }
-  const costed = planCost(run.stack, run.outputs);
+  const costed = planCost(run.stack);
   if (!costed.ok) {
     process.stderr.write(
       `plan: stack ${stack} (${run.stack.file}) has ${costed.issues.length} config problem(s):\n` + costed.issues.map((i) => `  ${i.path}: ${i.message}\n`).join(""),

@@ -1,21 +1,19 @@
 import * as fs from "fs";
 import type { ConfigIssue } from "../../components/config";
-import { validatePlatformConfig } from "../../components/config";
+import { PLATFORM_CONFIG_KEY, validatePlatformConfig } from "../../components/config";
 import {
   COST_CONFIG_KEY,
-  costInputOf,
   CostDiff,
   CostEstimate,
   diffCost,
-  estimateCost,
-  parseCostConfig,
+  estimateStackCost,
   QuotaGap,
   QuotaNeed,
   quotaNeeds,
   quotaPoolsOf,
+  recordedEstimate,
 } from "../../components/cost";
 import type { StackConfig } from "./stack-file";
-import type { ResolvedOutputs } from "./run";
 
 /** What `plan` reports about money and capacity. */
 export interface PlanCost {
@@ -25,28 +23,24 @@ export interface PlanCost {
   readonly diff?: CostDiff & { readonly comparedWith: string };
 }
 
-const GIB = 2 ** 30;
-
 /**
- * The cost and quota figures of a planned stack, from the same stack config the program read
- * (validated again: pure and cheap) plus `llm-platform:cost`. Cost config problems come back as
- * config issues, like any other.
+ * The cost and quota figures of a stack, from its stack file: `llm-platform:platform` (validated
+ * again: pure and cheap) and `llm-platform:cost`, through the same function the program records
+ * as its `cost` output. Config problems come back as config issues, like any other.
  */
-export function planCost(stack: StackConfig, outputs: ResolvedOutputs): { ok: true; cost: PlanCost } | { ok: false; issues: ConfigIssue[] } {
-  const validation = validatePlatformConfig(stack.values["llm-platform:platform"]);
+export function planCost(stack: StackConfig): { ok: true; cost: PlanCost } | { ok: false; issues: ConfigIssue[] } {
+  const validation = validatePlatformConfig(stack.values[`llm-platform:${PLATFORM_CONFIG_KEY}`]);
   if (!validation.ok) {
-    // The program already ran on this config; it cannot be invalid here unless a template built it.
+    // After a plan this cannot happen (the program ran on this config); deploy preview asks first.
     return { ok: false, issues: validation.issues };
   }
   const config = validation.config;
-  const parsed = parseCostConfig(stack.values[`llm-platform:${COST_CONFIG_KEY}`], config.models.map((m) => m.name));
-  if (!parsed.ok) {
-    return parsed;
+  const estimated = estimateStackCost(config, stack.values[`llm-platform:${COST_CONFIG_KEY}`]);
+  if (!estimated.ok) {
+    return estimated;
   }
-  const checkpointBytes = Object.fromEntries(outputs.models.map((m) => [m.model, m.weightGiB * GIB]));
-  const estimate = estimateCost(costInputOf(config, parsed.config, checkpointBytes));
   const managed = config.cloud.provider === "existing" ? undefined : config.cluster.systemNodes;
-  return { ok: true, cost: { estimate, quotas: quotaNeeds(config.cloud.provider, config.cloud.region, quotaPoolsOf(config), managed) } };
+  return { ok: true, cost: { estimate: estimated.estimate, quotas: quotaNeeds(config.cloud.provider, config.cloud.region, quotaPoolsOf(config), managed) } };
 }
 
 export class CompareError extends Error {
@@ -64,8 +58,8 @@ export function readEarlierEstimate(file: string): CostEstimate {
   } catch (err) {
     throw new CompareError(`--compare ${file}: cannot read it as JSON (${(err as Error).message})`);
   }
-  const estimate = (doc as { cost?: { estimate?: CostEstimate } } | null)?.cost?.estimate;
-  if (estimate === undefined || !Array.isArray(estimate.pools) || typeof estimate.monthly?.max?.usd !== "number") {
+  const estimate = recordedEstimate((doc as { cost?: { estimate?: unknown } } | null)?.cost?.estimate);
+  if (estimate === undefined) {
     throw new CompareError(`--compare ${file}: has no cost.estimate (is it a summary.json written by this version of plan?)`);
   }
   return estimate;

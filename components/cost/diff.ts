@@ -51,8 +51,35 @@ function fixedChanges(before: CostEstimate["fixed"], after: CostEstimate["fixed"
   });
 }
 
+const SCALES = ["min", "desired", "max"] as const;
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null;
+const isTotal = (v: unknown) => isObject(v) && typeof v.usd === "number" && Array.isArray(v.unknownParts);
+const isPool = (v: unknown) =>
+  isObject(v) && typeof v.pool === "string" && isObject(v.nodePrice) && SCALES.every((at) => isObject(v[at]) && typeof v[at].nodes === "number");
+const isFixed = (v: unknown) =>
+  isObject(v) && typeof v.item === "string" && (["min", "max"] as const).every((at) => isObject(v[at]) && typeof v[at].quantity === "number");
+
+/**
+ * An estimate recorded earlier (a plan's summary.json, the `cost` stack output of the last
+ * update), checked for the fields the diff reads; undefined when it is not one.
+ */
+export function recordedEstimate(value: unknown): CostEstimate | undefined {
+  const ok =
+    isObject(value) &&
+    typeof value.cloud === "string" &&
+    Array.isArray(value.pools) &&
+    value.pools.every(isPool) &&
+    Array.isArray(value.fixed) &&
+    value.fixed.every(isFixed) &&
+    isObject(value.monthly) &&
+    SCALES.every((at) => isTotal((value.monthly as Record<string, unknown>)[at]));
+  // Checked above for every field diffCost reads.
+  return ok ? (value as unknown as CostEstimate) : undefined;
+}
+
 export function diffCost(before: CostEstimate, after: CostEstimate): CostDiff {
-  const deltas = (["min", "desired", "max"] as const).map((at) => ({
+  const deltas = SCALES.map((at) => ({
     at,
     before: before.monthly[at],
     after: after.monthly[at],

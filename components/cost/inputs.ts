@@ -1,6 +1,7 @@
 import { z } from "zod";
 import type { ConfigIssue, PlatformConfig } from "../config";
-import type { CostInput } from "./estimate";
+import { weightBytes } from "../sizing/memory";
+import { CostEstimate, CostInput, estimateCost } from "./estimate";
 import type { QuotaPoolInput } from "./quotas";
 
 // What the cost figures read from a validated stack, and the one input only the user can give:
@@ -89,6 +90,27 @@ export function costInputOf(config: PlatformConfig, cost: CostConfig, checkpoint
     loadBalancers: managed ? 1 : 0,
     snapshotStoreGB: managed ? cached.reduce((s, m) => s + (checkpointBytes[m.name] ?? 0), 0) / GB : 0,
   };
+}
+
+/**
+ * Bytes of each cached model's checkpoint as published, which is what the snapshot bucket holds
+ * (the served precision, e.g. fp8 of a bf16 checkpoint, only applies on the GPUs). Simulator
+ * models load no weights.
+ */
+export function checkpointBytesOf(config: PlatformConfig): Record<string, number> {
+  return Object.fromEntries(config.models.filter((m) => m.pool !== undefined).map((m) => [m.name, weightBytes(m.architecture)]));
+}
+
+/**
+ * The cost estimate of a validated stack and its `llm-platform:cost` value: the one function the
+ * program (the `cost` stack output), `plan` and `deploy preview` all use, so their figures agree.
+ */
+export function estimateStackCost(config: PlatformConfig, rawCost: unknown): { ok: true; estimate: CostEstimate } | { ok: false; issues: ConfigIssue[] } {
+  const parsed = parseCostConfig(rawCost, config.models.map((m) => m.name));
+  if (!parsed.ok) {
+    return parsed;
+  }
+  return { ok: true, estimate: estimateCost(costInputOf(config, parsed.config, checkpointBytesOf(config))) };
 }
 
 /** The quota inputs of a validated stack's pools. */
