@@ -16,6 +16,7 @@ import {
   routerReleaseName,
   routerReleaseObjects,
   routerValues,
+  RouterValues,
   sharedMemorySize,
   PRESET_STARTUP_SECONDS,
   startupBudgetSeconds,
@@ -493,7 +494,7 @@ describe("model services", () => {
   });
 
   describe("router releases", () => {
-    const objectsOf = (model: string, values: Record<string, unknown>) => routerReleaseObjects({ name: routerReleaseName(model), namespace: "llm-models", values });
+    const objectsOf = (model: string, values: RouterValues) => routerReleaseObjects({ name: routerReleaseName(model), namespace: "llm-models", values });
     const prodModels = () => parsePlatformConfig(withModels([
       { name: "llama-70b", source: { uri: "hf://meta-llama/Llama-3.1-70B-Instruct" }, pool: "h100", architecture: "llama-3.1-70b", tensorParallel: 4 },
       { name: "qwen3-8b", source: { uri: "hf://Qwen/Qwen3-8B" }, pool: "h100", architecture: "qwen3-8b" },
@@ -506,7 +507,7 @@ describe("model services", () => {
       assert.deepStrictEqual(objects[0].objects.filter((o) => o.kind === "Secret"), [{ kind: "Secret", namespace: "llm-models", name: "llama-70b-router-epp-metrics-reader" }]);
       assert.ok(objects[0].objects.some((o) => o.kind === "ServiceMonitor" && o.name === "llama-70b-router-epp-monitor"));
       // The ServiceMonitor reads the token from the Secret the release names.
-      assert.strictEqual((routerValues(a, { prometheusOperator: true, gke: false }).router as Record<string, any>).monitoring.prometheus.auth.secretName, "llama-70b-router-epp-metrics-reader"); // eslint-disable-line @typescript-eslint/no-explicit-any -- chart values
+      assert.strictEqual(routerValues(a, { prometheusOperator: true, gke: false }).router?.monitoring?.prometheus?.auth?.secretName, "llama-70b-router-epp-metrics-reader");
     });
 
     it("the model follows the chart: with its default values every release renders the same Secret", () => {

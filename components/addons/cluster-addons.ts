@@ -4,6 +4,7 @@ import type { PlatformConfig } from "../config";
 import { customObject } from "../kube-object";
 import { podSecurityLabels } from "../security";
 import {
+  AddonChartValues,
   aiGatewayValues,
   AI_GATEWAY_NAMESPACE,
   certManagerValues,
@@ -82,7 +83,7 @@ export class ClusterAddons extends pulumi.ComponentResource {
     const release = (
       key: string,
       pin: ChartPin,
-      values: Record<string, unknown>,
+      values: AddonChartValues,
       timeout: number,
       dependsOn: (pulumi.Resource | undefined)[] = [],
       extra: Partial<k8s.helm.v3.ReleaseArgs> = {},

@@ -1,3 +1,5 @@
+import type { IEnvVar } from "kubernetes-models/v1/EnvVar";
+import type { IToleration } from "kubernetes-models/v1/Toleration";
 import { stringify } from "yaml";
 import { tolerationFor } from "../cluster/pool-descriptor";
 import type { NodeImage, ResolvedPool } from "../config";
@@ -66,10 +68,33 @@ export interface GpuOperatorOptions {
   readonly prometheusOperator: boolean;
 }
 
+/**
+ * The keys the platform sets, as gpu-operator v25.10.1 deployments/gpu-operator/values.yaml names
+ * them (the chart ships no values.schema.json): `driver`, `toolkit` (`installDir`, `env`),
+ * `devicePlugin` (`config` with `create`, `name`, `default`, `data`), `cdi`, `dcgmExporter`
+ * (`serviceMonitor`), `mig.strategy`, `migManager`, `daemonsets.tolerations`,
+ * `hostPaths.driverInstallDir`.
+ */
+export interface GpuOperatorValues {
+  readonly driver: { readonly enabled: boolean };
+  readonly toolkit: { readonly enabled: boolean; readonly installDir?: string; readonly env?: readonly IEnvVar[] };
+  readonly devicePlugin: {
+    readonly enabled: boolean;
+    /** ConfigMap of device-plugin configs (file name to YAML), selected per node by label. */
+    readonly config?: { readonly create: boolean; readonly name: string; readonly default: string; readonly data: Readonly<Record<string, string>> };
+  };
+  readonly cdi: { readonly enabled: boolean };
+  readonly dcgmExporter: { readonly enabled: boolean; readonly serviceMonitor: { readonly enabled: boolean } };
+  readonly mig: { readonly strategy: "single" | "mixed" };
+  readonly migManager: { readonly enabled: boolean };
+  readonly daemonsets: { readonly tolerations: readonly IToleration[] };
+  readonly hostPaths?: { readonly driverInstallDir: string };
+}
+
 /** Tolerations so every operand runs on every GPU pool, whatever its taints. */
-function operandTolerations(pools: readonly ResolvedPool[]): object[] {
-  const seen = new Map<string, object>();
-  const base = { key: "nvidia.com/gpu", operator: "Exists", effect: "NoSchedule" };
+function operandTolerations(pools: readonly ResolvedPool[]): IToleration[] {
+  const seen = new Map<string, IToleration>();
+  const base: IToleration = { key: "nvidia.com/gpu", operator: "Exists", effect: "NoSchedule" };
   seen.set(JSON.stringify(base), base);
   for (const t of pools.flatMap((p) => p.taints.map(tolerationFor))) {
     seen.set(JSON.stringify(t), t);
@@ -77,7 +102,7 @@ function operandTolerations(pools: readonly ResolvedPool[]): object[] {
   return [...seen.values()];
 }
 
-export function gpuOperatorValues(options: GpuOperatorOptions): Record<string, unknown> {
+export function gpuOperatorValues(options: GpuOperatorOptions): GpuOperatorValues {
   const { pools } = options;
   const images = [...new Set(pools.map((p) => p.nodeImage))];
   // Config validation guarantees the pools agree on what their images ship.
@@ -86,7 +111,7 @@ export function gpuOperatorValues(options: GpuOperatorOptions): Record<string, u
   const timeSliced = pools.filter((p) => p.gpuSharing.mode === "time-slicing");
   const mig = pools.some((p) => p.gpuSharing.mode === "mig");
 
-  const values: Record<string, unknown> = {
+  return {
     driver: { enabled: !ships.driver },
     toolkit: {
       enabled: !ships.toolkit,
@@ -121,9 +146,6 @@ export function gpuOperatorValues(options: GpuOperatorOptions): Record<string, u
     mig: { strategy: "single" },
     migManager: { enabled: mig && !ships.migManager },
     daemonsets: { tolerations: operandTolerations(pools) },
+    ...(gke ? { hostPaths: { driverInstallDir: GKE_NVIDIA_DIR } } : {}),
   };
-  if (gke) {
-    values.hostPaths = { driverInstallDir: GKE_NVIDIA_DIR };
-  }
-  return values;
 }

@@ -1,3 +1,5 @@
+import type { RouterValues } from "./router-values";
+
 // The objects one release of the llm-d router chart (llm-d-router-gateway v0.10.0 with its routerlib
 // dependency) renders, by kind, namespace and name, computed from the templates' naming rules with
 // the release's values. Kept to names: it lets a plan check that no two releases of a stack render
@@ -16,7 +18,9 @@ export function objectRefKey(o: ObjectRef): string {
   return `${o.kind}/${o.namespace ?? "(cluster)"}/${o.name}`;
 }
 
-type Values = Record<string, unknown>;
+// Values as a recorded release holds them: the typed keys, read defensively (`at`) because a
+// recorded or hand-made release may hold anything.
+type Values = RouterValues;
 
 function at(values: unknown, ...path: string[]): unknown {
   let v = values;
@@ -24,7 +28,7 @@ function at(values: unknown, ...path: string[]): unknown {
     if (typeof v !== "object" || v === null) {
       return undefined;
     }
-    v = (v as Values)[key];
+    v = (v as { readonly [key: string]: unknown })[key];
   }
   return v;
 }

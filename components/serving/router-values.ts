@@ -1,3 +1,5 @@
+import type { IEnvVar } from "kubernetes-models/v1/EnvVar";
+import type { IResourceRequirements } from "kubernetes-models/v1/ResourceRequirements";
 import { stringify } from "yaml";
 import type { ResolvedModel } from "../config";
 import { images } from "../versions";
@@ -29,7 +31,52 @@ export function workloadSelector(model: string): Record<string, string> {
   return { "app.kubernetes.io/name": model, "kserve.io/component": "workload" };
 }
 
-export function routerValues(model: ResolvedModel, options: { prometheusOperator: boolean; gke: boolean }): Record<string, unknown> {
+/**
+ * Values of the llm-d router chart v0.10.0: the keys the platform sets, and those the chart's
+ * object names depend on (router-objects.ts reads them). The chart ships no values.schema.json.
+ */
+export interface RouterValues {
+  /** routerlib values.yaml (aliased `router` by llm-d-router-gateway's Chart.yaml). */
+  readonly router?: {
+    /** routerlib values.yaml `modelServers`; `matchLabels` is required when the chart creates the pool (_inferencepool.yaml). */
+    readonly modelServers?: {
+      readonly matchLabels?: Readonly<Record<string, string>>;
+      readonly targetPorts?: readonly { readonly number: number }[];
+    };
+    /** routerlib values.yaml `inferencePool`, `inferenceObjectives`. */
+    readonly inferencePool?: { readonly create?: boolean };
+    readonly inferenceObjectives?: readonly { readonly name: string }[];
+    /** routerlib values.yaml `epp`; `grpcHealthPort` only commented there (gke.yaml defaults it to 9003). */
+    readonly epp?: {
+      readonly replicas?: number;
+      readonly image?: { readonly registry?: string; readonly repository?: string; readonly tag?: string; readonly pullPolicy?: "Always" | "IfNotPresent" | "Never" };
+      readonly pluginsConfigFile?: string;
+      /** File name to EndpointPickerConfig YAML, rendered into the EPP's ConfigMap. */
+      readonly pluginsCustomConfig?: Readonly<Record<string, string>>;
+      readonly resources?: IResourceRequirements;
+      readonly grpcHealthPort?: number;
+    };
+    /** routerlib values.yaml `proxy`, `latencyPredictor` (the platform turns neither on). */
+    readonly proxy?: { readonly enabled?: boolean; readonly configMap?: { readonly name?: string } };
+    readonly latencyPredictor?: { readonly enabled?: boolean };
+    /** routerlib values.yaml `tokenizer` (the sidecar precise routing tokenizes with). */
+    readonly tokenizer?: { readonly enabled?: boolean; readonly modelName?: string; readonly env?: readonly IEnvVar[] };
+    /** routerlib values.yaml `monitoring`. */
+    readonly monitoring?: {
+      readonly provider?: { readonly name?: string; readonly gmp?: { readonly autopilot?: boolean } };
+      readonly prometheus?: { readonly enabled?: boolean; readonly auth?: { readonly enabled?: boolean; readonly secretName?: string } };
+    };
+  };
+  /** llm-d-router-gateway values.yaml `provider` (none, gke, istio); `gke.autopilot` is the older key routerlib _helpers.tpl still honours. */
+  readonly provider?: {
+    readonly name?: "none" | "gke" | "istio";
+    readonly gke?: { readonly autopilot?: boolean; readonly preferredBackends?: { readonly enabled?: boolean } };
+  };
+  /** llm-d-router-gateway values.yaml `httpRoute`. */
+  readonly httpRoute?: { readonly create?: boolean };
+}
+
+export function routerValues(model: ResolvedModel, options: { prometheusOperator: boolean; gke: boolean }): RouterValues {
   const config = endpointPickerConfig({
     weights: model.scorerWeights,
     blockSize: model.blockSize,

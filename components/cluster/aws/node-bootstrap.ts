@@ -17,9 +17,22 @@ export interface UserDataPart {
   readonly content: string;
 }
 
+/**
+ * The part of nodeadm's NodeConfig the platform sets: amazon-eks-ami v20260724
+ * nodeadm/api/v1alpha1/nodeconfig_types.go (NodeConfigSpec.Instance, InstanceOptions.LocalStorage,
+ * LocalStorageOptions.Strategy with its RAID0/RAID10/Mount enum). EKS merges its cluster settings in.
+ */
+export interface NodeadmNodeConfig {
+  readonly apiVersion: "node.eks.aws/v1alpha1";
+  readonly kind: "NodeConfig";
+  readonly spec: {
+    readonly instance: { readonly localStorage: { readonly strategy: "RAID0" | "RAID10" | "Mount" } };
+  };
+}
+
 /** nodeadm NodeConfig part (node.eks.aws/v1alpha1) asking for instance-store RAID0. */
 export function nodeadmRaid0Part(): UserDataPart {
-  const nodeConfig = {
+  const nodeConfig: NodeadmNodeConfig = {
     apiVersion: "node.eks.aws/v1alpha1",
     kind: "NodeConfig",
     spec: { instance: { localStorage: { strategy: "RAID0" } } },
@@ -40,7 +53,21 @@ export function mimeMultipart(parts: readonly UserDataPart[]): string {
  * Bottlerocket settings: bootstrap commands that build the ephemeral-storage array (RAID0 over the
  * instance store) and bind containerd, kubelet and pod logs onto it, before kubelet starts.
  */
-export function bottlerocketEphemeralStorageSettings(): { settings: Record<string, unknown> } {
+/**
+ * The Bottlerocket settings the platform sets: bootstrap commands, as bottlerocket-core-kit v3.1.1
+ * sources/bootstrap-commands/src/main.rs reads them (`settings.bootstrap-commands.<name>` with
+ * `commands`, a list of apiclient argument lists, `essential` and `mode`; modes as in
+ * sources/api/bootstrap-containers/README.md).
+ */
+export interface BottlerocketSettings {
+  readonly settings: {
+    readonly "bootstrap-commands": Readonly<
+      Record<string, { readonly commands: readonly (readonly string[])[]; readonly essential: boolean; readonly mode: "always" | "once" | "off" }>
+    >;
+  };
+}
+
+export function bottlerocketEphemeralStorageSettings(): BottlerocketSettings {
   return {
     settings: {
       "bootstrap-commands": {
