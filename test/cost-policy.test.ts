@@ -39,20 +39,20 @@ describe("monthly-budget policy", () => {
   });
 
   it("fails a stack over budget by name, with the parts that make the total", async () => {
-    const report = await evaluatePolicies([monthlyBudget], stack(4), { "monthly-budget": { enforcementLevel: "mandatory", monthlyBudgetUsd: 200000 } });
+    const report = await evaluatePolicies([monthlyBudget], stack(4), { "monthly-budget": { enforcementLevel: "mandatory", monthlyBudgetUsd: 150000 } });
     assert.strictEqual(report.mandatoryViolations, 1);
     assert.strictEqual(
       report.violations[0].message,
-      "Environment prod costs $287,193 per month at max scale (pool h100 4 × p5.48xlarge on-demand: $287,094, NAT gateways: $98.55), above the prod budget of $200,000/month. " +
+      "Environment prod costs $160,815 per month at max scale (pool h100 4 × p5.48xlarge on-demand: $160,717, NAT gateways: $98.55), above the prod budget of $150,000/month. " +
         "Lower gpuPools[].maxNodes or pick cheaper types in the stack config, or raise monthly-budget.monthlyBudgetUsd in the tier's policy config.",
     );
   });
 
   it("passes the same stack within budget, and fails it again when a pool grows past it", async () => {
-    const pack = { "monthly-budget": { enforcementLevel: "mandatory" as const, monthlyBudgetUsd: 400000 } };
+    const pack = { "monthly-budget": { enforcementLevel: "mandatory" as const, monthlyBudgetUsd: 200000 } };
     assert.strictEqual((await evaluatePolicies([monthlyBudget], stack(4), pack)).violations.length, 0);
     const grown = await evaluatePolicies([monthlyBudget], stack(6), pack);
-    assert.match(grown.violations[0]?.message ?? "", /costs \$430,740 per month at max scale \(pool h100 6 × p5\.48xlarge/);
+    assert.match(grown.violations[0]?.message ?? "", /costs \$241,174 per month at max scale \(pool h100 6 × p5\.48xlarge/);
   });
 
   it("counts unknown prices as unknown, not as $0: an unpriced region never passes by looking cheap", async () => {

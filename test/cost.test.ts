@@ -84,6 +84,23 @@ describe("price catalog", () => {
     }
   });
 
+  it("marks every known spot figure as a dated reference, never as a quote", () => {
+    const spot = (["aws", "gcp"] as const).flatMap((cloud) =>
+      Object.entries(instancePrices[cloud]).flatMap(([region, table]) => Object.entries(table).map(([type, p]) => [`${cloud} ${region} ${type}`, p.spot] as const)),
+    );
+    const known = spot.filter(([, p]) => p.known);
+    assert.ok(known.length > 0);
+    assert.deepStrictEqual(known.filter(([, p]) => !(p.known && p.reference)).map(([what]) => what), []);
+  });
+
+  it("prices GKE's H100 and L4 machines in us-central1 from one dated table, and says why a type it lacks is unknown", () => {
+    const od = instancePrice("gcp", "us-central1", "a3-highgpu-8g", "on-demand");
+    const spot = instancePrice("gcp", "us-central1", "g2-standard-8", "spot");
+    assert.ok(od.known && spot.known);
+    assert.deepStrictEqual([od.usd, od.source.date, spot.usd, spot.reference], [88.4899999025753, "2025-03-06", 0.336764, true]);
+    assert.match((instancePrice("gcp", "us-central1", "a3-megagpu-8g", "on-demand") as { reason: string }).reason, /not in us-central1/);
+  });
+
   it("answers unknown with the reason for an unpriced region, a type outside the catalog and a spot price", () => {
     const far = instancePrice("aws", "eu-west-1", "p5.48xlarge", "on-demand");
     assert.deepStrictEqual(far, { known: false, reason: "the price catalog has no entries for aws region eu-west-1 (priced: us-east-1)" });
@@ -98,27 +115,27 @@ describe("cost arithmetic", () => {
     const e = estimateCost(base);
     const pool = e.pools[0];
     assert.deepStrictEqual([pool.min.nodes, pool.desired.nodes, pool.max.nodes], [2, 2, 4]);
-    assert.deepStrictEqual(pool.max.hourly, { known: true, usd: 98.32 * 4 });
-    assert.deepStrictEqual(pool.max.monthly, { known: true, usd: 98.32 * 4 * HOURS_PER_MONTH });
+    assert.deepStrictEqual(pool.max.hourly, { known: true, usd: 55.04 * 4 });
+    assert.deepStrictEqual(pool.max.monthly, { known: true, usd: 55.04 * 4 * HOURS_PER_MONTH });
     const m = e.models[0];
     assert.strictEqual(m.gpus, 8);
     assert.strictEqual(m.gpuHoursPerMonth, 8 * 730);
-    assert.deepStrictEqual(m.hourly, { known: true, usd: 98.32 });
+    assert.deepStrictEqual(m.hourly, { known: true, usd: 55.04 });
     assert.strictEqual(m.usdPerMillionOutputTokens.known, false, "no throughput: hourly only");
   });
 
   it("derives $ per million output tokens only from a throughput the user set", () => {
     const m = modelCost(base, { ...base.models[0], outputTokensPerSecondPerReplica: 1000 });
-    // $98.32/h for 2 replicas × 1000 tok/s = 7.2 M tokens/h.
+    // $55.04/h for 2 replicas × 1000 tok/s = 7.2 M tokens/h.
     assert.ok(m.usdPerMillionOutputTokens.known);
-    assert.ok(Math.abs(m.usdPerMillionOutputTokens.usd - 98.32 / 7.2) < 1e-9);
+    assert.ok(Math.abs(m.usdPerMillionOutputTokens.usd - 55.04 / 7.2) < 1e-9);
   });
 
   it("never counts an unknown price as zero: totals name the unknown parts", () => {
     const e = estimateCost(base);
     assert.deepStrictEqual(e.monthly.max.unknownParts, ["system nodes", "load balancer", "snapshot storage"]);
-    assert.strictEqual(e.monthly.max.usd, 98.32 * 4 * 730 + 0.045 * 3 * 730);
-    assert.match(formatTotal(e.monthly.max), /^≥ \$287,193 \(unknown: system nodes, load balancer, snapshot storage\)$/);
+    assert.strictEqual(e.monthly.max.usd, 55.04 * 4 * 730 + 0.045 * 3 * 730);
+    assert.match(formatTotal(e.monthly.max), /^≥ \$160,815 \(unknown: system nodes, load balancer, snapshot storage\)$/);
     const spot = estimateCost({ ...base, pools: [{ ...base.pools[0], capacityType: "spot" }] });
     assert.strictEqual(spot.pools[0].max.hourly.known, false);
     assert.strictEqual(formatUsd(spot.pools[0].max.hourly), "unknown");
@@ -178,10 +195,10 @@ describe("cost diff", () => {
     const d = diffCost(before, after);
     assert.deepStrictEqual(d.changes, ["pool h100 max 4 → 6"]);
     const max = d.deltas.find((x) => x.at === "max");
-    assert.ok(max && Math.abs(max.usd - 2 * 98.32 * 730) < 1e-6);
+    assert.ok(max && Math.abs(max.usd - 2 * 55.04 * 730) < 1e-6);
     assert.strictEqual(d.deltas.find((x) => x.at === "min")?.usd, 0);
     const lines = renderCostDiff(d);
-    assert.strictEqual(lines[0], "+$143,547/month at max scale: pool h100 max 4 → 6 (known prices only: some parts are unknown on either side)");
+    assert.strictEqual(lines[0], "+$80,358/month at max scale: pool h100 max 4 → 6 (known prices only: some parts are unknown on either side)");
   });
 
   it("names added and removed pools, type changes and NAT changes", () => {

@@ -171,9 +171,9 @@ describe("policy pack on whole stacks", () => {
         ),
       "spot-gpu-in-prod": () => nodeGroup({ capacityType: "SPOT" }),
       "gpu-budget": () => nodeGroup({ scalingConfig: { maxSize: 40 } }),
-      // Six p5.48xlarge on-demand in us-east-1 cost more per month than the prod budget.
+      // Twelve p5.48xlarge on-demand in us-east-1 cost more per month than the prod budget.
       "monthly-budget": () => {
-        new pulumi.ComponentResource("llm-platform:index:LlmPlatform", "hand", { facts: facts((f) => Object.assign(f, { cloud: "aws", pools: [{ ...f.pools[0], maxNodes: 6 }] })) });
+        new pulumi.ComponentResource("llm-platform:index:LlmPlatform", "hand", { facts: facts((f) => Object.assign(f, { cloud: "aws", pools: [{ ...f.pools[0], maxNodes: 12 }] })) });
         raw("aws:ec2/subnet:Subnet", "sn", { availabilityZone: "us-east-1a" });
       },
       "gpu-instance-allowlist": () => nodeGroup({ instanceTypes: ["g5.xlarge"] }),

@@ -45,6 +45,8 @@ export interface InfraPrices {
 const unknown = (reason: string): Price => ({ known: false, reason });
 
 const NOT_FOUND = "no dated published figure was found when the catalog was last refreshed";
+const G_FAMILY =
+  "no trustworthy dated figure was found: the tables seen either carry no date or label themselves 2026 while still listing pre-June-2025 P-family prices";
 const NO_SPOT = "spot prices change every few minutes; no dated reference figure was recorded";
 const NO_BLOCK = "no dated EC2 Capacity Blocks rate was recorded for this type and region";
 const GCP_NO_BLOCK = "capacity-block is an EC2 purchase option; GKE pools use on-demand, spot or a reservation";
@@ -54,15 +56,21 @@ const FACTUALMINDS_2026_06: PriceSource = {
   url: "https://www.factualminds.com/blog/amazon-ec2-on-demand-pricing-instance-families-2026/",
   date: "2026-06-17",
 };
-const DISINTERMEDIATE_2026_Q1: PriceSource = {
-  title: "How GPU Cloud Pricing Works: On-Demand, Reserved, and Spot",
-  url: "https://disintermediate.global/insights/gpu-cloud-pricing-models",
-  date: "2026-03",
-};
 const CAPACITY_BLOCKS_2024_12: PriceSource = {
   title: "Amazon EC2 Capacity Blocks for ML Pricing (rates in effect until 2025-01-01)",
   url: "https://aws.amazon.com/ec2/capacityblocks/pricing/",
   date: "2024-12",
+};
+const DATARECEIPTS_2026_11: PriceSource = {
+  title: "109 — What an H100 actually costs per hour: hyperscalers.json (data-receipts)",
+  url: "https://raw.githubusercontent.com/datareceipts/data-receipts/main/109-gpu-pricing/hyperscalers.json",
+  date: "2026-11-09",
+};
+/** A per-machine-type, per-region table of Compute Engine prices; `generated` in the file is the date. */
+const GCP_TABLE_2025_03: PriceSource = {
+  title: "google-cloud-pricing-cost-calculator pricing.yml (Compute Engine and Cloud Storage prices per type and region)",
+  url: "https://github.com/Cyclenerd/google-cloud-pricing-cost-calculator/blob/0166a59ebba7c36f2cc8c931d9f258dcebc44776/pricing.yml",
+  date: "2025-03-06",
 };
 const NAT_2026_02: PriceSource = {
   title: "AWS NAT Gateway Pricing: Complete Guide with Calculator",
@@ -75,10 +83,22 @@ const unpriced = (onDemand = NOT_FOUND): InstancePrices => ({
   spot: unknown(NO_SPOT),
   "capacity-block": unknown(NO_BLOCK),
 });
-const gcpUnpriced = (): InstancePrices => ({
-  "on-demand": unknown(NOT_FOUND),
+const gcpUnpriced = (onDemand = NOT_FOUND): InstancePrices => ({
+  "on-demand": unknown(onDemand),
   spot: unknown(NO_SPOT),
   "capacity-block": unknown(GCP_NO_BLOCK),
+});
+const GCP_SPOT_NOTE = "Spot VM prices can change up to once every 30 days; a dated reference, not a quote";
+/** On-demand and spot per hour of a GCP machine type, both read from the same dated table. */
+const gcpPriced = (onDemand: number, spot: number, note?: string): InstancePrices => ({
+  "on-demand": { known: true, usd: onDemand, source: GCP_TABLE_2025_03, ...(note ? { note } : {}) },
+  spot: { known: true, usd: spot, source: GCP_TABLE_2025_03, reference: true, note: GCP_SPOT_NOTE },
+  "capacity-block": unknown(GCP_NO_BLOCK),
+});
+const A3_SMALL = "GCP offers the 1-, 2- and 4-GPU A3 High shapes through Spot and Flex-start; this on-demand figure is the list price";
+const awsOnDemand = (usd: number, source: PriceSource, note?: string): InstancePrices => ({
+  ...unpriced(),
+  "on-demand": { known: true, usd, source, ...(note ? { note } : {}) },
 });
 
 /**
@@ -90,44 +110,44 @@ export const PRICED_REGIONS: Readonly<Record<"aws" | "gcp", readonly string[]>> 
 
 /**
  * Instance prices per cloud, region and type. Each catalog type has an explicit entry in each
- * priced region (test/cost-prices.test.ts fails otherwise), known or unknown with its reason.
+ * priced region (test/cost.test.ts fails otherwise), known or unknown with its reason.
  */
 export const instancePrices: Readonly<Record<"aws" | "gcp", Readonly<Record<string, Readonly<Record<string, InstancePrices>>>>>> = {
   aws: {
     "us-east-1": {
-      "g5.xlarge": { ...unpriced(), "on-demand": { known: true, usd: 1.006, source: FACTUALMINDS_2026_06 } },
-      "g5.2xlarge": unpriced(),
-      "g5.4xlarge": unpriced(),
-      "g5.8xlarge": unpriced(),
-      "g5.16xlarge": unpriced(),
-      "g5.12xlarge": unpriced(),
-      "g5.24xlarge": unpriced(),
-      "g5.48xlarge": unpriced(),
-      "g6.xlarge": unpriced(),
-      "g6.2xlarge": unpriced(),
-      "g6.4xlarge": unpriced(),
-      "g6.8xlarge": unpriced(),
-      "g6.16xlarge": unpriced(),
-      "g6.12xlarge": unpriced(),
-      "g6.24xlarge": unpriced(),
-      "g6.48xlarge": unpriced(),
-      "g6e.xlarge": unpriced(),
-      "g6e.2xlarge": unpriced(),
-      "g6e.4xlarge": unpriced(),
-      "g6e.8xlarge": unpriced(),
-      "g6e.16xlarge": unpriced(),
-      "g6e.12xlarge": unpriced(),
-      "g6e.24xlarge": unpriced(),
-      "g6e.48xlarge": unpriced(),
-      "p4d.24xlarge": unpriced("published figures disagree (pre- and post-June-2025 list prices); none dated and attributable was recorded"),
-      "p4de.24xlarge": unpriced(),
+      "g5.xlarge": awsOnDemand(1.006, FACTUALMINDS_2026_06),
+      "g5.2xlarge": unpriced(G_FAMILY),
+      "g5.4xlarge": unpriced(G_FAMILY),
+      "g5.8xlarge": unpriced(G_FAMILY),
+      "g5.16xlarge": unpriced(G_FAMILY),
+      "g5.12xlarge": unpriced(G_FAMILY),
+      "g5.24xlarge": unpriced(G_FAMILY),
+      "g5.48xlarge": unpriced(G_FAMILY),
+      "g6.xlarge": unpriced(G_FAMILY),
+      "g6.2xlarge": unpriced(G_FAMILY),
+      "g6.4xlarge": unpriced(G_FAMILY),
+      "g6.8xlarge": unpriced(G_FAMILY),
+      "g6.16xlarge": unpriced(G_FAMILY),
+      "g6.12xlarge": unpriced(G_FAMILY),
+      "g6.24xlarge": unpriced(G_FAMILY),
+      "g6.48xlarge": unpriced(G_FAMILY),
+      "g6e.xlarge": unpriced(G_FAMILY),
+      "g6e.2xlarge": unpriced(G_FAMILY),
+      "g6e.4xlarge": unpriced(G_FAMILY),
+      "g6e.8xlarge": unpriced(G_FAMILY),
+      "g6e.16xlarge": unpriced(G_FAMILY),
+      "g6e.12xlarge": unpriced(G_FAMILY),
+      "g6e.24xlarge": unpriced(G_FAMILY),
+      "g6e.48xlarge": unpriced(G_FAMILY),
+      "p4d.24xlarge": awsOnDemand(21.957642, DATARECEIPTS_2026_11, "the list price after AWS's June 2025 P4 reduction; pages still quoting $32.77 predate it"),
+      "p4de.24xlarge": awsOnDemand(27.44705, DATARECEIPTS_2026_11),
       "p5.4xlarge": unpriced(),
       "p5.48xlarge": {
         "on-demand": {
           known: true,
-          usd: 98.32,
-          source: DISINTERMEDIATE_2026_Q1,
-          note: "other pages report AWS cuts to P5 on-demand rates since (June 2025, up to 45%); check the Price List API before relying on it",
+          usd: 55.04,
+          source: DATARECEIPTS_2026_11,
+          note: "the list price after AWS's June 2025 P5 reduction; pages still quoting $98.32 predate it",
         },
         spot: unknown(NO_SPOT),
         "capacity-block": { known: true, usd: 39.33, source: CAPACITY_BLOCKS_2024_12, note: "Capacity Block rates are revised regularly; this is a dated reference" },
@@ -138,28 +158,28 @@ export const instancePrices: Readonly<Record<"aws" | "gcp", Readonly<Record<stri
   },
   gcp: {
     "us-central1": {
-      "g2-standard-4": gcpUnpriced(),
-      "g2-standard-8": gcpUnpriced(),
-      "g2-standard-12": gcpUnpriced(),
-      "g2-standard-16": gcpUnpriced(),
-      "g2-standard-24": gcpUnpriced(),
-      "g2-standard-32": gcpUnpriced(),
-      "g2-standard-48": gcpUnpriced(),
-      "g2-standard-96": gcpUnpriced(),
-      "a2-highgpu-1g": gcpUnpriced(),
-      "a2-highgpu-2g": gcpUnpriced(),
-      "a2-highgpu-4g": gcpUnpriced(),
-      "a2-highgpu-8g": gcpUnpriced(),
-      "a2-ultragpu-1g": gcpUnpriced(),
-      "a2-ultragpu-2g": gcpUnpriced(),
-      "a2-ultragpu-4g": gcpUnpriced(),
-      "a2-ultragpu-8g": gcpUnpriced(),
-      "a3-highgpu-1g": gcpUnpriced(),
-      "a3-highgpu-2g": gcpUnpriced(),
-      "a3-highgpu-4g": gcpUnpriced(),
-      "a3-highgpu-8g": gcpUnpriced(),
-      "a3-megagpu-8g": gcpUnpriced(),
-      "a3-ultragpu-8g": gcpUnpriced(),
+      "g2-standard-4": gcpPriced(0.706832255, 0.279932),
+      "g2-standard-8": gcpPriced(0.853624271, 0.336764),
+      "g2-standard-12": gcpPriced(1.000416287, 0.393596),
+      "g2-standard-16": gcpPriced(1.147208303, 0.450428),
+      "g2-standard-24": gcpPriced(2.000832574, 0.787192),
+      "g2-standard-32": gcpPriced(1.734376367, 0.677756),
+      "g2-standard-48": gcpPriced(4.001665148, 1.574384),
+      "g2-standard-96": gcpPriced(8.003330296, 3.148768),
+      "a2-highgpu-1g": gcpPriced(3.673385, 1.293355),
+      "a2-highgpu-2g": gcpPriced(7.34677, 2.58671),
+      "a2-highgpu-4g": gcpPriced(14.69354, 5.17342),
+      "a2-highgpu-8g": gcpPriced(29.38708, 10.34684),
+      "a2-ultragpu-1g": gcpPriced(5.06879789041096, 2.02746835616438),
+      "a2-ultragpu-2g": gcpPriced(10.1375957808219, 4.05493671232877),
+      "a2-ultragpu-4g": gcpPriced(20.2751915616438, 8.10987342465753),
+      "a2-ultragpu-8g": gcpPriced(40.5503831232877, 16.2197468493151),
+      "a3-highgpu-1g": gcpPriced(11.0612499878219, 4.42446871232877, A3_SMALL),
+      "a3-highgpu-2g": gcpPriced(22.1224999756438, 8.84893742465754, A3_SMALL),
+      "a3-highgpu-4g": gcpPriced(44.2449999512877, 17.6978748493151, A3_SMALL),
+      "a3-highgpu-8g": gcpPriced(88.4899999025753, 35.3957496986301),
+      "a3-megagpu-8g": gcpUnpriced("the dated table (2025-03-06) prices a3-megagpu-8g in other regions (us-east4, us-east5, us-west4, …) but not in us-central1"),
+      "a3-ultragpu-8g": gcpUnpriced("the dated table (2025-03-06) has no a3-ultragpu-8g entry, and no other dated figure was found"),
     },
   },
 };
@@ -176,10 +196,15 @@ export const infraPrices: Readonly<Record<"aws" | "gcp", Readonly<Record<string,
   },
   gcp: {
     "us-central1": {
-      systemNodes: { "n2-standard-4": unknown(NOT_FOUND) },
-      natGatewayHour: unknown(NOT_FOUND),
+      systemNodes: { "n2-standard-4": { known: true, usd: 0.194236, source: GCP_TABLE_2025_03 } },
+      natGatewayHour: unknown("Cloud NAT bills per VM using the gateway and per GB processed, not per gateway-hour; no per-gateway figure applies"),
       loadBalancerHour: unknown(NOT_FOUND),
-      storageGbMonth: unknown(NOT_FOUND),
+      storageGbMonth: {
+        known: true,
+        usd: 0.02,
+        source: GCP_TABLE_2025_03,
+        note: "Standard class in a regional bucket; Cloud Storage bills GiB (2^30 bytes), the estimate counts GB (10^9), so it reads about 7% low",
+      },
     },
   },
 };
