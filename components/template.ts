@@ -53,7 +53,10 @@ function starterModel(read: ReadValue, pool: string): NonNullable<PlatformInput[
 
 const GPU_POOL = "gpu";
 
-function gpuPool(read: ReadValue, extra: Record<string, unknown>): NonNullable<PlatformInput["gpuPools"]>[number] {
+type GpuPoolInput = NonNullable<PlatformInput["gpuPools"]>[number];
+
+/** The template's GPU pool; `extra` adds what only some clouds take (zones). */
+function gpuPool(read: ReadValue, extra: Partial<GpuPoolInput>): GpuPoolInput {
   return {
     name: GPU_POOL,
     instanceType: required(read, "gpuInstanceType"),

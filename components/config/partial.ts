@@ -8,12 +8,13 @@ import { platformSchema, ParsedPlatform } from "./schema";
 // every cross-field finding about what was taken out or stood in for.
 
 type Segment = string | number;
-type Json = Record<string, unknown>;
+/** An object of the stack config as written (parsed YAML, not yet validated): walked and repaired here. */
+type RawConfigObject = { [key: string]: unknown };
 
 /** Sections that have defaults, so removing them leaves a valid config. */
 const DEFAULTED_SECTIONS = new Set(["cluster", "network", "modelsNamespace", "gpuPools", "models", "addons", "gateway", "monitoring", "modelCache"]);
 /** Stand-ins for required fields with the fewest tier- and cloud-specific checks behind them. */
-const STAND_INS: Readonly<Record<string, unknown>> = { "environment.name": "env", "environment.tier": "dev", "cloud.provider": "existing" };
+const STAND_INS: Readonly<Record<string, string>> = { "environment.name": "env", "environment.tier": "dev", "cloud.provider": "existing" };
 /** What a stand-in cloud.provider makes meaningless: every cloud-specific finding. */
 const CLOUD_SPECIFIC = /^(cloud|cluster|network|modelCache\.store)\b|^gpuPools\[\d+\]\.(instanceType|hardware|nodeImage|zones|subnetIds|reservation|efa|capacityType|nvmeMountPath)\b/;
 const ELEMENT_LISTS = ["gpuPools", "models"] as const;
@@ -29,7 +30,7 @@ export interface PartialConfig {
   isAboutRepairedPart(path: string): boolean;
 }
 
-const isObject = (v: unknown): v is Json => typeof v === "object" && v !== null && !Array.isArray(v);
+const isObject = (v: unknown): v is RawConfigObject => typeof v === "object" && v !== null && !Array.isArray(v);
 
 function formatPath(path: readonly Segment[]): string {
   return path.map((s, i) => (typeof s === "number" ? `[${s}]` : `${i === 0 ? "" : "."}${s}`)).join("");

@@ -1,3 +1,5 @@
+import type { Inputs } from "@pulumi/pulumi";
+
 // Who reaches an EKS cluster's API, as plain data: the 443 ingress rules a private endpoint needs
 // and the cluster-admin access entries. EksCluster turns these into resources.
 
@@ -96,7 +98,7 @@ export function deployerEntry(admins: readonly string[], deployer: string): Admi
  * (UpdateClusterConfig cannot change it; the AWS provider marks it ForceNew), and pulumi-eks
  * ignores changes to it, so an existing cluster is not replaced: it keeps its creator entry.
  */
-export function withoutCreatorAdminBootstrap<O>(args: { type: string; props: Record<string, unknown>; opts: O }): { props: Record<string, unknown>; opts: O } | undefined {
+export function withoutCreatorAdminBootstrap<O>(args: { type: string; props: Inputs; opts: O }): { props: Inputs; opts: O } | undefined {
   if (args.type !== EKS_CONTROL_PLANE_TYPE) {
     return undefined;
   }
