@@ -1,20 +1,16 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import type { CustomResourceObject } from "./generated/crds";
 
-/** A Kubernetes object as the pure builders produce it. */
-export interface KubeObject {
-  readonly apiVersion: string;
-  readonly kind: string;
-  readonly metadata: {
-    readonly name: string;
-    readonly namespace?: string;
-    readonly labels?: Record<string, string>;
-    readonly annotations?: Record<string, string>;
-  };
-  readonly [field: string]: unknown;
-}
+export type { CustomResourceObject };
 
-/** Registers a custom-kind object built by a pure function. */
-export function customObject(name: string, object: KubeObject, opts: pulumi.CustomResourceOptions): k8s.apiextensions.CustomResource {
-  return new k8s.apiextensions.CustomResource(name, object as k8s.apiextensions.CustomResourceArgs, opts);
+/**
+ * Registers a custom-kind object built by a pure function. Only kinds with types generated from
+ * their CRDs (components/generated/crds, `npm run types:crds`) are accepted, so the compiler checks
+ * every field against the upstream schema.
+ */
+export function customObject(name: string, object: CustomResourceObject, opts: pulumi.CustomResourceOptions): k8s.apiextensions.CustomResource {
+  // The provider's args type every field beyond apiVersion and kind as `any`; the generated type is the stricter.
+  const args: k8s.apiextensions.CustomResourceArgs = object;
+  return new k8s.apiextensions.CustomResource(name, args, opts);
 }

@@ -1,6 +1,10 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import type { KubeObject } from "../kube-object";
+import type { IResourceQuota } from "kubernetes-models/v1/ResourceQuota";
+import type { Certificate } from "../generated/crds/cert-manager.io/v1/Certificate";
+import type { Gateway } from "../generated/crds/gateway.networking.k8s.io/v1/Gateway";
+import type { GatewayClass } from "../generated/crds/gateway.networking.k8s.io/v1/GatewayClass";
+import type { Named } from "../named-object";
 
 // The shared inference Gateway every model service is routed on. Pure builders of the objects.
 
@@ -20,7 +24,7 @@ export interface GatewayOptions {
 }
 
 /** Envoy Gateway's class; GKE brings its own managed classes. */
-export function envoyGatewayClass(labels: Record<string, string>): KubeObject {
+export function envoyGatewayClass(labels: Record<string, string>): GatewayClass {
   return {
     apiVersion: "gateway.networking.k8s.io/v1",
     kind: "GatewayClass",
@@ -59,9 +63,11 @@ function loadBalancerAnnotations(options: GatewayOptions): Record<string, string
   };
 }
 
-export function sharedGateway(options: GatewayOptions): KubeObject {
-  const allowedRoutes = { namespaces: { from: "Selector", selector: { matchLabels: { [GATEWAY_ACCESS_LABEL]: "true" } } } };
-  const listeners: object[] = [];
+type Listener = Gateway["spec"]["listeners"][number];
+
+export function sharedGateway(options: GatewayOptions): Gateway {
+  const allowedRoutes: Listener["allowedRoutes"] = { namespaces: { from: "Selector", selector: { matchLabels: { [GATEWAY_ACCESS_LABEL]: "true" } } } };
+  const listeners: Listener[] = [];
   // An internet-facing gateway with a hostname speaks only HTTPS.
   if (!(options.exposure === "internet" && options.hostname !== undefined)) {
     listeners.push({ name: "http", port: 80, protocol: "HTTP", allowedRoutes });
@@ -89,7 +95,7 @@ export function sharedGateway(options: GatewayOptions): KubeObject {
   };
 }
 
-export function gatewayCertificate(hostname: string, issuer: { name: string; kind: string }, labels: Record<string, string>): KubeObject {
+export function gatewayCertificate(hostname: string, issuer: { name: string; kind: string }, labels: Record<string, string>): Certificate {
   return {
     apiVersion: "cert-manager.io/v1",
     kind: "Certificate",
@@ -106,7 +112,7 @@ export function gatewayCertificate(hostname: string, issuer: { name: string; kin
  * ResourceQuota that lets the operator's system-node-critical pods run in its namespace on GKE,
  * which otherwise limits that priority class to kube-system (NVIDIA google-gke.rst, v25.10).
  */
-export function gkeGpuOperatorQuota(namespace: string, labels: Record<string, string>): KubeObject {
+export function gkeGpuOperatorQuota(namespace: string, labels: Record<string, string>): Named<IResourceQuota> {
   return {
     apiVersion: "v1",
     kind: "ResourceQuota",

@@ -10,10 +10,13 @@ export const EPP_API_VERSION = "llm-d.ai/v1alpha1";
  */
 export const KSERVE_EPP_API_VERSION = "inference.networking.x-k8s.io/v1alpha1";
 
+/** A plugin's parameters: a config document each plugin decodes into its own Go struct, not a Kubernetes object. */
+export type EppPluginParameters = { readonly [parameter: string]: unknown };
+
 export interface EppPlugin {
   readonly name?: string;
   readonly type: string;
-  readonly parameters?: Record<string, unknown>;
+  readonly parameters?: EppPluginParameters;
 }
 
 export interface EppProfilePlugin {
@@ -21,13 +24,15 @@ export interface EppProfilePlugin {
   readonly weight?: number;
 }
 
-export interface EndpointPickerConfig {
+// A type rather than an interface: an LLMInferenceService carries the document inline, where its
+// CRD types it as an open map, which only a type alias is assignable to.
+export type EndpointPickerConfig = {
   readonly apiVersion: string;
   readonly kind: "EndpointPickerConfig";
   readonly plugins: EppPlugin[];
   readonly schedulingProfiles: { name: string; plugins: EppProfilePlugin[] }[];
   readonly dataLayer?: { sources: { pluginRef: string; extractors: { pluginRef: string }[] }[] };
-}
+};
 
 export interface ScorerWeights {
   readonly prefixCache: number;

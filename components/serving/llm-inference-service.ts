@@ -1,6 +1,12 @@
+import type { IContainer } from "kubernetes-models/v1/Container";
+import type { ILifecycle } from "kubernetes-models/v1/Lifecycle";
+import type { IPodSpec } from "kubernetes-models/v1/PodSpec";
+import type { IResourceRequirements } from "kubernetes-models/v1/ResourceRequirements";
+import type { IVolume } from "kubernetes-models/v1/Volume";
+import type { IVolumeMount } from "kubernetes-models/v1/VolumeMount";
 import type { GpuPoolDescriptor } from "../cluster/pool-descriptor";
 import type { ResolvedModel } from "../config";
-import type { KubeObject } from "../kube-object";
+import type { LLMInferenceService } from "../generated/crds/serving.kserve.io/v1alpha2/LLMInferenceService";
 import { endpointPickerConfig, PYTHON_HASH_SEED } from "./epp-config";
 import { simulatorArgs, VLLM_PORT, vllmArgs } from "./vllm-args";
 import { images, imageRef } from "../versions";
@@ -11,6 +17,13 @@ import { weightBytes } from "../sizing";
 // presets supply the vLLM command, probes and routes; this spec overlays the `main` container by
 // name (strategic merge, pkg/controller/v1alpha2/llmisvc/config_merge.go) and sets what the
 // platform decides: resources, placement, security, routing.
+
+/** The spec of an LLMInferenceService (serving.kserve.io/v1alpha2), as the CRD types it. */
+export type LlmInferenceServiceSpec = NonNullable<LLMInferenceService["spec"]>;
+/** Its router: gateway, managed route and scheduler. */
+export type LlmInferenceServiceRouter = NonNullable<LlmInferenceServiceSpec["router"]>;
+/** One rule of the HTTPRoute spec a service's router carries (KServe's managed route). */
+export type ManagedRouteRule = NonNullable<NonNullable<NonNullable<NonNullable<LlmInferenceServiceRouter["route"]>["http"]>["spec"]>["rules"]>[number];
 
 export interface LlmInferenceServiceOptions {
   readonly model: ResolvedModel;
@@ -109,17 +122,17 @@ const SIMULATOR_BINARY = "/app/llm-d-inference-sim";
  * (a list, replaced whole) can be overridden, so the hook runs the binary's `--help`, which exits 0
  * at once (pkg/common/parser.go): no drain delay, which a simulator does not need, and no failed hook.
  */
-export const SIMULATOR_PRESTOP = { preStop: { exec: { command: [SIMULATOR_BINARY, "--help"] } } } as const;
+export const SIMULATOR_PRESTOP: ILifecycle = { preStop: { exec: { command: [SIMULATOR_BINARY, "--help"] } } };
 
-const CONTAINER_SECURITY = {
+const CONTAINER_SECURITY: NonNullable<IContainer["securityContext"]> = {
   allowPrivilegeEscalation: false,
   capabilities: { drop: ["ALL"] },
   runAsNonRoot: true,
 };
 
-function podSpec(options: LlmInferenceServiceOptions, gpus: number, args: string[]): Record<string, unknown> {
+function podSpec(options: LlmInferenceServiceOptions, gpus: number, args: string[]): IPodSpec {
   const { model, pool } = options;
-  const env = [
+  const env: NonNullable<IContainer["env"]> = [
     ...(model.routing === "precise"
       ? [
           { name: "POD_IP", valueFrom: { fieldRef: { fieldPath: "status.podIP" } } },
@@ -127,10 +140,11 @@ function podSpec(options: LlmInferenceServiceOptions, gpus: number, args: string
         ]
       : []),
   ];
-  const resources = model.simulator
+  const resources: IResourceRequirements = model.simulator
     ? { requests: { cpu: "200m", memory: "1Gi" }, limits: { cpu: "1", memory: "2Gi" } }
     : { requests: { "nvidia.com/gpu": String(gpus) }, limits: { "nvidia.com/gpu": String(gpus) } };
-  const container: Record<string, unknown> = {
+  const volumeMounts: IVolumeMount[] = [...WRITABLE_DIRS.map((d) => ({ name: d.name, mountPath: d.mountPath })), { name: "dshm", mountPath: "/dev/shm" }];
+  const container: IContainer = {
     name: "main",
     ...(model.simulator ? { image: imageRef(images.inferenceSimulator), command: [SIMULATOR_BINARY], lifecycle: SIMULATOR_PRESTOP } : {}),
     args,
@@ -142,13 +156,13 @@ function podSpec(options: LlmInferenceServiceOptions, gpus: number, args: string
       periodSeconds: PROBE_PERIOD_SECONDS,
       failureThreshold: startupFailureThreshold(modelStartupBudgetSeconds(model, options.restoreSeconds)),
     },
-    volumeMounts: [...WRITABLE_DIRS.map((d) => ({ name: d.name, mountPath: d.mountPath })), { name: "dshm", mountPath: "/dev/shm" }],
+    volumeMounts,
   };
-  const volumes: object[] = [
+  const volumes: IVolume[] = [
     ...WRITABLE_DIRS.map((d) => ({ name: d.name, emptyDir: {} })),
     { name: "dshm", emptyDir: { medium: "Memory", sizeLimit: sharedMemorySize(model.tensorParallel) } },
   ];
-  let initContainers: object[] | undefined;
+  let initContainers: IContainer[] | undefined;
   const cache = options.cache;
   if (cache !== undefined && model.cacheMode === "nvme" && pool !== undefined) {
     // Weights restored onto the node's NVMe by the init container, mounted read-only where the
@@ -156,11 +170,11 @@ function podSpec(options: LlmInferenceServiceOptions, gpus: number, args: string
     const parts = nvmeServingParts(model, pool, cache.settings);
     initContainers = parts.initContainers;
     volumes.push(...parts.volumes);
-    (container.volumeMounts as object[]).push(...parts.mainVolumeMounts);
+    volumeMounts.push(...parts.mainVolumeMounts);
   } else if (cache !== undefined && model.cacheMode === "stream") {
     const stream = streamingCommand(model, cache.settings);
     container.command = stream.command;
-    container.env = [...((container.env as object[] | undefined) ?? []), ...stream.env];
+    container.env = [...(container.env ?? []), ...stream.env];
     if (stream.envFrom) {
       container.envFrom = stream.envFrom;
     }
@@ -194,26 +208,27 @@ const OPENAI_APIS = [
  * (config_merge.go mergeSpecs); parentRefs still come from `gateway.refs`. The preset's
  * model-routing header rules are left out: KServe strips them unless model-based routing is on.
  */
-export function gkeRouteRules(options: { name: string; namespace: string; servedModelName: string; scheduler: { kind: "InferencePool" | "Service"; name: string } }): object[] {
-  const workload = { kind: "Service", name: `${options.name}-kserve-workload-svc`, port: 8000, weight: 1 };
-  const scheduler =
+export function gkeRouteRules(options: { name: string; namespace: string; servedModelName: string; scheduler: { kind: "InferencePool" | "Service"; name: string } }): ManagedRouteRule[] {
+  type BackendRef = NonNullable<ManagedRouteRule["backendRefs"]>[number];
+  const workload: BackendRef = { kind: "Service", name: `${options.name}-kserve-workload-svc`, port: 8000, weight: 1 };
+  const scheduler: BackendRef =
     options.scheduler.kind === "InferencePool"
       ? { group: "inference.networking.k8s.io", kind: "InferencePool", name: options.scheduler.name, port: 8000, weight: 1 }
       : { ...workload, name: options.scheduler.name };
-  const rewrite = (prefix: string) => [{ type: "URLRewrite", urlRewrite: { path: { type: "ReplacePrefixMatch", replacePrefixMatch: prefix } } }];
+  const rewrite = (prefix: string): ManagedRouteRule["filters"] => [{ type: "URLRewrite", urlRewrite: { path: { type: "ReplacePrefixMatch", replacePrefixMatch: prefix } } }];
   const prefixes = [
     ["path", `/${options.namespace}/${options.name}`],
     ["publisher-path", `/publishers/${options.namespace}/models/${options.servedModelName}`],
   ] as const;
   const apiRules = prefixes.flatMap(([suffix, prefix]) =>
-    OPENAI_APIS.map(([name, api]) => ({
+    OPENAI_APIS.map(([name, api]): ManagedRouteRule => ({
       name: `${name}-${suffix}`,
       matches: [{ path: { type: "PathPrefix", value: `${prefix}${api}` } }],
       filters: rewrite(api),
       backendRefs: [scheduler],
     })),
   );
-  const catchAll = (name: string, prefix: string) => ({ name, matches: [{ path: { type: "PathPrefix", value: prefix } }], filters: rewrite("/"), backendRefs: [workload] });
+  const catchAll = (name: string, prefix: string): ManagedRouteRule => ({ name, matches: [{ path: { type: "PathPrefix", value: prefix } }], filters: rewrite("/"), backendRefs: [workload] });
   return [...apiRules, catchAll("v1-publisher-path-catch-all", prefixes[1][1]), catchAll("v1-catch-all-path", prefixes[0][1])];
 }
 
@@ -231,9 +246,9 @@ function routeScheduler(options: LlmInferenceServiceOptions): { kind: "Inference
   }
 }
 
-function router(options: LlmInferenceServiceOptions): Record<string, unknown> {
+function router(options: LlmInferenceServiceOptions): LlmInferenceServiceRouter {
   const { model } = options;
-  const route = options.gke
+  const route: LlmInferenceServiceRouter["route"] = options.gke
     ? { http: { spec: { rules: gkeRouteRules({ name: model.name, namespace: options.namespace, servedModelName: model.servedModelName, scheduler: routeScheduler(options) }) } } }
     : {};
   const base = { route, gateway: { refs: [{ name: options.gateway.name, namespace: options.gateway.namespace }] } };
@@ -273,11 +288,11 @@ export function kserveModelUri(model: ResolvedModel, cached: boolean): string {
 }
 
 /** The LLMInferenceService object of one model. */
-export function llmInferenceService(options: LlmInferenceServiceOptions): KubeObject {
+export function llmInferenceService(options: LlmInferenceServiceOptions): LLMInferenceService {
   const { model, pool } = options;
   const tensorGpus = model.tensorParallel;
   const args = model.simulator ? simulatorArgs(model) : vllmArgs(model);
-  const spec: Record<string, unknown> = {
+  const spec: LlmInferenceServiceSpec = {
     model: {
       uri: kserveModelUri(model, options.cache !== undefined),
       name: model.servedModelName,
