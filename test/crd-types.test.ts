@@ -83,7 +83,7 @@ describe("CRD types", () => {
 
     it("adds null to nullable types and drops validation-only keywords", () => {
       assert.deepStrictEqual(
-        typingSchema({ type: "object", properties: { a: { type: "string", nullable: true, default: "x" } }, "x-kubernetes-validations": [{ rule: "true" }], oneOf: [{ required: ["a"] }] }),
+        typingSchema({ type: "object", properties: { a: { type: "string", nullable: true, default: "x" } }, "x-kubernetes-validations": [{ rule: "true" }], oneOf: [{ required: ["a"] }], not: { required: ["b"] } }),
         { type: "object", properties: { a: { type: ["string", "null"] } } },
       );
     });

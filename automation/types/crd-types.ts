@@ -84,9 +84,9 @@ export function typingSchema(schema: Schema): Schema {
   for (const [key, value] of Object.entries(schema)) {
     if (key === "properties" && isObject(value)) {
       out.properties = Object.fromEntries(Object.entries(value).map(([k, v]) => [k, typingSchema(v as Schema)]));
-    } else if ((key === "items" || key === "additionalProperties" || key === "not") && isObject(value)) {
+    } else if ((key === "items" || key === "additionalProperties") && isObject(value)) {
       out[key] = typingSchema(value);
-    } else if ((key === "allOf" || key === "anyOf" || key === "oneOf") && Array.isArray(value)) {
+    } else if (key === "allOf" || key === "anyOf" || key === "oneOf" || key === "not") {
       // CRD schemas use these only for validation (structural schemas forbid types inside them).
       continue;
     } else if (!key.startsWith("x-kubernetes-") && key !== "nullable" && key !== "default" && key !== "example") {
