@@ -117,13 +117,13 @@ export class LlmPlatform extends pulumi.ComponentResource {
     });
     const policyResource = new k8s.admissionregistration.v1.ValidatingAdmissionPolicy(
       `${name}-pod-admission`,
-      admissionPolicy as unknown as k8s.admissionregistration.v1.ValidatingAdmissionPolicyArgs,
+      admissionPolicy,
       { parent: this, provider },
     );
     // Pods of the namespace start only once the policy guards them.
     const admission = new k8s.admissionregistration.v1.ValidatingAdmissionPolicyBinding(
       `${name}-pod-admission-binding`,
-      admissionBinding as unknown as k8s.admissionregistration.v1.ValidatingAdmissionPolicyBindingArgs,
+      admissionBinding,
       { parent: this, provider, dependsOn: [policyResource] },
     );
     this.modelsNamespace = namespace.metadata.name;

@@ -114,7 +114,7 @@ export class ModelCache extends pulumi.ComponentResource {
       const pool = args.pools.get(poolName) as GpuPoolDescriptor;
       const list = new k8s.core.v1.ConfigMap(
         `${name}-prewarm-${poolName}-models`,
-        prewarmConfigMap(pool, models, { namespace: args.namespace, labels }) as unknown as k8s.core.v1.ConfigMapArgs,
+        prewarmConfigMap(pool, models, { namespace: args.namespace, labels }),
         childOpts(),
       );
       new k8s.apps.v1.DaemonSet(
