@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { ConfigError, HF_TOKEN_CONFIG_KEY, KUBECONFIG_CONFIG_KEY, PLATFORM_CONFIG_KEY, validatePlatformConfig } from "./config";
 import { seedingIssues } from "./cache/seeding";
-import { COST_CONFIG_KEY, CostEstimate, estimateStackCost } from "./cost";
+import { COST_CONFIG_KEY, StackCost, stackCost } from "./cost";
 import { LlmPlatform } from "./platform";
 import { plainTextSecretIssues, receivedAsSecret } from "./secret-config";
 
@@ -20,10 +20,11 @@ export interface PlatformStackOutputs {
   readonly endpoints: LlmPlatform["endpoints"];
   readonly gatewayAddress: LlmPlatform["gatewayAddress"];
   /**
-   * The monthly cost estimate of this config, as `plan` prints it. Recorded in the state by each
-   * update, so `deploy preview` can show what a change adds to what is deployed.
+   * The monthly cost estimate of this config and the quotas it needs at max scale, as `plan`
+   * prints them. Recorded in the state by each update, so `deploy preview` can show what a change
+   * adds to what is deployed.
    */
-  readonly cost: CostEstimate;
+  readonly cost: StackCost;
 }
 
 /** `llm-platform:cost` as an object (absent: no throughputs); a plain string is a config problem. */
@@ -80,7 +81,7 @@ export function platformProgram(raw?: unknown): PlatformStackOutputs {
   if (seeding.length > 0) {
     throw new ConfigError(seeding);
   }
-  const cost = estimateStackCost(config, costDescription(stackConfig));
+  const cost = stackCost(config, costDescription(stackConfig));
   if (!cost.ok) {
     throw new ConfigError(cost.issues);
   }
@@ -97,6 +98,6 @@ export function platformProgram(raw?: unknown): PlatformStackOutputs {
     addons: platform.addons.releases,
     endpoints: platform.endpoints,
     gatewayAddress: platform.gatewayAddress,
-    cost: cost.estimate,
+    cost: cost.cost,
   };
 }

@@ -4,7 +4,9 @@ import * as os from "os";
 import * as path from "path";
 import { main } from "../automation/plan/cli";
 import { modelCatalog } from "../components/catalog";
-import type { CostEstimate } from "../components/cost";
+import { planCost } from "../automation/plan/cost";
+import { loadStackConfig } from "../automation/plan/stack-file";
+import type { CostEstimate, StackCost } from "../components/cost";
 import { weightBytes } from "../components/sizing/memory";
 
 const STACKS = path.join(__dirname, "..", "stacks");
@@ -46,15 +48,18 @@ describe("plan: cost and --compare", function () {
     assert.match(md, /\*\*\+\$80,358\/month at max scale: pool h100 max 4 → 6/);
   });
 
-  it("sizes the snapshot bucket by the checkpoint as published, and the program records the same estimate as its cost output", async () => {
+  it("sizes the snapshot bucket by the checkpoint as published; the program's cost output is what deploy preview computes from the stack file", async () => {
     const r = await quietly(() => main(["dev", "--stacks-dir", STACKS, "--out", path.join(tmp, "dev"), "--no-policies", "--quiet"]));
     assert.strictEqual(r.code, 0, r.err);
-    const summary = JSON.parse(fs.readFileSync(path.join(tmp, "dev", "summary.json"), "utf8")) as { cost: { estimate: CostEstimate }; outputs: { cost: CostEstimate } };
+    const summary = JSON.parse(fs.readFileSync(path.join(tmp, "dev", "summary.json"), "utf8")) as { cost: { estimate: CostEstimate }; outputs: { cost: StackCost } };
     // dev serves Qwen3-8B at fp8; the bucket holds its bf16 checkpoint (8.19 B parameters × 2 bytes).
     const storage = summary.cost.estimate.fixed.find((f) => f.item === "snapshot storage");
     assert.strictEqual(storage?.max.quantity, Math.ceil(weightBytes(modelCatalog["qwen3-8b"]) / 1e9));
     assert.strictEqual(storage?.max.quantity, 17);
-    assert.deepStrictEqual(summary.outputs.cost, summary.cost.estimate);
+    assert.deepStrictEqual(summary.cost, summary.outputs.cost);
+    const fromFile = planCost(loadStackConfig(STACKS, "dev"));
+    assert.ok(fromFile.ok);
+    assert.deepStrictEqual(JSON.parse(JSON.stringify(fromFile.cost)), summary.outputs.cost);
   });
 
   it("refuses --compare with a file that has no cost estimate (usage error)", async () => {

@@ -27,8 +27,8 @@ function estimateOf(stack: StackConfig): CostEstimate {
   return cost.cost.estimate;
 }
 
-/** Stack outputs as `pulumi stack output --json` prints them, with `cost` recorded by an update. */
-const outputsWith = (cost: unknown) => ({ environment: "prod", tier: "prod", kubeconfig: "[secret]", [COST_OUTPUT]: cost });
+/** Stack outputs as `pulumi stack output --json` prints them, with the estimate an update recorded. */
+const outputsWith = (estimate: unknown) => ({ environment: "prod", tier: "prod", kubeconfig: "[secret]", [COST_OUTPUT]: { estimate, quotas: { needs: [], gaps: [] } } });
 const outputMap = (outputs: Record<string, unknown>) => ({ outputs: Object.fromEntries(Object.entries(outputs).map(([k, value]) => [k, { value, secret: false }])) });
 
 const FAKE_ROOT = path.join(__dirname, "fixtures", "fake-pulumi");

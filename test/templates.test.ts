@@ -10,6 +10,7 @@ import { allPolicies } from "../policies/all";
 import { evaluatePolicies } from "../automation/policy/evaluate";
 import { loadPackConfig } from "../automation/policy/pack-config";
 import { renderManifests, kubernetesObjects } from "../automation/plan/render";
+import { main as planMain } from "../automation/plan/cli";
 import { projectAt, runPlan } from "../automation/plan/run";
 import { kubernetesSchemas } from "./harness/schema";
 
@@ -85,6 +86,25 @@ describe("pulumi new templates", function () {
     assert.strictEqual(run.resources.filter((r) => r.type === "eks:index:Cluster").length, 1);
     assert.deepStrictEqual(run.resources.filter((r) => r.type === "aws:eks/nodeGroup:NodeGroup").map((r) => r.name).sort(), ["team-a-cluster-gpu-gpu", "team-a-cluster-system"]);
     assert.deepStrictEqual(run.outputs.endpoints.map((e) => e.model), ["qwen3-8b"]);
+  });
+
+  it("plan --project prices a project made from a template, whose stack file has no llm-platform:platform", async () => {
+    const dir = instantiate("gcp-environment", "dev", { "llm-platform:environment": "team-c", "llm-platform:project": "acme-team-c", "llm-platform:apiPrivateCidrs": "10.100.0.0/16" });
+    const out = path.join(dir, "out");
+    const err: string[] = [];
+    const [o, e] = [process.stdout.write.bind(process.stdout), process.stderr.write.bind(process.stderr)];
+    process.stdout.write = (() => true) as typeof process.stdout.write;
+    process.stderr.write = ((s: string) => (err.push(s), true)) as typeof process.stderr.write;
+    let code: number;
+    try {
+      code = await planMain(["dev", "--project", dir, "--out", out, "--no-policies", "--quiet"]);
+    } finally {
+      process.stdout.write = o;
+      process.stderr.write = e;
+    }
+    assert.strictEqual(code, 0, err.join(""));
+    const summary = JSON.parse(fs.readFileSync(path.join(out, "summary.json"), "utf8")) as { cost: { estimate: { cloud: string; region: string; pools: { instanceType: string }[] } } };
+    assert.deepStrictEqual([summary.cost.estimate.cloud, summary.cost.estimate.region, summary.cost.estimate.pools.length], ["gcp", "us-central1", 1]);
   });
 
   it("a new GCP environment plans: GKE cluster, a zonal GPU pool, the starter model", async () => {

@@ -35,7 +35,8 @@ function deployedEstimate(deployed: DeployedOutputs): { estimate: CostEstimate }
   if (recorded === undefined) {
     return { reason: `the last update recorded no \`${COST_OUTPUT}\` output (it ran a version without one); the delta shows after the next update` };
   }
-  const estimate = recordedEstimate(recorded.value);
+  // The output holds { estimate, quotas } (components/program.ts).
+  const estimate = recordedEstimate((recorded.value as { estimate?: unknown } | null)?.estimate);
   return estimate === undefined ? { reason: `the \`${COST_OUTPUT}\` output of the last update is not a cost estimate this version reads` } : { estimate };
 }
 

@@ -6,7 +6,7 @@ import { loadPackConfig } from "../policy/pack-config";
 import { renderPolicyReport, renderSummaryText } from "./render";
 import { projectAt, runPlan } from "./run";
 import { StackFileError } from "./stack-file";
-import { CompareError, planCost, readEarlierEstimate, withComparison } from "./cost";
+import { CompareError, PlanCost, readEarlierEstimate, withComparison } from "./cost";
 import { writePlan, planFiles } from "./write";
 
 /** Exit codes of `plan`. */
@@ -55,14 +55,8 @@ export async function main(argv: readonly string[]): Promise<number> {
     );
     return EXIT.invalidConfig;
   }
-  const costed = planCost(run.stack);
-  if (!costed.ok) {
-    process.stderr.write(
-      `plan: stack ${stack} (${run.stack.file}) has ${costed.issues.length} config problem(s):\n` + costed.issues.map((i) => `  ${i.path}: ${i.message}\n`).join(""),
-    );
-    return EXIT.invalidConfig;
-  }
-  let cost = costed.cost;
+  // The program priced its own config (invalid cost config stops it, like any config problem).
+  let cost: PlanCost = run.outputs.cost;
   if (opts.compare !== undefined) {
     try {
       cost = withComparison(cost, readEarlierEstimate(opts.compare), opts.compare);

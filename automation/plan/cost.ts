@@ -1,46 +1,30 @@
 import * as fs from "fs";
 import type { ConfigIssue } from "../../components/config";
 import { PLATFORM_CONFIG_KEY, validatePlatformConfig } from "../../components/config";
-import {
-  COST_CONFIG_KEY,
-  CostDiff,
-  CostEstimate,
-  diffCost,
-  estimateStackCost,
-  QuotaGap,
-  QuotaNeed,
-  quotaNeeds,
-  quotaPoolsOf,
-  recordedEstimate,
-} from "../../components/cost";
+import { COST_CONFIG_KEY, CostDiff, CostEstimate, diffCost, recordedEstimate, StackCost, stackCost } from "../../components/cost";
 import type { StackConfig } from "./stack-file";
 
-/** What `plan` reports about money and capacity. */
-export interface PlanCost {
-  readonly estimate: CostEstimate;
-  readonly quotas: { readonly needs: readonly QuotaNeed[]; readonly gaps: readonly QuotaGap[] };
+/**
+ * What `plan` reports about money and capacity: the program's `cost` output (so a project made
+ * from a template, whose stack file has no `llm-platform:platform`, is priced too).
+ */
+export interface PlanCost extends StackCost {
   /** Set with `plan --compare`: the difference from the earlier summary. */
   readonly diff?: CostDiff & { readonly comparedWith: string };
 }
 
 /**
- * The cost and quota figures of a stack, from its stack file: `llm-platform:platform` (validated
- * again: pure and cheap) and `llm-platform:cost`, through the same function the program records
- * as its `cost` output. Config problems come back as config issues, like any other.
+ * The cost and quota figures of a stack file of this project (`llm-platform:platform`, validated
+ * again: pure and cheap, and `llm-platform:cost`), through the function behind the program's
+ * `cost` output. For `deploy preview`, which prices the config before the CLI runs the program.
+ * Config problems come back as config issues, like any other.
  */
-export function planCost(stack: StackConfig): { ok: true; cost: PlanCost } | { ok: false; issues: ConfigIssue[] } {
+export function planCost(stack: StackConfig): { ok: true; cost: StackCost } | { ok: false; issues: ConfigIssue[] } {
   const validation = validatePlatformConfig(stack.values[`llm-platform:${PLATFORM_CONFIG_KEY}`]);
   if (!validation.ok) {
-    // After a plan this cannot happen (the program ran on this config); deploy preview asks first.
     return { ok: false, issues: validation.issues };
   }
-  const config = validation.config;
-  const estimated = estimateStackCost(config, stack.values[`llm-platform:${COST_CONFIG_KEY}`]);
-  if (!estimated.ok) {
-    return estimated;
-  }
-  const managed = config.cloud.provider === "existing" ? undefined : config.cluster.systemNodes;
-  return { ok: true, cost: { estimate: estimated.estimate, quotas: quotaNeeds(config.cloud.provider, config.cloud.region, quotaPoolsOf(config), managed) } };
+  return stackCost(validation.config, stack.values[`llm-platform:${COST_CONFIG_KEY}`]);
 }
 
 export class CompareError extends Error {

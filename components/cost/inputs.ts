@@ -2,7 +2,7 @@ import { z } from "zod";
 import type { ConfigIssue, PlatformConfig } from "../config";
 import { weightBytes } from "../sizing/memory";
 import { CostEstimate, CostInput, estimateCost } from "./estimate";
-import type { QuotaPoolInput } from "./quotas";
+import { QuotaGap, QuotaNeed, quotaNeeds, QuotaPoolInput } from "./quotas";
 
 // What the cost figures read from a validated stack, and the one input only the user can give:
 // how many output tokens a replica of a model sustains. The platform never assumes a throughput.
@@ -101,16 +101,30 @@ export function checkpointBytesOf(config: PlatformConfig): Record<string, number
   return Object.fromEntries(config.models.filter((m) => m.pool !== undefined).map((m) => [m.name, weightBytes(m.architecture)]));
 }
 
+/** What a stack costs per month and which quotas it needs at max scale. */
+export interface StackCost {
+  readonly estimate: CostEstimate;
+  readonly quotas: { readonly needs: readonly QuotaNeed[]; readonly gaps: readonly QuotaGap[] };
+}
+
 /**
- * The cost estimate of a validated stack and its `llm-platform:cost` value: the one function the
- * program (the `cost` stack output), `plan` and `deploy preview` all use, so their figures agree.
+ * The cost and quota figures of a validated stack and its `llm-platform:cost` value: the one
+ * function behind the program's `cost` stack output (which `plan` prints) and `deploy preview`'s
+ * estimate of the stack file, so their figures agree.
  */
-export function estimateStackCost(config: PlatformConfig, rawCost: unknown): { ok: true; estimate: CostEstimate } | { ok: false; issues: ConfigIssue[] } {
+export function stackCost(config: PlatformConfig, rawCost: unknown): { ok: true; cost: StackCost } | { ok: false; issues: ConfigIssue[] } {
   const parsed = parseCostConfig(rawCost, config.models.map((m) => m.name));
   if (!parsed.ok) {
     return parsed;
   }
-  return { ok: true, estimate: estimateCost(costInputOf(config, parsed.config, checkpointBytesOf(config))) };
+  const systemNodes = config.cloud.provider === "existing" ? undefined : config.cluster.systemNodes;
+  return {
+    ok: true,
+    cost: {
+      estimate: estimateCost(costInputOf(config, parsed.config, checkpointBytesOf(config))),
+      quotas: quotaNeeds(config.cloud.provider, config.cloud.region, quotaPoolsOf(config), systemNodes),
+    },
+  };
 }
 
 /** The quota inputs of a validated stack's pools. */
