@@ -102,20 +102,51 @@ export const manifests = {
   },
 } as const;
 
-/** Container images the platform runs itself (everything else comes from the charts and KServe presets). */
+/**
+ * A container image the platform runs itself: its tag, and where it was read. Images that run
+ * with host access (a hostPath volume, privileged, host namespaces) also carry the digest the tag
+ * resolved to, so the node runs those bytes whatever the tag is later pushed to; `digestSource`
+ * says where the digest was read. Others name no digest until one can be cited (none was
+ * published where it could be read).
+ */
+export interface ImagePin {
+  readonly image: string;
+  readonly tag: string;
+  readonly source: string;
+  readonly digest?: `sha256:${string}`;
+  readonly digestSource?: string;
+}
+
+/**
+ * Container images the platform runs itself (everything else comes from the charts and KServe
+ * presets). Host-access images it does not name, so cannot pin here: vLLM in the serving pods,
+ * which mount the restored weights read-only by hostPath (ghcr.io/llm-d/llm-d-cuda:v0.8.0 from
+ * KServe v0.20.0's presets), the GPU Operator's privileged DaemonSets (chart v25.10.1 values, tags
+ * only) and GKE's driver installer (its own manifest pins partition-gpus by digest; the installer
+ * image is preloaded on the node). No digest for those tags was published where it could be read.
+ */
 export const images = {
   endpointPicker: { image: "ghcr.io/llm-d/llm-d-router-endpoint-picker", tag: "v0.10.0", source: "llm-d/llm-d-router v0.10.0 release" },
   inferenceSimulator: { image: "ghcr.io/llm-d/llm-d-inference-sim", tag: "v0.10.2", source: "llm-d/llm-d-inference-sim v0.10.2 Dockerfile (entrypoint /app/llm-d-inference-sim)" },
-  rclone: { image: "docker.io/rclone/rclone", tag: "1.68.2", source: "rclone v1.68.2 release image (Alpine, busybox sh, flock); runs the cache scripts" },
+  // Host access: the restore init containers and pre-warm DaemonSets mount the cache root.
+  rclone: {
+    image: "docker.io/rclone/rclone",
+    tag: "1.68.2",
+    source: "rclone v1.68.2 release image (Alpine, busybox sh, flock); runs the cache scripts",
+    digest: "sha256:74c51b8817e5431bd6d7ed27cb2a50d8ee78d77f6807b72a41ef6f898845942b",
+    digestSource:
+      "Docker Hub rclone/rclone:1.68.2 as resolved by Renovate on 2024-11-18 (uhthomas/automata commit b9b62f0b29a36b75ca356a50973580f8fae83bba, k8s/unwind/thomas/synologybackup/job_list.cue); other public repositories pin 1.68.2 to the same digest",
+  },
   seederDownloader: {
     image: "docker.io/vllm/vllm-openai-cpu",
     tag: "v0.19.1",
     source: "the CPU vLLM image the llm-d router chart v0.10.0 pins for its tokenizer; ships the huggingface_hub `hf` CLI",
   },
-} as const;
+} as const satisfies Record<string, ImagePin>;
 
-export function imageRef(pin: { image: string; tag: string }): string {
-  return `${pin.image}:${pin.tag}`;
+/** The image reference a pod names: `<image>:<tag>`, with `@<digest>` when the pin has one (the runtime then pulls by digest). */
+export function imageRef(pin: Pick<ImagePin, "image" | "tag" | "digest">): string {
+  return `${pin.image}:${pin.tag}${pin.digest === undefined ? "" : `@${pin.digest}`}`;
 }
 
 /** Gateway API bundle version the CRD chart installs (for documentation and plan output). */

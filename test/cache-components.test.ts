@@ -80,7 +80,7 @@ describe("model cache components", () => {
     assert.strictEqual(pod.serviceAccountName, "llm-model-cache-reader");
     const [restore] = pod.initContainers;
     assert.strictEqual(restore.name, "restore-weights");
-    assert.strictEqual(restore.image, "docker.io/rclone/rclone:1.68.2");
+    assert.strictEqual(restore.image, "docker.io/rclone/rclone:1.68.2@sha256:74c51b8817e5431bd6d7ed27cb2a50d8ee78d77f6807b72a41ef6f898845942b", "by digest: it mounts the cache root");
     assert.deepStrictEqual(restore.command, ["sh", "/scripts/restore.sh"]);
     const env = Object.fromEntries(restore.env.map((e: Json) => [e.name, e.value]));
     assert.deepStrictEqual(

@@ -8,6 +8,7 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { images, imageRef } from "../../../components/versions";
 
 export const REPO = path.resolve(__dirname, "..", "..", "..");
 export const INSTALL = path.join(__dirname, "..", "install-tools.sh");
@@ -88,7 +89,7 @@ function script(dir: string, name: string, body: string): void {
 
 /**
  * Lays out the images the cache's workloads use under root (a world-readable directory):
- * - docker.io/rclone/rclone:1.68.2 — Alpine: busybox applets as sh and the tools, rclone v1.68.2
+ * - docker.io/rclone/rclone:1.68.2 (by digest) — Alpine: busybox applets as sh and the tools, rclone v1.68.2
  *   built from the module proxy, flock (a busybox applet in Alpine; Debian's busybox lacks it, so
  *   util-linux's stands in); ENV XDG_CONFIG_HOME=/config as its Dockerfile sets.
  * - docker.io/vllm/vllm-openai-cpu:v0.19.1 — Ubuntu: dash as sh, coreutils, python3 with
@@ -125,7 +126,8 @@ export function layoutImages(t: Tools, root: string): Record<string, Image> {
     if (p && p.startsWith("/")) linkOrWrap(vllmBin, tool, p);
   }
   return {
-    "docker.io/rclone/rclone:1.68.2": { ref: "docker.io/rclone/rclone:1.68.2", bin: rcloneBin, env: { XDG_CONFIG_HOME: "/config" }, uid: 0 },
+    // Keyed by the reference pods name: the rclone pin carries its digest (components/versions.ts).
+    [imageRef(images.rclone)]: { ref: imageRef(images.rclone), bin: rcloneBin, env: { XDG_CONFIG_HOME: "/config" }, uid: 0 },
     "docker.io/vllm/vllm-openai-cpu:v0.19.1": { ref: "docker.io/vllm/vllm-openai-cpu:v0.19.1", bin: vllmBin, env: {}, uid: 0 },
   };
 }
