@@ -128,7 +128,7 @@ export class LlmPlatform extends pulumi.ComponentResource {
     );
     this.modelsNamespace = namespace.metadata.name;
     for (const object of modelsNetworkPolicies({ namespace: config.modelsNamespace, models: config.models, gateway: gatewaySource(config), labels })) {
-      new k8s.networking.v1.NetworkPolicy(`${name}-netpol-${object.metadata.name}`, object as unknown as k8s.networking.v1.NetworkPolicyArgs, {
+      new k8s.networking.v1.NetworkPolicy(`${name}-netpol-${object.metadata.name}`, object, {
         parent: this,
         provider,
         dependsOn: [namespace],

@@ -60,6 +60,11 @@ export interface NetworkPolicyOptions {
   readonly labels: Record<string, string>;
 }
 
+type LabelSelector = NonNullable<INetworkPolicySpec["podSelector"]>;
+
+/** A policy as built here: its spec and podSelector always set (@pulumi/kubernetes' args require both). */
+export type ModelsNetworkPolicy = Named<INetworkPolicy> & { readonly spec: INetworkPolicySpec & { readonly podSelector: LabelSelector } };
+
 type Peer = INetworkPolicyPeer;
 type Port = INetworkPolicyPort & { protocol: "TCP"; port: number };
 
@@ -115,7 +120,7 @@ export function portsExcept(except: number | undefined): Port[] {
   return [...(except > 1 ? [tcp(1, except - 1)] : []), ...(except < 65535 ? [tcp(except + 1, 65535)] : [])];
 }
 
-function policy(name: string, options: NetworkPolicyOptions, podSelector: NonNullable<INetworkPolicySpec["podSelector"]>, ingress: INetworkPolicyIngressRule[]): Named<INetworkPolicy> {
+function policy(name: string, options: NetworkPolicyOptions, podSelector: LabelSelector, ingress: INetworkPolicyIngressRule[]): ModelsNetworkPolicy {
   return {
     apiVersion: POLICY_API_VERSION,
     kind: "NetworkPolicy",
@@ -125,13 +130,13 @@ function policy(name: string, options: NetworkPolicyOptions, podSelector: NonNul
 }
 
 /** The default-deny policy and one allow policy per model (plus one per llm-d router). */
-export function modelsNetworkPolicies(options: NetworkPolicyOptions): Named<INetworkPolicy>[] {
+export function modelsNetworkPolicies(options: NetworkPolicyOptions): ModelsNetworkPolicy[] {
   const gateway = gatewayPeers(options.gateway);
   const metrics = metricsPeers();
   // GKE's load balancers (and maybe an unknown gateway) health-check the EPP on its gRPC health
   // port (router chart gke.yaml HealthCheckPolicy); Envoy Gateway does not.
   const healthChecked = options.gateway.kind !== "envoy";
-  const out: Named<INetworkPolicy>[] = [policy("default-deny-ingress", options, {}, [])];
+  const out: ModelsNetworkPolicy[] = [policy("default-deny-ingress", options, {}, [])];
   for (const model of options.models) {
     const own = modelPodLabels(model.name);
     const precise = model.routing === "precise";
