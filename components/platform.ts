@@ -10,7 +10,7 @@ import { estimateModel, ModelEstimate } from "./estimates";
 import { PLATFORM_TYPE, platformFacts } from "./facts";
 import { charts, ClusterAddons, GATEWAY_ACCESS_LABEL, GATEWAY_NAME, GATEWAY_NAMESPACE, gatewayAddress } from "./addons";
 import { GatewaySource, ModelEndpoint, modelsNetworkPolicies, ModelService } from "./serving";
-import { cacheRoot, ModelCache, modelId, READER_SERVICE_ACCOUNT, SEEDER_SERVICE_ACCOUNT, snapshotUrl } from "./cache";
+import { cacheRoot, hostPathServiceAccounts, ModelCache, modelId, SEEDER_SERVICE_ACCOUNT, snapshotUrl } from "./cache";
 import { hostPathAdmissionPolicy, modelsNamespaceLevel, podSecurityLabels } from "./security";
 
 export interface LlmPlatformArgs {
@@ -111,7 +111,8 @@ export class LlmPlatform extends pulumi.ComponentResource {
     const [admissionPolicy, admissionBinding] = hostPathAdmissionPolicy({
       namespace: config.modelsNamespace,
       roots: cacheRoots(config.models, pools),
-      readerServiceAccount: READER_SERVICE_ACCOUNT,
+      // Only the cache's readers on NVMe pools (each model's, each pool's pre-warm) mount it.
+      hostPathServiceAccounts: store === undefined ? [] : hostPathServiceAccounts(config.models),
       seederServiceAccount: SEEDER_SERVICE_ACCOUNT,
       labels,
     });
@@ -178,7 +179,7 @@ export class LlmPlatform extends pulumi.ComponentResource {
             prometheusOperator: config.monitoring.prometheusOperator,
             gke: config.cloud.provider === "gcp",
             dependsOn: [namespace, admission, ...this.addons.servingDependencies, ...(cache?.servingDependencies ?? []), ...this.cluster.identityDependencies],
-            cache: cache && { settings: cache.settings, serviceAccount: cache.readerServiceAccount },
+            cache: cache && { settings: cache.settings, serviceAccount: cache.readerServiceAccountOf(model.name) },
             routerDependsOn: [namespace, ...this.addons.routerDependencies],
             labels,
           },

@@ -38,8 +38,8 @@ export interface HostPathPolicyOptions {
   readonly namespace: string;
   /** Cache roots on the nodes (one per NVMe mount path); hostPath volumes may name these or below. */
   readonly roots: readonly string[];
-  /** Service account of the pods that mount the cache (restores, pre-warm). */
-  readonly readerServiceAccount: string;
+  /** Service accounts of the pods that mount the cache: each NVMe model's reader, each pool's pre-warm. */
+  readonly hostPathServiceAccounts: readonly string[];
   /** Service account of the seeders, which only their Jobs' pods may run as. */
   readonly seederServiceAccount: string;
   readonly labels: Record<string, string>;
@@ -64,7 +64,7 @@ export function hostPathPolicyName(namespace: string): string {
 /**
  * A ValidatingAdmissionPolicy and its binding (admissionregistration.k8s.io/v1, GA in Kubernetes
  * 1.30) for the pods of the models namespace: hostPath volumes only at or under a cache root and
- * only for the cache reader's service account; no privileged containers or host namespaces (what
+ * only for the cache readers' service accounts; no privileged containers or host namespaces (what
  * baseline would forbid and a privileged namespace lets through); the seeder's write identity only
  * for pods a Job owns, so no serving workload can run as it.
  */
@@ -91,8 +91,8 @@ export function hostPathAdmissionPolicy(options: HostPathPolicyOptions): [Named<
           reason: "Forbidden",
         },
         {
-          expression: `${volumes("false")} || ${sa} == ${cel(options.readerServiceAccount)}`,
-          message: `only pods running as ${options.readerServiceAccount} may mount hostPath volumes`,
+          expression: `${volumes("false")} || ${sa} in [${options.hostPathServiceAccounts.map(cel).join(", ")}]`,
+          message: `only the model cache's readers (${options.hostPathServiceAccounts.join(", ") || "none here"}) may mount hostPath volumes`,
           reason: "Forbidden",
         },
         {

@@ -55,7 +55,8 @@ describe("model cache components", () => {
     for (const p of hostPaths) {
       assert.ok(p === root || p.startsWith(`${root}/`), p);
     }
-    assert.ok(expressions[1].endsWith(`== "llm-model-cache-reader"`), expressions[1]);
+    // hostPath only for the pods that mount the cache: each NVMe model's reader and each pool's pre-warm DaemonSet.
+    assert.ok(expressions[1].endsWith(`in ["llm-cache-prewarm-h100", "llm-cache-prewarm-l4", "llm-cache-reader-llama-70b", "llm-cache-reader-qwen3-8b"]`), expressions[1]);
     assert.ok(expressions[4].includes(`!= "llm-model-cache-seeder"`), expressions[4]);
     assert.deepStrictEqual(binding.spec, {
       policyName: policy.metadata.name,
@@ -77,7 +78,7 @@ describe("model cache components", () => {
     assert.deepStrictEqual(svc.spec.storageInitializer, { enabled: false });
     assert.strictEqual(svc.spec.model.uri, "hf://meta-llama/Llama-3.1-70B-Instruct", "the cache, not KServe, fetches the revision");
     const pod = svc.spec.template;
-    assert.strictEqual(pod.serviceAccountName, "llm-model-cache-reader");
+    assert.strictEqual(pod.serviceAccountName, "llm-cache-reader-llama-70b", "the model's own reader, which reads only its prefix");
     const [restore] = pod.initContainers;
     assert.strictEqual(restore.name, "restore-weights");
     assert.strictEqual(restore.image, "docker.io/rclone/rclone:1.68.2@sha256:74c51b8817e5431bd6d7ed27cb2a50d8ee78d77f6807b72a41ef6f898845942b", "by digest: it mounts the cache root");
@@ -168,12 +169,23 @@ describe("model cache components", () => {
     assert.deepStrictEqual(dsDeps(two.resources), dsDeps(one.resources));
   });
 
-  it("ships the scripts in a ConfigMap and creates reader and seeder identities", async () => {
+  it("ships the scripts in a ConfigMap and creates a reader per model and per pre-warmed pool, and the seeder", async () => {
     const resources = (await platformFor(cachedConfig("nvme"))).resources;
     const cm = byType(resources, "kubernetes:core/v1:ConfigMap").find((c) => c.metadata.name === "llm-model-cache-scripts") as Json;
     assert.deepStrictEqual(Object.keys(cm.data).sort(), ["common.sh", "prewarm.sh", "prune.sh", "restore.sh", "seed.sh"]);
     assert.match(cm.data["restore.sh"], /^#!\/bin\/sh\n# restore\.sh:/);
-    assert.deepStrictEqual(byType(resources, "kubernetes:core/v1:ServiceAccount").map((s) => s.metadata.name).sort(), ["llm-model-cache-reader", "llm-model-cache-seeder"]);
+    assert.deepStrictEqual(byType(resources, "kubernetes:core/v1:ServiceAccount").map((s) => s.metadata.name).sort(), [
+      "llm-cache-prewarm-h100",
+      "llm-cache-prewarm-l4",
+      "llm-cache-reader-llama-70b",
+      "llm-cache-reader-qwen3-8b",
+      "llm-model-cache-seeder",
+    ]);
+    const prewarm = byType(resources, "kubernetes:apps/v1:DaemonSet").map((d) => [d.metadata.name, d.spec.template.spec.serviceAccountName]);
+    assert.deepStrictEqual(prewarm, [
+      ["prewarm-h100", "llm-cache-prewarm-h100"],
+      ["prewarm-l4", "llm-cache-prewarm-l4"],
+    ]);
   });
 
   it("stream mode: vLLM loads straight from the bucket with the Run:ai streamer, no init container, no host path", async () => {

@@ -196,18 +196,34 @@ describe("EksCluster (mocked)", () => {
     assert.deepStrictEqual(policy.Statement[0].Condition, { Bool: { "aws:SecureTransport": "false" } });
   });
 
-  it("binds the reader role to the reader ServiceAccount and the read-write role only to the seeder's", () => {
+  it("binds a reader role to each model's and each pre-warmed pool's ServiceAccount, reading only its models' prefixes, and the read-write role only to the seeder's", () => {
     const associations = inputsOf(resources, "aws:eks/podIdentityAssociation:PodIdentityAssociation").map((a) => a.inputs);
+    const role = (name: string) => `arn:aws:iam::123456789012:role/t-cluster-store-${name}`;
     assert.deepStrictEqual(
       associations.map((a) => [a.namespace, a.serviceAccount, a.roleArn, a.clusterName]),
       [
-        ["llm-models", "llm-model-cache-reader", "arn:aws:iam::123456789012:role/t-cluster-store-reader", "llm-test"],
-        ["llm-models", "llm-model-cache-seeder", "arn:aws:iam::123456789012:role/t-cluster-store-seeder", "llm-test"],
+        ["llm-models", "llm-cache-reader-llama-70b", role("reader-llama-70b"), "llm-test"],
+        ["llm-models", "llm-cache-reader-qwen3-8b", role("reader-qwen3-8b"), "llm-test"],
+        ["llm-models", "llm-cache-prewarm-h100", role("prewarm-h100"), "llm-test"],
+        ["llm-models", "llm-cache-prewarm-l4", role("prewarm-l4"), "llm-test"],
+        ["llm-models", "llm-model-cache-seeder", role("seeder"), "llm-test"],
       ],
     );
+    // Reader roles carry their own bounded names; the seeder's keeps its auto-name.
+    const roles = Object.fromEntries(inputsOf(resources, "aws:iam/role:Role").map((r) => [r.name, r.inputs.name]));
+    assert.deepStrictEqual([roles["t-cluster-store-reader-llama-70b"], roles["t-cluster-store-prewarm-l4"], roles["t-cluster-store-seeder"]], ["t-cluster-store-reader-llama-70b", "t-cluster-store-prewarm-l4", undefined]);
     const documents = Object.fromEntries(inputsOf(resources, "aws:iam/rolePolicy:RolePolicy").map((p) => [p.name, json(p.inputs.policy)]));
     const actions = (doc: { Statement: { Action: string[] }[] }) => doc.Statement.flatMap((s) => s.Action);
-    assert.ok(!actions(documents["t-cluster-store-reader"]).includes("s3:PutObject"));
+    const reads = (doc: { Statement: { Sid: string; Resource: string[] }[] }) => doc.Statement.find((s) => s.Sid === "ReadSnapshots")?.Resource;
+    const llama = "arn:aws:s3:::acme-test-snapshots/models/meta-llama/Llama-3.1-70B-Instruct/*";
+    const qwen = "arn:aws:s3:::acme-test-snapshots/models/Qwen/Qwen3-8B/*";
+    assert.deepStrictEqual(reads(documents["t-cluster-store-reader-llama-70b"]), [llama]);
+    assert.deepStrictEqual(reads(documents["t-cluster-store-reader-qwen3-8b"]), [qwen]);
+    assert.deepStrictEqual(reads(documents["t-cluster-store-prewarm-h100"]), [llama]);
+    assert.deepStrictEqual(reads(documents["t-cluster-store-seeder"]), ["arn:aws:s3:::acme-test-snapshots/models/*"]);
+    for (const reader of ["reader-llama-70b", "reader-qwen3-8b", "prewarm-h100", "prewarm-l4"]) {
+      assert.ok(!actions(documents[`t-cluster-store-${reader}`]).includes("s3:PutObject"), reader);
+    }
     assert.ok(actions(documents["t-cluster-store-seeder"]).includes("s3:PutObject"));
     for (const doc of Object.values(documents) as { Statement: { Resource: string[] }[] }[]) {
       for (const resource of doc.Statement.flatMap((s) => s.Resource)) {
@@ -273,25 +289,47 @@ describe("GkeCluster (mocked)", () => {
     assert.match(String(installer?.inputs.file), /container-engine-accelerators\/[0-9a-f]{40}\/nvidia-driver-installer\/cos\/daemonset-preloaded\.yaml$/);
   });
 
-  it("the bucket is private and versioned; each cache identity is bound to exactly its ServiceAccount", () => {
+  it("the bucket is private and versioned; each cache identity is bound to exactly its ServiceAccount; readers read only their models' objects", () => {
     const bucket = one(resources, "gcp:storage/bucket:Bucket", "g-cluster-store-snapshots").inputs as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- recorded inputs
     assert.deepStrictEqual([bucket.uniformBucketLevelAccess, bucket.publicAccessPrevention, bucket.versioning], [true, "enforced", { enabled: true }]);
-    const access = inputsOf(resources, "gcp:storage/bucketIAMMember:BucketIAMMember").map((m) => [m.inputs.role, m.inputs.member]);
-    assert.deepStrictEqual(access, [
-      ["roles/storage.objectViewer", "serviceAccount:llm-test-cache-reader@acme-llm.iam.gserviceaccount.com"],
-      ["roles/storage.objectAdmin", "serviceAccount:llm-test-cache-seeder@acme-llm.iam.gserviceaccount.com"],
-    ]);
+    const email = (id: string) => `${id}@acme-llm.iam.gserviceaccount.com`;
+    // Reader ids hash the model or pool name (an id holds 30 characters).
+    const ids = { llama: "llm-test-r-5a577930", qwen: "llm-test-r-10b45f54", h100: "llm-test-p-62db64d6", l4: "llm-test-p-13a9f884" };
+    const access = inputsOf(resources, "gcp:storage/bucketIAMMember:BucketIAMMember").map((m) => [m.inputs.role, m.inputs.member, (m.inputs.condition as { expression?: string } | undefined)?.expression]);
+    const bucketResource = "projects/_/buckets/llm-test-model-snapshots";
+    const list = `resource.name == "${bucketResource}"`;
+    const read = (id: string) => `resource.name.startsWith("${bucketResource}/objects/models/${id}/")`;
+    const viewer = (id: string, expression: string) => ["roles/storage.objectViewer", `serviceAccount:${email(id)}`, expression];
+    const byMember = (rows: unknown[][]) => [...rows].sort((a, b) => String(a).localeCompare(String(b)));
+    assert.deepStrictEqual(byMember(access), byMember([
+      viewer(ids.llama, list),
+      viewer(ids.llama, read("meta-llama/Llama-3.1-70B-Instruct")),
+      viewer(ids.qwen, list),
+      viewer(ids.qwen, read("Qwen/Qwen3-8B")),
+      viewer(ids.h100, list),
+      viewer(ids.h100, read("meta-llama/Llama-3.1-70B-Instruct")),
+      viewer(ids.l4, list),
+      viewer(ids.l4, read("Qwen/Qwen3-8B")),
+      ["roles/storage.objectAdmin", `serviceAccount:${email("llm-test-cache-seeder")}`, undefined],
+    ]));
     const workloadIdentity = inputsOf(resources, "gcp:serviceaccount/iAMMember:IAMMember").map((m) => [m.inputs.serviceAccountId, m.inputs.role, m.inputs.member]);
+    const bound = (id: string, sa: string) => [`projects/acme-llm/serviceAccounts/${email(id)}`, "roles/iam.workloadIdentityUser", `serviceAccount:acme-llm.svc.id.goog[llm-models/${sa}]`];
     assert.deepStrictEqual(workloadIdentity, [
-      ["projects/acme-llm/serviceAccounts/llm-test-cache-reader@acme-llm.iam.gserviceaccount.com", "roles/iam.workloadIdentityUser", "serviceAccount:acme-llm.svc.id.goog[llm-models/llm-model-cache-reader]"],
-      ["projects/acme-llm/serviceAccounts/llm-test-cache-seeder@acme-llm.iam.gserviceaccount.com", "roles/iam.workloadIdentityUser", "serviceAccount:acme-llm.svc.id.goog[llm-models/llm-model-cache-seeder]"],
+      bound(ids.llama, "llm-cache-reader-llama-70b"),
+      bound(ids.qwen, "llm-cache-reader-qwen3-8b"),
+      bound(ids.h100, "llm-cache-prewarm-h100"),
+      bound(ids.l4, "llm-cache-prewarm-l4"),
+      bound("llm-test-cache-seeder", "llm-model-cache-seeder"),
     ]);
     const accounts = inputsOf(resources, "kubernetes:core/v1:ServiceAccount").map((a) => (a.inputs.metadata as { name: string; annotations?: Record<string, string> }));
     assert.deepStrictEqual(
       accounts.map((a) => [a.name, a.annotations?.["iam.gke.io/gcp-service-account"]]),
       [
-        ["llm-model-cache-reader", "llm-test-cache-reader@acme-llm.iam.gserviceaccount.com"],
-        ["llm-model-cache-seeder", "llm-test-cache-seeder@acme-llm.iam.gserviceaccount.com"],
+        ["llm-cache-reader-llama-70b", email(ids.llama)],
+        ["llm-cache-reader-qwen3-8b", email(ids.qwen)],
+        ["llm-cache-prewarm-h100", email(ids.h100)],
+        ["llm-cache-prewarm-l4", email(ids.l4)],
+        ["llm-model-cache-seeder", email("llm-test-cache-seeder")],
       ],
     );
   });
@@ -411,10 +449,10 @@ describe("First up on GKE (mocked): Workload Identity after the cluster, a syste
     const { recorder } = await runMocked(() => new LlmPlatform("w", { config: parsePlatformConfig(gcpConfig()) }));
     const cluster = recorder.get("gcp:container/cluster:Cluster", "w-cluster-gke");
     const bindings = recorder.ofType("gcp:serviceaccount/iAMMember:IAMMember");
-    assert.strictEqual(bindings.length, 2);
+    assert.strictEqual(bindings.length, 5);
     for (const binding of bindings) {
       assert.ok(binding.dependencies.includes(cluster.urn), `${binding.name} waits for the cluster`);
-      assert.match(String(binding.inputs.member), /^serviceAccount:acme-llm\.svc\.id\.goog\[llm-models\/llm-model-cache-(reader|seeder)\]$/);
+      assert.match(String(binding.inputs.member), /^serviceAccount:acme-llm\.svc\.id\.goog\[llm-models\/llm-(model-cache-seeder|cache-reader-[a-z0-9-]+|cache-prewarm-[a-z0-9-]+)\]$/);
     }
   });
 

@@ -196,7 +196,7 @@ describe("platformProgram", () => {
 });
 
 describe("Pod Security and the models namespace's admission policy (pure)", () => {
-  const options = { namespace: "llm-models", roots: ["/mnt/k8s-disks/0/llm-platform"], readerServiceAccount: "r", seederServiceAccount: "s", labels: {} };
+  const options = { namespace: "llm-models", roots: ["/mnt/k8s-disks/0/llm-platform"], hostPathServiceAccounts: ["r"], seederServiceAccount: "s", labels: {} };
 
   it("the models namespace needs privileged only for the NVMe cache or multi-node presets", () => {
     assert.strictEqual(modelsNamespaceLevel([{ cacheMode: "off", multiNode: false }, { cacheMode: "stream", multiNode: false }]), "baseline");

@@ -5,10 +5,11 @@ import * as pulumi from "@pulumi/pulumi";
 import type { GpuPoolDescriptor } from "../cluster/pool-descriptor";
 import type { ResolvedModel } from "../config";
 import { seededModels, seedScratchBytes } from "./seeding";
-import { READER_SERVICE_ACCOUNT, SEEDER_SERVICE_ACCOUNT } from "./snapshot";
+import { cacheReaders, modelReaderServiceAccount, prewarmedModelsByPool, prewarmServiceAccount } from "./identities";
+import { SEEDER_SERVICE_ACCOUNT } from "./snapshot";
 import { CacheSettings, isMovingRef, prewarmConfigMap, prewarmDaemonSet, seederCronJob, seederJob, SeederOptions } from "./workloads";
 
-export { READER_SERVICE_ACCOUNT, SEEDER_SERVICE_ACCOUNT };
+export { SEEDER_SERVICE_ACCOUNT };
 
 // common.sh holds the helpers the others source from their own directory; prewarm.sh runs
 // restore.sh and prune.sh beside it.
@@ -33,23 +34,24 @@ export interface ModelCacheArgs {
   /** Hugging Face token for gated models, kept secret. Default: none. */
   readonly hfToken?: pulumi.Input<string>;
   /**
-   * Annotations for the reader and seeder ServiceAccounts (e.g. the GKE Workload Identity
-   * binding). Default: none; EKS Pod Identity associates roles without annotations.
+   * Annotations for the readers' ServiceAccounts (by name) and the seeder's (e.g. the GKE Workload
+   * Identity binding). Default: none; EKS Pod Identity associates roles without annotations.
    */
-  readonly serviceAccountAnnotations?: { readonly reader?: Record<string, string>; readonly seeder?: Record<string, string> };
+  readonly serviceAccountAnnotations?: { readonly readers?: Record<string, Record<string, string>>; readonly seeder?: Record<string, string> };
   /** Resources everything here waits for (the namespace). Default: none. */
   readonly dependsOn?: pulumi.Resource[];
   readonly labels?: Record<string, string>;
 }
 
 /**
- * The snapshot-restore cache: the scripts ConfigMap, reader and seeder identities, one seeder Job
- * per model revision (plus an hourly CronJob for a moving ref in dev), and per NVMe pool a
- * pre-warm DaemonSet with the ConfigMap listing its revisions. No PersistentVolume or claim.
+ * The snapshot-restore cache: the scripts ConfigMap, a reader ServiceAccount per model service and
+ * per pre-warmed pool (each bound by the cluster to a cloud identity that reads only its models'
+ * prefixes, see identities.ts) and the seeder's, one seeder Job per model revision (plus an hourly
+ * CronJob for a moving ref in dev), and per NVMe pool a pre-warm DaemonSet with the ConfigMap
+ * listing its revisions. No PersistentVolume or claim.
  */
 export class ModelCache extends pulumi.ComponentResource {
   public readonly settings: CacheSettings;
-  public readonly readerServiceAccount: string = READER_SERVICE_ACCOUNT;
   /** What serving pods must wait for (scripts, identities). */
   public readonly servingDependencies: pulumi.Resource[];
 
@@ -74,7 +76,13 @@ export class ModelCache extends pulumi.ComponentResource {
         { metadata: { name: saName, namespace: args.namespace, labels, ...(annotations ? { annotations } : {}) } },
         childOpts(),
       );
-    const reader = account("reader", READER_SERVICE_ACCOUNT, args.serviceAccountAnnotations?.reader);
+    const readerAccounts = new Map(
+      cacheReaders(args.models).map((r) => [
+        r.serviceAccount,
+        account(r.kind === "model" ? `reader-${r.name}` : `prewarm-reader-${r.name}`, r.serviceAccount, args.serviceAccountAnnotations?.readers?.[r.serviceAccount]),
+      ]),
+    );
+    const readers = [...readerAccounts.values()];
     const seeder = account("seeder", SEEDER_SERVICE_ACCOUNT, args.serviceAccountAnnotations?.seeder);
     const token =
       args.hfToken !== undefined
@@ -106,11 +114,7 @@ export class ModelCache extends pulumi.ComponentResource {
       }
     }
 
-    const byPool = new Map<string, ResolvedModel[]>();
-    for (const model of args.models.filter((m) => m.cacheMode === "nvme" && m.pool !== undefined)) {
-      byPool.set(model.pool as string, [...(byPool.get(model.pool as string) ?? []), model]);
-    }
-    for (const [poolName, models] of byPool) {
+    for (const [poolName, models] of prewarmedModelsByPool(args.models)) {
       const pool = args.pools.get(poolName) as GpuPoolDescriptor;
       const list = new k8s.core.v1.ConfigMap(
         `${name}-prewarm-${poolName}-models`,
@@ -119,11 +123,17 @@ export class ModelCache extends pulumi.ComponentResource {
       );
       new k8s.apps.v1.DaemonSet(
         `${name}-prewarm-${poolName}`,
-        prewarmDaemonSet(pool, this.settings, { namespace: args.namespace, serviceAccount: READER_SERVICE_ACCOUNT, labels }) as unknown as k8s.apps.v1.DaemonSetArgs,
-        childOpts([scripts, reader, list]),
+        prewarmDaemonSet(pool, this.settings, { namespace: args.namespace, serviceAccount: prewarmServiceAccount(poolName), labels }) as unknown as k8s.apps.v1.DaemonSetArgs,
+        // Its own ServiceAccount only: a model added elsewhere changes nothing of this DaemonSet.
+        childOpts([scripts, readerAccounts.get(prewarmServiceAccount(poolName)) as k8s.core.v1.ServiceAccount, list]),
       );
     }
-    this.servingDependencies = [scripts, reader];
+    this.servingDependencies = [scripts, ...readers];
     this.registerOutputs({ settings: this.settings });
+  }
+
+  /** The ServiceAccount a model service's pods run as: its own reader, which reads only that model's snapshots. */
+  readerServiceAccountOf(model: string): string {
+    return modelReaderServiceAccount(model);
   }
 }

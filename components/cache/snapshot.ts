@@ -10,8 +10,8 @@ export interface SnapshotStore {
   readonly endpoint?: string;
 }
 
-/** ServiceAccount of the restore containers, pre-warm DaemonSets and streaming vLLM pods: read-only on the store. */
-export const READER_SERVICE_ACCOUNT = "llm-model-cache-reader";
+// The readers (restore containers, pre-warm DaemonSets, streaming vLLM pods) each have their own
+// ServiceAccount, read-only on their models' prefixes: see identities.ts.
 /** ServiceAccount of the seeder Jobs: the only identity that writes the store. */
 export const SEEDER_SERVICE_ACCOUNT = "llm-model-cache-seeder";
 
@@ -29,9 +29,12 @@ export function modelId(uri: string): string {
   return uri.replace(/^[a-z0-9]+:\/\//, "").replace(/\/+$/, "");
 }
 
+/** Key prefix every model snapshot lives under. */
+export const SNAPSHOTS_PREFIX = "models/";
+
 /** Key prefix of one model revision in the bucket. */
 export function snapshotKey(id: string, revision: string): string {
-  return `models/${id}/${revision}`;
+  return `${SNAPSHOTS_PREFIX}${id}/${revision}`;
 }
 
 /** The snapshot as the scripts address it (rclone remote path). */

@@ -6,10 +6,19 @@ import { GpuPoolDescriptor } from "./pool-descriptor";
 export interface SnapshotStoreOutputs {
   readonly provider: "s3" | "gcs";
   readonly bucket: pulumi.Output<string>;
-  /** IAM role ARN (EKS) or Google service account email (GKE) of the read-only cache identity. */
-  readonly readerIdentity: pulumi.Output<string>;
+  /**
+   * IAM role ARN (EKS) or Google service account email (GKE) of each read-only cache identity, by
+   * its Kubernetes ServiceAccount (a model service's or a pool's pre-warm DaemonSet's).
+   */
+  readonly readerIdentities: Record<string, pulumi.Output<string>>;
   /** Likewise for the seeder, the only identity that writes. */
   readonly seederIdentity: pulumi.Output<string>;
+}
+
+/** Annotations of the cache ServiceAccounts: each reader's by its name, and the seeder's. */
+export interface CacheServiceAccountAnnotations {
+  readonly readers: Record<string, Record<string, string>>;
+  readonly seeder: Record<string, string>;
 }
 
 /** What every cluster kind (EKS, GKE, existing) hands to the layers above it. */
@@ -25,7 +34,7 @@ export interface ClusterOutputs {
   /** The snapshot store the cluster created; undefined on existing clusters. */
   readonly snapshotStore?: SnapshotStoreOutputs;
   /** Annotations the cache ServiceAccounts need to take their cloud identity (GKE Workload Identity). */
-  readonly cacheServiceAccountAnnotations?: { readonly reader: Record<string, string>; readonly seeder: Record<string, string> };
+  readonly cacheServiceAccountAnnotations?: CacheServiceAccountAnnotations;
   /** What pods using the cache identities must start after (identity bindings). */
   readonly identityDependencies: readonly pulumi.Resource[];
 }

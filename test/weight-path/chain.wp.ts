@@ -160,7 +160,8 @@ for (const stack of STACKS) {
         .trim()
         .split("\n");
       const result = await runPod(spec, {
-        ...run.podRun({ identity: run.s3.reader, node: nodeB }),
+        // As the pool's pre-warm ServiceAccount, whose role reads the snapshots of the pool's models only.
+        ...run.podRun({ identity: run.identityOf(spec.serviceAccountName), node: nodeB }),
         // The loop runs until the pod is deleted: stop it once the first pass has pruned.
         stopWhen: (out) => out.includes('"event":"prune-summary"'),
       });

@@ -7,7 +7,7 @@
 import { strict as assert } from "assert";
 import * as path from "path";
 import { jsonLines } from "./harness/pod";
-import { ofKind } from "./harness/render";
+import { ofKind, podSpec } from "./harness/render";
 import { StackRun } from "./harness/stack";
 
 describe("weight path: identities and failures (prod stack, S3 with the rendered IAM)", function () {
@@ -50,9 +50,16 @@ describe("weight path: identities and failures (prod stack, S3 with the rendered
     assert.ok(run.hub.requests.some((q) => q.status === 401 && q.path.includes(t.repo)));
   });
 
-  it("a seeder running with the reader's identity is refused by the store: seed exits 11 with the access line", async () => {
+  /** The serving pod's ServiceAccount of the model whose repository this is. */
+  const readerOf = (repo: string) => {
+    const svc = ofKind(run.rendered, "LLMInferenceService").find((o) => run.modelIdOf(o) === repo);
+    assert.ok(svc, `a service restores ${repo}`);
+    return { service: svc.metadata.name, serviceAccount: run.serviceAccountOf(svc.metadata.name) };
+  };
+
+  it("a seeder running with its model's reader identity is refused by the store: seed exits 11 with the access line", async () => {
     const t = gated();
-    const pod = await run.seed(t.job, { identity: run.s3.reader });
+    const pod = await run.seed(t.job, { identity: run.identityOf(readerOf(t.repo).serviceAccount) });
     const s = pod.get("seed");
     assert.equal(s.code, 11, s.stderr);
     const err = jsonLines(s.stderr).find((l) => l.event === "seed-error");
@@ -75,10 +82,46 @@ describe("weight path: identities and failures (prod stack, S3 with the rendered
     assert.equal(r.code, 0, r.stderr);
   });
 
+  it("each model's reader reads its own model's snapshots and is refused the other model's, by the store and in restore.sh; the pool's pre-warm reads both", async () => {
+    const a = gated();
+    const b = run.seedTargets().find((x) => x.repo !== a.repo);
+    assert.ok(b, "prod serves a second model");
+    const seeded = await run.seed(b.job);
+    assert.equal(seeded.phase, "Succeeded", seeded.containers.map((c) => `${c.name}: ${c.stderr.slice(-500)}`).join("\n"));
+    const readerA = readerOf(a.repo);
+    const readerB = readerOf(b.repo);
+    assert.notEqual(readerA.serviceAccount, readerB.serviceAccount, "one ServiceAccount per model service");
+    const keyA = `models/${a.repo}/${a.revision}/config.json`;
+    const keyB = `models/${b.repo}/${b.revision}/config.json`;
+    const { bucket } = run.s3;
+    const asA = run.identityOf(readerA.serviceAccount);
+    const asB = run.identityOf(readerB.serviceAccount);
+    assert.equal(run.s3.call(asA, "get_object", { Bucket: bucket, Key: keyA }).error, undefined);
+    assert.equal(run.s3.call(asA, "get_object", { Bucket: bucket, Key: keyB }).error, "AccessDenied");
+    assert.equal(run.s3.call(asB, "get_object", { Bucket: bucket, Key: keyB }).error, undefined);
+    assert.equal(run.s3.call(asB, "get_object", { Bucket: bucket, Key: keyA }).error, "AccessDenied");
+    // Outside every model's prefix too (the seeder's writes land only under models/, so this one is the test's own).
+    assert.equal(run.s3.call(run.s3.admin, "put_object", { Bucket: bucket, Key: "models/elsewhere/x", Body: "x" }).error, undefined);
+    assert.equal(run.s3.call(asA, "get_object", { Bucket: bucket, Key: "models/elsewhere/x" }).error, "AccessDenied");
+    // B's serving pod's restore, run as A's reader, is refused: exit 11 naming the access failure; as B's own it restores.
+    const refused = (await run.restore(readerB.service, path.join(run.root, "node-cross"), { identity: asA })).get("restore-weights");
+    assert.equal(refused.code, 11, refused.stderr);
+    assert.match(String(jsonLines(refused.stderr).find((l) => l.event === "restore-error")?.reason), /refused access/);
+    const own = (await run.restore(readerB.service, path.join(run.root, "node-cross"))).get("restore-weights");
+    assert.equal(own.code, 0, own.stderr);
+    // The pool's pre-warm identity reads the snapshots of the pool's models (both are on h100), nothing else.
+    const prewarm = ofKind(run.rendered, "DaemonSet").find((d) => d.metadata.name === "prewarm-h100");
+    assert.ok(prewarm);
+    const asPool = run.identityOf(podSpec(prewarm).serviceAccountName);
+    for (const key of [keyA, keyB]) assert.equal(run.s3.call(asPool, "get_object", { Bucket: bucket, Key: key }).error, undefined, key);
+    assert.equal(run.s3.call(asPool, "get_object", { Bucket: bucket, Key: "models/elsewhere/x" }).error, "AccessDenied");
+  });
+
   it("the reader can read but not write or delete; neither role can create a bucket; the seeder cannot touch another bucket", () => {
     const t = gated();
     const key = `models/${t.repo}/${t.revision}/config.json`;
-    const { reader, seeder, bucket, otherBucket } = run.s3;
+    const { seeder, bucket, otherBucket } = run.s3;
+    const reader = run.identityOf(readerOf(t.repo).serviceAccount);
     assert.equal(run.s3.call(reader, "get_object", { Bucket: bucket, Key: key }).error, undefined);
     assert.equal(run.s3.call(reader, "put_object", { Bucket: bucket, Key: key, Body: "x" }).error, "AccessDenied");
     assert.equal(run.s3.call(reader, "put_object", { Bucket: bucket, Key: "models/new/object", Body: "x" }).error, "AccessDenied");

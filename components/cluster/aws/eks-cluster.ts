@@ -2,6 +2,7 @@ import * as aws from "@pulumi/aws";
 import * as eks from "@pulumi/eks";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { cacheReaders } from "../../cache/identities";
 import type { PlatformConfig, ResolvedPool } from "../../config";
 import { ClusterOutputs, SnapshotStoreOutputs } from "../outputs";
 import { describePool, GpuPoolDescriptor } from "../pool-descriptor";
@@ -164,10 +165,19 @@ export class EksCluster extends pulumi.ComponentResource implements ClusterOutpu
 
     const snapshots = createS3SnapshotStore(
       `${name}-store`,
-      { bucket: store.bucket, region, kmsKeyArn: key.arn, clusterName: this.clusterName, namespace: config.modelsNamespace, tags, dependsOn: [podIdentityAgent] },
+      {
+        bucket: store.bucket,
+        region,
+        kmsKeyArn: key.arn,
+        clusterName: this.clusterName,
+        namespace: config.modelsNamespace,
+        readers: cacheReaders(config.models),
+        tags,
+        dependsOn: [podIdentityAgent],
+      },
       this,
     );
-    this.snapshotStore = { provider: "s3", bucket: snapshots.bucketName, readerIdentity: snapshots.readerRoleArn, seederIdentity: snapshots.seederRoleArn };
+    this.snapshotStore = { provider: "s3", bucket: snapshots.bucketName, readerIdentities: snapshots.readerRoleArns, seederIdentity: snapshots.seederRoleArn };
     this.identityDependencies = snapshots.associations;
 
     this.kubeconfig = pulumi.secret(control.kubeconfigJson);

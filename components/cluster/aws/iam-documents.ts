@@ -1,3 +1,5 @@
+import { createHash } from "crypto";
+
 // IAM and bucket-policy documents for the EKS snapshot store. Pure: they take ARNs and return the
 // JSON documents, so tests can check that they name only the bucket and never a wildcard action.
 
@@ -59,15 +61,26 @@ export function kmsViaS3(bucketArn: string, key: SnapshotKey): PolicyStatement["
 }
 
 /**
- * What the serving pods' restore containers may do: list and read snapshots, and decrypt them
- * through S3 when the bucket uses a KMS key.
+ * What a cache reader may do: list and read the snapshots under `prefixes` (each ending in '/'),
+ * and decrypt them through S3 when the bucket uses a KMS key. A model's reader gets its model's
+ * prefix (`models/<id>/`), a pool's pre-warm reader those of the pool's models; by default every
+ * snapshot. The KMS grant cannot be narrowed further: with S3 Bucket Keys the encryption context
+ * S3 sends names the bucket, not the object, and S3 decrypts only what GetObject already allowed.
  */
-export function snapshotReaderPolicy(bucketArn: string, key?: SnapshotKey): PolicyDocument {
+export function snapshotReaderPolicy(bucketArn: string, key?: SnapshotKey, prefixes: readonly string[] = [SNAPSHOT_PREFIX]): PolicyDocument {
+  if (prefixes.length === 0) {
+    throw new Error("snapshotReaderPolicy: prefixes must name at least one key prefix");
+  }
+  for (const prefix of prefixes) {
+    if (!prefix.startsWith(SNAPSHOT_PREFIX) || !prefix.endsWith("/") || /[*?]/.test(prefix) || prefix.split("/").some((s) => s === "." || s === "..")) {
+      throw new Error(`snapshotReaderPolicy: prefix "${prefix}" must start with "${SNAPSHOT_PREFIX}", end with "/", and hold no wildcard or "."/".." segment`);
+    }
+  }
   return {
     Version: "2012-10-17",
     Statement: [
-      { Sid: "ListSnapshots", Effect: "Allow", Action: ["s3:ListBucket"], Resource: [bucketArn], Condition: { StringLike: { "s3:prefix": [`${SNAPSHOT_PREFIX}*`] } } },
-      { Sid: "ReadSnapshots", Effect: "Allow", Action: READ_OBJECT_ACTIONS, Resource: [`${bucketArn}/${SNAPSHOT_PREFIX}*`] },
+      { Sid: "ListSnapshots", Effect: "Allow", Action: ["s3:ListBucket"], Resource: [bucketArn], Condition: { StringLike: { "s3:prefix": prefixes.map((p) => `${p}*`) } } },
+      { Sid: "ReadSnapshots", Effect: "Allow", Action: READ_OBJECT_ACTIONS, Resource: prefixes.map((p) => `${bucketArn}/${p}*`) },
       ...(key ? [{ Sid: "DecryptSnapshots", Effect: "Allow" as const, Action: ["kms:Decrypt"], Resource: [key.keyArn], Condition: kmsViaS3(bucketArn, key) }] : []),
     ],
   };
@@ -90,6 +103,18 @@ export function snapshotWriterPolicy(bucketArn: string, key?: SnapshotKey): Poli
         : []),
     ],
   };
+}
+
+/**
+ * An IAM name (role names hold 64 characters) from a longer one: as is when it fits, else cut
+ * and ended with a hash of the whole, so two long names that share a head stay apart.
+ */
+export function boundedIamName(full: string, max = 64): string {
+  if (full.length <= max) {
+    return full;
+  }
+  const hash = createHash("sha256").update(full).digest("hex").slice(0, 8);
+  return `${full.slice(0, max - hash.length - 1).replace(/-+$/, "")}-${hash}`;
 }
 
 /** Trust policy of a role that EKS Pod Identity hands to pods. */

@@ -1,8 +1,9 @@
 import * as gcp from "@pulumi/gcp";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { cacheReaders } from "../../cache/identities";
 import type { PlatformConfig, ResolvedNetwork } from "../../config";
-import { ClusterOutputs, SnapshotStoreOutputs } from "../outputs";
+import { CacheServiceAccountAnnotations, ClusterOutputs, SnapshotStoreOutputs } from "../outputs";
 import { describePool, GpuPoolDescriptor } from "../pool-descriptor";
 import { gkeKubeconfig } from "./kubeconfig";
 import { gpuNodePoolSpec, NODE_SERVICE_ACCOUNT_ROLES, NodePoolSpec, serviceAccountId, systemNodePoolSpec } from "./node-pool";
@@ -37,7 +38,7 @@ export class GkeCluster extends pulumi.ComponentResource implements ClusterOutpu
   public readonly provider: k8s.Provider;
   public readonly gpuPools: readonly GpuPoolDescriptor[];
   public readonly snapshotStore: SnapshotStoreOutputs;
-  public readonly cacheServiceAccountAnnotations: { readonly reader: Record<string, string>; readonly seeder: Record<string, string> };
+  public readonly cacheServiceAccountAnnotations: CacheServiceAccountAnnotations;
   public readonly identityDependencies: readonly pulumi.Resource[];
   public readonly nodePools: readonly gcp.container.NodePool[];
 
@@ -107,10 +108,10 @@ export class GkeCluster extends pulumi.ComponentResource implements ClusterOutpu
     });
     const snapshots = createGcsSnapshotStore(
       `${name}-store`,
-      { bucket: store.bucket, project, region, clusterName: cluster.name, namespace: config.modelsNamespace, labels, workloadPool },
+      { bucket: store.bucket, project, region, clusterName: cluster.name, namespace: config.modelsNamespace, readers: cacheReaders(config.models), labels, workloadPool },
       this,
     );
-    this.snapshotStore = { provider: "gcs", bucket: snapshots.bucketName, readerIdentity: pulumi.output(snapshots.readerEmail), seederIdentity: pulumi.output(snapshots.seederEmail) };
+    this.snapshotStore = { provider: "gcs", bucket: snapshots.bucketName, readerIdentities: Object.fromEntries(Object.entries(snapshots.readerEmails).map(([sa, email]) => [sa, pulumi.output(email)])), seederIdentity: pulumi.output(snapshots.seederEmail) };
     this.cacheServiceAccountAnnotations = snapshots.annotations;
     this.identityDependencies = snapshots.bindings;
 

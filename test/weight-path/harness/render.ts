@@ -119,19 +119,36 @@ function cloudOne(r: Rendered, type: string, nameSuffix: string): CloudResource 
   return hits[0];
 }
 
-/** The EKS snapshot store as rendered: bucket name, bucket policy, the two roles' trust and permission documents. */
+/** One rendered IAM role of the store: its resource name, trust and permission documents. */
+export interface AwsRole {
+  name: string;
+  trust: string;
+  policy: string;
+}
+
+/**
+ * The EKS snapshot store as rendered: bucket name, bucket policy, every role of the store (the
+ * seeder's and each reader's) and which ServiceAccount each is associated with through Pod
+ * Identity. A role, its policy and its association share one resource name.
+ */
 export interface AwsStore {
   bucket: string;
   bucketPolicy: string;
-  reader: { trust: string; policy: string };
-  seeder: { trust: string; policy: string };
+  roles: AwsRole[];
+  /** ServiceAccount → role resource name. */
+  associations: Record<string, string>;
 }
 
 export function awsStore(r: Rendered): AwsStore {
   const bucket = cloudOne(r, "aws:s3/bucket:Bucket", "-store-snapshots").inputs.bucket as string;
-  const role = (which: string) => ({
-    trust: cloudOne(r, "aws:iam/role:Role", `-store-${which}`).inputs.assumeRolePolicy as string,
-    policy: cloudOne(r, "aws:iam/rolePolicy:RolePolicy", `-store-${which}`).inputs.policy as string,
+  const of = (type: string) => r.cloud.filter((c) => c.type === type && /-store-(seeder|reader-.+|prewarm-.+)$/.test(c.name));
+  const policies = new Map(of("aws:iam/rolePolicy:RolePolicy").map((p) => [p.name, p.inputs.policy as string]));
+  const roles = of("aws:iam/role:Role").map((role) => {
+    const policy = policies.get(role.name);
+    if (policy === undefined) throw new Error(`${r.stack}: role ${role.name} has no RolePolicy of the same name`);
+    return { name: role.name, trust: role.inputs.assumeRolePolicy as string, policy };
   });
-  return { bucket, bucketPolicy: cloudOne(r, "aws:s3/bucketPolicy:BucketPolicy", "-store-snapshots").inputs.policy as string, reader: role("reader"), seeder: role("seeder") };
+  const associations = Object.fromEntries(of("aws:eks/podIdentityAssociation:PodIdentityAssociation").map((a) => [a.inputs.serviceAccount as string, a.name]));
+  if (!roles.some((x) => x.name.endsWith("-store-seeder"))) throw new Error(`${r.stack}: no seeder role in cloud.yaml`);
+  return { bucket, bucketPolicy: cloudOne(r, "aws:s3/bucketPolicy:BucketPolicy", "-store-snapshots").inputs.policy as string, roles, associations };
 }

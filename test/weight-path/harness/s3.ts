@@ -1,7 +1,8 @@
 /**
  * moto's S3 + IAM + STS server on loopback, loaded with a stack's rendered snapshot store: the
- * bucket with its rendered bucket policy and versioning, the reader and seeder roles with their
- * rendered trust and permission documents, and a second bucket no role names. Each role is
+ * bucket with its rendered bucket policy and versioning, every role of the store (the seeder's,
+ * each model's and each pre-warmed pool's reader) with its rendered trust and permission
+ * documents, and a second bucket no role names. Each role is
  * assumed once (before enforcement starts, since the trust names the EKS Pod Identity service),
  * and its temporary credentials are what the pods get — as Pod Identity hands a pod its role's.
  * Then moto's IAM enforcement is switched on: every S3 call is signed-checked and allowed only by
@@ -36,7 +37,9 @@ export interface IamS3 {
   otherBucket: string;
   /** Sids of the rendered bucket policy's statements moto could not enforce, so not loaded. */
   bucketPolicyLeftOut: string[];
-  reader: Creds;
+  /** Each Pod Identity association's credentials, by ServiceAccount: what a pod running as it gets. */
+  identities: Record<string, Creds>;
+  /** The seeder role's. */
   seeder: Creds;
   /** A user allowed s3:* everywhere, for the test's own inspection. */
   admin: Creds;
@@ -131,12 +134,13 @@ for b in (cfg["bucket"], cfg["other"]):
 s3.put_bucket_versioning(Bucket=cfg["bucket"], VersioningConfiguration={"Status": "Enabled"})
 if json.loads(cfg["bucketPolicy"])["Statement"]:
     s3.put_bucket_policy(Bucket=cfg["bucket"], Policy=cfg["bucketPolicy"])
-out = {}
-for role in ("reader", "seeder"):
-    r = iam.create_role(RoleName="store-" + role, AssumeRolePolicyDocument=cfg[role]["trust"])
-    iam.put_role_policy(RoleName="store-" + role, PolicyName="store-" + role, PolicyDocument=cfg[role]["policy"])
-    c = sts.assume_role(RoleArn=r["Role"]["Arn"], RoleSessionName="weight-path-" + role)["Credentials"]
-    out[role] = {"accessKeyId": c["AccessKeyId"], "secretAccessKey": c["SecretAccessKey"], "sessionToken": c["SessionToken"]}
+out = {"roles": {}}
+for i, role in enumerate(cfg["roles"]):
+    name = "store-%d" % i
+    r = iam.create_role(RoleName=name, AssumeRolePolicyDocument=role["trust"])
+    iam.put_role_policy(RoleName=name, PolicyName=name, PolicyDocument=role["policy"])
+    c = sts.assume_role(RoleArn=r["Role"]["Arn"], RoleSessionName="weight-path-%d" % i)["Credentials"]
+    out["roles"][role["name"]] = {"accessKeyId": c["AccessKeyId"], "secretAccessKey": c["SecretAccessKey"], "sessionToken": c["SessionToken"]}
 iam.create_user(UserName="weight-path-admin")
 iam.put_user_policy(UserName="weight-path-admin", PolicyName="s3", PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}))
 k = iam.create_access_key(UserName="weight-path-admin")["AccessKey"]
@@ -192,8 +196,10 @@ export async function startIamS3(tools: Tools, store: AwsStore, region: string, 
       await new Promise((r) => setTimeout(r, 100));
     }
     const bucketPolicy = bucketPolicyForMoto(store.bucketPolicy);
-    const cfg = { ca: tls.ca, region, bucket: store.bucket, other: otherBucket, bucketPolicy: bucketPolicy.policy, reader: store.reader, seeder: store.seeder };
-    const keys = JSON.parse(execFileSync(tools.motoPython, ["-c", SETUP, endpoint, JSON.stringify(cfg)], { encoding: "utf8", env, timeout: 60_000 })) as Record<"reader" | "seeder" | "admin", Creds>;
+    const cfg = { ca: tls.ca, region, bucket: store.bucket, other: otherBucket, bucketPolicy: bucketPolicy.policy, roles: store.roles };
+    const keys = JSON.parse(execFileSync(tools.motoPython, ["-c", SETUP, endpoint, JSON.stringify(cfg)], { encoding: "utf8", env, timeout: 60_000 })) as { roles: Record<string, Creds>; admin: Creds };
+    const identities = Object.fromEntries(Object.entries(store.associations).map(([sa, role]) => [sa, keys.roles[role]]));
+    const seederRole = store.roles.find((r) => r.name.endsWith("-store-seeder"))?.name ?? "";
     const status = await request(`${endpoint}/moto-api/reset-auth`, ca, "POST", "0");
     if (status !== 200) throw new Error(`moto reset-auth answered ${status}`);
     return {
@@ -201,8 +207,8 @@ export async function startIamS3(tools: Tools, store: AwsStore, region: string, 
       bucket: store.bucket,
       otherBucket,
       bucketPolicyLeftOut: bucketPolicy.leftOut,
-      reader: keys.reader,
-      seeder: keys.seeder,
+      identities,
+      seeder: keys.roles[seederRole],
       admin: keys.admin,
       podEnv: (c, r) => ({
         AWS_ACCESS_KEY_ID: c.accessKeyId,

@@ -109,17 +109,40 @@ export class StackRun {
     };
   }
 
-  /** Runs a seeder Job's pod with the seeder role's credentials. */
-  seed(job: KubeObject, extra: Partial<PodRun> & { identity?: Creds } = {}): Promise<PodResult> {
-    return runPod(podSpec(job), this.podRun({ identity: this.s3.seeder, ...extra }));
+  /**
+   * The credentials a pod running as the ServiceAccount gets: those of the role its rendered Pod
+   * Identity association names. Throws for a ServiceAccount no association names (such a pod gets
+   * no AWS credentials).
+   */
+  identityOf(serviceAccount: string | undefined): Creds {
+    const creds = serviceAccount === undefined ? undefined : this.s3.identities[serviceAccount];
+    if (!creds) throw new Error(`${this.stack}: no Pod Identity association for ServiceAccount ${serviceAccount ?? "(none)"} (have: ${Object.keys(this.s3.identities).join(", ")})`);
+    return creds;
   }
 
-  /** Runs the restore init container of the model's serving pod on a node, with the reader role. */
+  /** The ServiceAccount a model service's pods run as. */
+  serviceAccountOf(service: string): string {
+    const sa = podSpec(this.service(service)).serviceAccountName;
+    if (!sa) throw new Error(`${this.stack}: ${service} names no serviceAccountName`);
+    return sa;
+  }
+
+  private service(name: string): KubeObject {
+    const svc = ofKind(this.rendered, "LLMInferenceService").find((o) => o.metadata.name === name);
+    if (!svc) throw new Error(`${this.stack}: no LLMInferenceService ${name}`);
+    return svc;
+  }
+
+  /** Runs a seeder Job's pod with the credentials of its ServiceAccount's role. */
+  seed(job: KubeObject, extra: Partial<PodRun> & { identity?: Creds } = {}): Promise<PodResult> {
+    const spec = podSpec(job);
+    return runPod(spec, this.podRun({ identity: extra.identity ?? this.identityOf(spec.serviceAccountName), ...extra }));
+  }
+
+  /** Runs the restore init container of the model's serving pod on a node, with its ServiceAccount's role. */
   restore(service: string, node: string, extra: Partial<PodRun> & { identity?: Creds } = {}): Promise<PodResult> {
-    const svc = ofKind(this.rendered, "LLMInferenceService").find((o) => o.metadata.name === service);
-    if (!svc) throw new Error(`${this.stack}: no LLMInferenceService ${service}`);
-    const spec = podSpec(svc);
-    return runPod(spec, this.podRun({ identity: this.s3.reader, node, only: (spec.initContainers ?? []).map((c) => c.name), ...extra }));
+    const spec = podSpec(this.service(service));
+    return runPod(spec, this.podRun({ identity: extra.identity ?? this.identityOf(spec.serviceAccountName), node, only: (spec.initContainers ?? []).map((c) => c.name), ...extra }));
   }
 
   /** The Hugging Face repository a serving pod restores: its restore container's MODEL_ID (spec.model.name is the served name). */
