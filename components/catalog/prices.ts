@@ -95,7 +95,8 @@ const gcpPriced = (onDemand: number, spot: number, note?: string): InstancePrice
   spot: { known: true, usd: spot, source: GCP_TABLE_2025_03, reference: true, note: GCP_SPOT_NOTE },
   "capacity-block": unknown(GCP_NO_BLOCK),
 });
-const A3_SMALL = "GCP offers the 1-, 2- and 4-GPU A3 High shapes through Spot and Flex-start; this on-demand figure is the list price";
+const A3_SMALL =
+  "the list price; a published comparison (silybench-data, 2026-09-26) says GCP offers the 1-, 2- and 4-GPU A3 High shapes only through Spot and Flex-start, so check an on-demand pool can get them";
 const awsOnDemand = (usd: number, source: PriceSource, note?: string): InstancePrices => ({
   ...unpriced(),
   "on-demand": { known: true, usd, source, ...(note ? { note } : {}) },
