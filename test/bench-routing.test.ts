@@ -24,7 +24,7 @@ describe("routing benchmark", () => {
       assert.deepStrictEqual(v1.plugins, platform.plugins);
       assert.deepStrictEqual(
         v1.plugins.find((p) => p.type === "approx-prefix-cache-producer")?.parameters,
-        { autoTune: false, blockSizeTokens: 32 },
+        { autoTune: true, blockSizeTokens: 32 },
       );
       assert.deepStrictEqual(v1.schedulingProfiles, [
         { name: "default", plugins: [{ pluginRef: "prefix-cache-scorer", weight: 5 }, { pluginRef: "queue-scorer", weight: 1 }, { pluginRef: "max-score-picker" }] },

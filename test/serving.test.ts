@@ -118,9 +118,11 @@ describe("model services", () => {
       assert.strictEqual(values.router.epp.image.tag, "v0.10.0");
       assert.deepStrictEqual(values.httpRoute, { create: false });
       assert.deepStrictEqual(eppConfigProblems(epp), []);
-      assert.deepStrictEqual(weights(epp), { "prefix-cache-scorer": 3, "queue-scorer": 2, "kv-cache-utilization-scorer": 2, "max-score-picker": undefined });
-      // The producer hashes prompts in vLLM's block size.
-      assert.deepStrictEqual(epp.plugins.find((p: Json) => p.type === "approx-prefix-cache-producer").parameters, { autoTune: false, blockSizeTokens: 64 });
+      // Defaults measured by the routing benchmark (bench/routing/RESULTS.md): queue above prefix.
+      assert.deepStrictEqual(weights(epp), { "prefix-cache-scorer": 2, "queue-scorer": 3, "kv-cache-utilization-scorer": 2, "max-score-picker": undefined });
+      // The producer sizes its index from vLLM's reported KV blocks (autoTune); it hashes in the
+      // model's block size, the fallback when the metrics carry none.
+      assert.deepStrictEqual(epp.plugins.find((p: Json) => p.type === "approx-prefix-cache-producer").parameters, { autoTune: true, blockSizeTokens: 64 });
       // The service waits for its router (the pool it points at).
       const svcResource = recorder.resources.find((r) => r.type === LLMISVC) as RecordedResource;
       assert.ok(svcResource.dependencies.includes(release.urn));
@@ -258,7 +260,8 @@ describe("model services", () => {
       const inline = svc.spec.router.scheduler.config.inline;
       assert.strictEqual(inline.apiVersion, "inference.networking.x-k8s.io/v1alpha1");
       assert.deepStrictEqual(eppConfigProblems(inline), []);
-      assert.strictEqual(weights(inline)["prefix-cache-scorer"], 3);
+      assert.strictEqual(weights(inline)["prefix-cache-scorer"], 2);
+      assert.strictEqual(weights(inline)["queue-scorer"], 3);
       assert.ok(!recorder.resources.some((r) => r.type === RELEASE && r.inputs.name === "q-router"));
       await validAgainstSchemas(recorder.resources);
     });

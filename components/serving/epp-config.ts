@@ -95,9 +95,12 @@ export function endpointPickerConfig(options: EppOptions): EndpointPickerConfig 
       ],
     };
   } else if (options.flavour === "llm-d") {
-    // autoTune off so the producer hashes in vLLM's block size instead of guessing it.
+    // autoTune: the producer sizes its per-replica index from the KV blocks vLLM reports
+    // (vllm:cache_config_info), so it forgets prefixes vLLM evicted; without it the index assumes
+    // 31250 blocks a replica and, under cache pressure, routes to prefixes long gone
+    // (bench/routing/RESULTS.md). It hashes in the block size vLLM reports, this one the fallback.
     plugins.push(
-      { type: "approx-prefix-cache-producer", parameters: { autoTune: false, blockSizeTokens: options.blockSize } },
+      { type: "approx-prefix-cache-producer", parameters: { autoTune: true, blockSizeTokens: options.blockSize } },
       { type: "prefix-cache-scorer" },
     );
   } else {
