@@ -104,13 +104,13 @@ export class ModelCache extends pulumi.ComponentResource {
       };
       const seederOpts = childOpts([scripts, seeder, ...(token ? [token] : [])]);
       const job = seederJob(model, this.settings, options);
-      new k8s.batch.v1.Job(`${name}-seed-${model.name}`, job as unknown as k8s.batch.v1.JobArgs, {
+      new k8s.batch.v1.Job(`${name}-seed-${model.name}`, job, {
         ...seederOpts,
         // A new revision is a new Job; a finished Job's spec cannot change in place.
         deleteBeforeReplace: true,
       });
       if (isMovingRef(model)) {
-        new k8s.batch.v1.CronJob(`${name}-reseed-${model.name}`, seederCronJob(model, this.settings, options) as unknown as k8s.batch.v1.CronJobArgs, seederOpts);
+        new k8s.batch.v1.CronJob(`${name}-reseed-${model.name}`, seederCronJob(model, this.settings, options), seederOpts);
       }
     }
 
@@ -123,7 +123,7 @@ export class ModelCache extends pulumi.ComponentResource {
       );
       new k8s.apps.v1.DaemonSet(
         `${name}-prewarm-${poolName}`,
-        prewarmDaemonSet(pool, this.settings, { namespace: args.namespace, serviceAccount: prewarmServiceAccount(poolName), labels }) as unknown as k8s.apps.v1.DaemonSetArgs,
+        prewarmDaemonSet(pool, this.settings, { namespace: args.namespace, serviceAccount: prewarmServiceAccount(poolName), labels }),
         // Its own ServiceAccount only: a model added elsewhere changes nothing of this DaemonSet.
         childOpts([scripts, readerAccounts.get(prewarmServiceAccount(poolName)) as k8s.core.v1.ServiceAccount, list]),
       );

@@ -1,19 +1,12 @@
 import type { GpuPoolDescriptor } from "../cluster/pool-descriptor";
 import type { ResolvedModel } from "../config";
 import { isCommitHash } from "../config/revision";
-import type { IDaemonSet } from "kubernetes-models/apps/v1/DaemonSet";
-import type { ICronJob } from "kubernetes-models/batch/v1/CronJob";
-import type { IJob } from "kubernetes-models/batch/v1/Job";
-import type { IJobSpec } from "kubernetes-models/batch/v1/JobSpec";
 import type { IConfigMap } from "kubernetes-models/v1/ConfigMap";
-import type { IContainer } from "kubernetes-models/v1/Container";
 import type { IEnvFromSource } from "kubernetes-models/v1/EnvFromSource";
-import type { IEnvVar } from "kubernetes-models/v1/EnvVar";
-import type { IPodSpec } from "kubernetes-models/v1/PodSpec";
 import type { ISecurityContext } from "kubernetes-models/v1/SecurityContext";
-import type { IVolume } from "kubernetes-models/v1/Volume";
 import type { IVolumeMount } from "kubernetes-models/v1/VolumeMount";
 import type { Named } from "../named-object";
+import type { Container, CronJob, DaemonSet, EnvVar, Job, JobSpec, PodSpec, Volume } from "../workload-kinds";
 import { images, imageRef } from "../versions";
 import { CACHE_MOUNT, cacheRoot, modelId, rcloneEnv, rclonePath, revisionDir, SCRIPTS_MOUNT, snapshotsRoot, SnapshotStore } from "./snapshot";
 
@@ -42,7 +35,7 @@ const RESTORE_SECURITY: ISecurityContext = { runAsUser: 0, runAsNonRoot: false, 
 
 /** A container's store access: rclone's environment, and the credentials Secret when there is one. */
 interface StoreEnv {
-  readonly env: IEnvVar[];
+  readonly env: EnvVar[];
   readonly envFrom?: IEnvFromSource[];
 }
 
@@ -62,7 +55,7 @@ export function isMovingRef(model: ResolvedModel): boolean {
 }
 
 /** Transfer settings every restore shares (a pod's init container and the pre-warm loop alike). */
-function restoreSettingsEnv(settings: CacheSettings): IEnvVar[] {
+function restoreSettingsEnv(settings: CacheSettings): EnvVar[] {
   return [
     { name: "CACHE_ROOT", value: CACHE_MOUNT },
     { name: "VERIFY_CHECKSUMS", value: settings.verifyChecksums ? "1" : "0" },
@@ -73,7 +66,7 @@ function restoreSettingsEnv(settings: CacheSettings): IEnvVar[] {
 const RESTORE_RESOURCES = { requests: { cpu: "1", memory: "1Gi" }, limits: { memory: "4Gi" } };
 
 /** The init container that makes the revision complete on the node before vLLM starts. */
-export function restoreContainer(model: ResolvedModel, settings: CacheSettings, name = "restore-weights"): IContainer {
+export function restoreContainer(model: ResolvedModel, settings: CacheSettings, name = "restore-weights"): Container {
   const id = modelId(model.source.uri);
   const revision = model.source.revision ?? "";
   const base = storeEnv(settings);
@@ -101,7 +94,7 @@ export function restoreContainer(model: ResolvedModel, settings: CacheSettings, 
   };
 }
 
-function scriptsVolume(settings: CacheSettings): IVolume {
+function scriptsVolume(settings: CacheSettings): Volume {
   return { name: SCRIPTS_VOLUME, configMap: { name: settings.scriptsConfigMap, defaultMode: 0o555 } };
 }
 
@@ -110,7 +103,7 @@ export function nvmeServingParts(
   model: ResolvedModel,
   pool: GpuPoolDescriptor,
   settings: CacheSettings,
-): { initContainers: IContainer[]; volumes: IVolume[]; mainVolumeMounts: IVolumeMount[] } {
+): { initContainers: Container[]; volumes: Volume[]; mainVolumeMounts: IVolumeMount[] } {
   if (pool.nvme === undefined) {
     throw new Error(`pool ${pool.name} has no NVMe array for the model cache`);
   }
@@ -179,7 +172,7 @@ const RESOLVE_REF_PY = [
  * checkpoint, with the same ephemeral-storage request so the scheduler only picks a node that
  * holds it.
  */
-export function seederPodSpec(model: ResolvedModel, settings: CacheSettings, options: SeederOptions): IPodSpec {
+export function seederPodSpec(model: ResolvedModel, settings: CacheSettings, options: SeederOptions): PodSpec {
   const id = modelId(model.source.uri);
   const revision = model.source.revision ?? "";
   const snapshot = rclonePath(settings.store, id, revision);
@@ -190,7 +183,7 @@ export function seederPodSpec(model: ResolvedModel, settings: CacheSettings, opt
   const scripts: IVolumeMount = { name: SCRIPTS_VOLUME, mountPath: SCRIPTS_MOUNT, readOnly: true };
   const scratch = `${Math.ceil(options.scratchBytes / 1e9)}G`;
   const storage = { "ephemeral-storage": scratch };
-  const token: IEnvVar[] = options.hfTokenSecret ? [{ name: "HF_TOKEN", valueFrom: { secretKeyRef: { name: options.hfTokenSecret, key: "token" } } }] : [];
+  const token: EnvVar[] = options.hfTokenSecret ? [{ name: "HF_TOKEN", valueFrom: { secretKeyRef: { name: options.hfTokenSecret, key: "token" } } }] : [];
   const hubEnv = [
     { name: "REPO", value: id },
     { name: "REVISION", value: revision },
@@ -199,7 +192,7 @@ export function seederPodSpec(model: ResolvedModel, settings: CacheSettings, opt
     ...token,
   ];
   const resolved = moving ? [{ name: "RESOLVED_COMMIT_FILE", value: COMMIT_FILE }] : [];
-  const resolve: IContainer = {
+  const resolve: Container = {
     name: "resolve-ref",
     image: imageRef(images.seederDownloader),
     command: ["python3", "-c", RESOLVE_REF_PY],
@@ -281,7 +274,7 @@ function seederMetadata(model: ResolvedModel, settings: CacheSettings, options: 
   };
 }
 
-function seederJobSpec(model: ResolvedModel, settings: CacheSettings, options: SeederOptions): IJobSpec {
+function seederJobSpec(model: ResolvedModel, settings: CacheSettings, options: SeederOptions): JobSpec {
   return {
     backoffLimit: 4,
     ttlSecondsAfterFinished: 86400,
@@ -296,7 +289,7 @@ function seederJobSpec(model: ResolvedModel, settings: CacheSettings, options: S
  * A Job that fills the snapshot of one model revision once (see seederPodSpec). Runs to
  * completion on its own; `pulumi up` does not wait for it.
  */
-export function seederJob(model: ResolvedModel, settings: CacheSettings, options: SeederOptions): Named<IJob> {
+export function seederJob(model: ResolvedModel, settings: CacheSettings, options: SeederOptions): Job {
   return {
     apiVersion: "batch/v1",
     kind: "Job",
@@ -310,7 +303,7 @@ export function seederJob(model: ResolvedModel, settings: CacheSettings, options
  * new commit seeded and the ref pointed at it; restores then follow. The Job of seederJob seeds
  * at `up`; this one keeps the snapshot following the ref. A CronJob's name has 52 characters.
  */
-export function seederCronJob(model: ResolvedModel, settings: CacheSettings, options: SeederOptions): Named<ICronJob> {
+export function seederCronJob(model: ResolvedModel, settings: CacheSettings, options: SeederOptions): CronJob {
   return {
     apiVersion: "batch/v1",
     kind: "CronJob",
@@ -363,7 +356,7 @@ export function prewarmConfigMap(pool: GpuPoolDescriptor, models: readonly Resol
  * the pod template, so adding or removing one restarts no pre-warm pod; a restarted pod checks
  * the cached copies by marker and sizes, hashing only what it copies.
  */
-export function prewarmDaemonSet(pool: GpuPoolDescriptor, settings: CacheSettings, options: PrewarmOptions): Named<IDaemonSet> {
+export function prewarmDaemonSet(pool: GpuPoolDescriptor, settings: CacheSettings, options: PrewarmOptions): DaemonSet {
   if (pool.nvme === undefined) {
     throw new Error(`pool ${pool.name} has no NVMe array to pre-warm`);
   }
@@ -417,7 +410,7 @@ export function prewarmDaemonSet(pool: GpuPoolDescriptor, settings: CacheSetting
 }
 
 /** vLLM streaming the weights from the store (mode `stream`): the preset's command is replaced. */
-export function streamingCommand(model: ResolvedModel, settings: CacheSettings): { command: string[]; env: IEnvVar[]; envFrom?: IEnvFromSource[] } {
+export function streamingCommand(model: ResolvedModel, settings: CacheSettings): { command: string[]; env: EnvVar[]; envFrom?: IEnvFromSource[] } {
   const id = modelId(model.source.uri);
   const url = `${settings.store.provider === "s3" ? "s3" : "gs"}://${settings.store.bucket}/models/${id}/${model.source.revision ?? ""}`;
   return {
