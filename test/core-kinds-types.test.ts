@@ -3,6 +3,7 @@ import type { IContainer } from "kubernetes-models/v1/Container";
 import type { INetworkPolicy } from "kubernetes-models/networking.k8s.io/v1/NetworkPolicy";
 import { bottlerocketEphemeralStorageSettings, BottlerocketSettings, nodeadmRaid0Part, NodeadmNodeConfig } from "../components/cluster/aws/node-bootstrap";
 import type { Named } from "../components/named-object";
+import type { ResourceRequirements } from "../components/workload-kinds";
 
 // The core kinds and node bootstrap documents are typed: each `@ts-expect-error` below must stay an
 // error, or tsc (npm run typecheck) fails.
@@ -29,7 +30,9 @@ describe("core kinds and node bootstrap documents, checked by the compiler", () 
       // @ts-expect-error -- bootstrap commands run always, once or off
       settings: { "bootstrap-commands": { x: { commands: [["apiclient", "ephemeral-storage", "init"]], essential: true, mode: "sometimes" } } },
     };
-    assert.ok(policy && container && unnamed && raid5 && bottlerocket);
+    // @ts-expect-error -- quantities are strings, as @pulumi/kubernetes' args take them
+    const resources: ResourceRequirements = { requests: { cpu: 1 } };
+    assert.ok(policy && container && unnamed && raid5 && bottlerocket && resources);
   });
 
   it("the node bootstrap builders emit those documents", () => {
