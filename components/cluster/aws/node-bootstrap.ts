@@ -56,8 +56,8 @@ export function mimeMultipart(parts: readonly UserDataPart[]): string {
 /**
  * The Bottlerocket settings the platform sets: bootstrap commands, as bottlerocket-core-kit v3.1.1
  * sources/bootstrap-commands/src/main.rs reads them (`settings.bootstrap-commands.<name>` with
- * `commands`, a list of apiclient argument lists, `essential` and `mode`; modes as in
- * sources/api/bootstrap-containers/README.md).
+ * `commands`, a list of apiclient argument lists, `essential` and `mode`: always, once or off,
+ * as main.rs handles them).
  */
 export interface BottlerocketSettings {
   readonly settings: {
