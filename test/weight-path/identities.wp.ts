@@ -5,9 +5,10 @@
  * docs/model-cache.md documents.
  */
 import { strict as assert } from "assert";
+import * as fs from "fs";
 import * as path from "path";
 import { jsonLines } from "./harness/pod";
-import { ofKind, podSpec } from "./harness/render";
+import { awsStore, ofKind, podSpec } from "./harness/render";
 import { StackRun } from "./harness/stack";
 
 describe("weight path: identities and failures (prod stack, S3 with the rendered IAM)", function () {
@@ -49,6 +50,15 @@ describe("weight path: identities and failures (prod stack, S3 with the rendered
     // The hub answered 401 to the unauthenticated metadata call.
     assert.ok(run.hub.requests.some((q) => q.status === 401 && q.path.includes(t.repo)));
   });
+
+  /** The s3:prefix patterns of the rendered ListBucket statement of the role the ServiceAccount is associated with. */
+  const listPatterns = (serviceAccount: string): string[] => {
+    const store = awsStore(run.rendered);
+    const role = store.roles.find((r) => r.name === store.associations[serviceAccount]);
+    assert.ok(role, `a role for ${serviceAccount}`);
+    const doc = JSON.parse(role.policy) as { Statement: { Sid?: string; Condition?: { StringLike?: Record<string, string[]> } }[] };
+    return doc.Statement.find((st) => st.Sid === "ListSnapshots")?.Condition?.StringLike?.["s3:prefix"] ?? [];
+  };
 
   /** The serving pod's ServiceAccount of the model whose repository this is. */
   const readerOf = (repo: string) => {
@@ -107,8 +117,17 @@ describe("weight path: identities and failures (prod stack, S3 with the rendered
     const refused = (await run.restore(readerB.service, path.join(run.root, "node-cross"), { identity: asA })).get("restore-weights");
     assert.equal(refused.code, 11, refused.stderr);
     assert.match(String(jsonLines(refused.stderr).find((l) => l.event === "restore-error")?.reason), /refused access/);
+    const logBefore = fs.statSync(path.join(run.root, "moto.log")).size;
     const own = (await run.restore(readerB.service, path.join(run.root, "node-cross"))).get("restore-weights");
     assert.equal(own.code, 0, own.stderr);
+    // moto does not evaluate the StringLike on s3:prefix (harness/s3.ts): check it here against
+    // the listings B's restore sent (moto's request log), so AWS would grant every one of them,
+    // and against A's prefix, which it must not match.
+    const listed = listPrefixes(fs.readFileSync(path.join(run.root, "moto.log"), "utf8").slice(logBefore));
+    assert.ok(listed.length > 0, "the restore listed the snapshot");
+    const patterns = listPatterns(readerB.serviceAccount);
+    for (const prefix of listed) assert.ok(patterns.some((p) => stringLike(p, prefix)), `s3:prefix ${prefix} is outside ${patterns.join(", ")}`);
+    assert.ok(!patterns.some((p) => stringLike(p, `models/${a.repo}/${a.revision}/`)), `${patterns.join(", ")} admits A's prefix`);
     // The pool's pre-warm identity reads the snapshots of the pool's models (both are on h100), nothing else.
     const prewarm = ofKind(run.rendered, "DaemonSet").find((d) => d.metadata.name === "prewarm-h100");
     assert.ok(prewarm);
@@ -140,3 +159,18 @@ describe("weight path: identities and failures (prod stack, S3 with the rendered
     assert.notEqual(body, "x");
   });
 });
+
+/** IAM's StringLike: `*` any run of characters, `?` any one, everything else literal. */
+function stringLike(pattern: string, value: string): boolean {
+  const re = pattern.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".");
+  return new RegExp(`^${re}$`, "s").test(value);
+}
+
+/** The `prefix` of every ListObjects request in a slice of moto's request log (werkzeug's access lines). */
+function listPrefixes(log: string): string[] {
+  return [...log.matchAll(/"GET (\/[^ "]*) HTTP\/1\.1"/g)].flatMap(([, target]) => {
+    const query = new URL(target, "https://store.invalid").searchParams;
+    const prefix = query.get("prefix");
+    return query.has("list-type") || prefix !== null ? [prefix ?? ""] : [];
+  });
+}
