@@ -3,13 +3,12 @@ import * as os from "os";
 import * as path from "path";
 import { stringify } from "yaml";
 import { TestApiServer, manifestStream } from "../../test/e2e/harness/api-server";
-import { freePort, waitFor } from "../../test/e2e/harness/local-process";
-import { releaseDir, startProcess, stopProcess, trackDir } from "../../test/e2e/harness/processes";
+import { freePort, LocalProcess, waitFor } from "../../test/e2e/harness/local-process";
+import { releaseDir, stopProcess, trackDir } from "../../test/e2e/harness/processes";
 import type { EndpointPickerConfig } from "../../components/serving/epp-config";
 import { envoyBootstrap } from "./envoy-config";
 import { defaultServiceAccount, inferencePool, simPod, simPodName, simPodStatus, NAMESPACE, POOL_NAME } from "./pool-objects";
 import { parseSimMetrics, SimCounters } from "./stats";
-import type { ChildProcess } from "child_process";
 
 // Everything one benchmark run needs, on loopback: the API server (the e2e tier's), simulators,
 // the EPP in pool mode and one Envoy with both arms. Every process goes through the e2e tier's
@@ -61,33 +60,9 @@ export function simArgs(port: number, o: SimOptions, seed: number): string[] {
   ];
 }
 
-class Logged {
-  constructor(
-    readonly name: string,
-    readonly child: ChildProcess,
-    readonly log: string,
-  ) {}
-
-  static start(dir: string, name: string, file: string, args: readonly string[], env: Record<string, string> = {}): Logged {
-    if (!fs.existsSync(file)) {
-      throw new Error(`${file} is missing: run sh bench/routing/install-tools.sh`);
-    }
-    const log = path.join(dir, `${name}.log`);
-    const fd = fs.openSync(log, "w");
-    try {
-      return new Logged(name, startProcess(file, args, { stdio: ["ignore", fd, fd], env: { ...process.env, ...env } }), log);
-    } finally {
-      fs.closeSync(fd);
-    }
-  }
-
-  get exited(): boolean {
-    return this.child.exitCode !== null || this.child.signalCode !== null;
-  }
-
-  tail(lines = 25): string {
-    return fs.existsSync(this.log) ? fs.readFileSync(this.log, "utf8").split("\n").slice(-lines).join("\n") : "(no log)";
-  }
+/** A bench process: the e2e harness's logged, tracked process, started from the bench's tools. */
+function startLogged(dir: string, name: string, file: string, args: readonly string[], env: Record<string, string> = {}): LocalProcess {
+  return LocalProcess.startFile(dir, name, file, args, env, `${file} is missing: run sh bench/routing/install-tools.sh`);
 }
 
 async function probe(url: string, init?: RequestInit): Promise<string | undefined> {
@@ -100,11 +75,11 @@ async function probe(url: string, init?: RequestInit): Promise<string | undefine
 }
 
 /** Waits for a probe, failing early with the log of a process that exited. */
-async function until<T>(what: string, timeoutMs: number, check: () => Promise<T | undefined>, watched: readonly Logged[]): Promise<T> {
+async function until<T>(what: string, timeoutMs: number, check: () => Promise<T | undefined>, watched: readonly LocalProcess[]): Promise<T> {
   return waitFor(what, timeoutMs, async () => {
     const died = watched.find((p) => p.exited);
     if (died !== undefined) {
-      throw new Error(`${what}: ${died.name} exited (code ${String(died.child.exitCode)}):\n${died.tail()}`);
+      throw new Error(`${what}: ${died.name} exited (code ${String(died.child.exitCode)}):\n${died.tail(25)}`);
     }
     return check();
   }, [], 200);
@@ -115,20 +90,20 @@ async function until<T>(what: string, timeoutMs: number, check: () => Promise<T 
  * per arm (startArm), so each arm starts from empty caches and an empty prefix index.
  */
 export class RoutingStack {
-  private arm: { sims: Logged[]; epp?: Logged } | undefined;
+  private arm: { sims: LocalProcess[]; epp?: LocalProcess } | undefined;
 
   private constructor(
     readonly dir: string,
     readonly api: TestApiServer,
     readonly simPorts: readonly number[],
-    readonly envoy: Logged,
+    readonly envoy: LocalProcess,
     readonly ports: { routed: number; roundRobin: number; eppGrpc: number; eppHealth: number; eppMetrics: number },
   ) {}
 
   static async start(simCount: number): Promise<RoutingStack> {
     const dir = trackDir(fs.mkdtempSync(path.join(os.tmpdir(), "llm-platform-bench-")));
     const api = await TestApiServer.start();
-    let envoy: Logged | undefined;
+    let envoy: LocalProcess | undefined;
     try {
       const simPorts: number[] = [];
       while (simPorts.length < simCount) {
@@ -153,7 +128,7 @@ export class RoutingStack {
       fs.writeFileSync(config, JSON.stringify(envoyBootstrap({ admin, ...ports }, simPorts)));
       const envoyBin = path.join(BENCH_VENV, "bin", "envoy");
       // One worker thread: round robin is per worker, so one worker makes it exact.
-      envoy = Logged.start(dir, "envoy", envoyBin, ["-c", config, "--concurrency", "1", "--log-level", "warn", "--base-id", String(process.pid % 60000)]);
+      envoy = startLogged(dir, "envoy", envoyBin, ["-c", config, "--concurrency", "1", "--log-level", "warn", "--base-id", String(process.pid % 60000)]);
       const started = envoy;
       await until("envoy ready", 60_000, async () => ((await probe(`http://127.0.0.1:${admin}/ready`))?.trim() === "LIVE" ? true : undefined), [started]);
       return new RoutingStack(dir, api, simPorts, started, ports);
@@ -176,7 +151,7 @@ export class RoutingStack {
       throw new Error(`sim.count: the stack has ${this.simPorts.length} simulators, asked for ${sim.count}`);
     }
     const sims = this.simPorts.map((port, i) =>
-      Logged.start(this.dir, `sim-${i}`, SIM_BIN, simArgs(port, sim, seed + i), { POD_IP: "127.0.0.1", POD_NAME: simPodName(i), POD_NAMESPACE: NAMESPACE }),
+      startLogged(this.dir, `sim-${i}`, SIM_BIN, simArgs(port, sim, seed + i), { POD_IP: "127.0.0.1", POD_NAME: simPodName(i), POD_NAMESPACE: NAMESPACE }),
     );
     this.arm = { sims };
     for (const [i, port] of this.simPorts.entries()) {
@@ -185,7 +160,7 @@ export class RoutingStack {
     if (eppConfig !== undefined) {
       const configFile = path.join(this.dir, "epp-config.yaml");
       fs.writeFileSync(configFile, stringify(eppConfig));
-      const epp = Logged.start(
+      const epp = startLogged(
         this.dir,
         "epp",
         path.join(BENCH_BIN, "epp"),

@@ -18,9 +18,13 @@ export class LocalProcess {
 
   /** Starts E2E_BIN/<binary> with args (and extra environment), logging to <dir>/<name>.log. */
   static start(dir: string, name: string, binary: string, args: readonly string[], env: Record<string, string> = {}): LocalProcess {
-    const file = path.join(E2E_BIN, binary);
+    return LocalProcess.startFile(dir, name, path.join(E2E_BIN, binary), args, env, `${binary} is not built in ${E2E_BIN}: run sh test/e2e/install-controllers.sh`);
+  }
+
+  /** Starts the program at `file`, logging to <dir>/<name>.log; `missing` is the error when it is not built. */
+  static startFile(dir: string, name: string, file: string, args: readonly string[], env: Record<string, string>, missing: string): LocalProcess {
     if (!fs.existsSync(file)) {
-      throw new Error(`${binary} is not built in ${E2E_BIN}: run sh test/e2e/install-controllers.sh`);
+      throw new Error(missing);
     }
     const log = path.join(dir, `${name}.log`);
     const fd = fs.openSync(log, "w");
