@@ -91,6 +91,13 @@ export const charts = {
     namespace: "",
     source: "llm-d/llm-d-router v0.10.0 config/charts/llm-d-router-gateway and config/charts/routerlib/values.yaml",
   },
+  kubePrometheusStack: {
+    chart: "kube-prometheus-stack",
+    repository: "https://prometheus-community.github.io/helm-charts",
+    version: "88.5.3",
+    namespace: "monitoring",
+    source: "prometheus-community/helm-charts kube-prometheus-stack-88.5.3 charts/kube-prometheus-stack/values.yaml (Prometheus operator v0.93.1)",
+  },
 } as const satisfies Record<string, ChartPin>;
 
 /** Manifests applied from upstream release assets (no chart exists for them). */

@@ -8,6 +8,7 @@ import {
 import { charts } from "../versions";
 import { checkFit, replicaMemory, ReplicaMemory } from "../sizing";
 import { resolveManagedCluster, ResolvedNetwork, ResolvedSystemNodes, resolveStore, SnapshotStoreConfig } from "./managed";
+import { prometheusOperatorRuns, ResolvedMonitoring, resolveMonitoring } from "./monitoring";
 import { cachedRevisionProblem } from "./revision";
 import { ParsedModel, ParsedPlatform, ParsedPool } from "./schema";
 import type { ConfigIssue, Report } from "./report";
@@ -15,6 +16,7 @@ import type { NodeHardware, NodeImage, ResolvedPool } from "./resolved-pool";
 import { checkExtraArgs, checkLoraNames, checkLoraSources, checkSharedPlacement, checkSourceUris, servedDtypeProblem, SharedGpu, sharedGpu, tensorParallelProblem } from "./serving-rules";
 
 export type { ConfigIssue, Report } from "./report";
+export type { ResolvedMonitoring } from "./monitoring";
 export type { NodeHardware, NodeImage, ResolvedPool, Taint } from "./resolved-pool";
 
 export const DEFAULT_MAX_MODEL_LEN = 8192;
@@ -59,7 +61,7 @@ export interface ResolvedModel extends Omit<ParsedModel, "architecture" | "maxMo
   readonly memory: ReplicaMemory;
 }
 
-export interface PlatformConfig extends Omit<ParsedPlatform, "gpuPools" | "models" | "cluster" | "network" | "modelCache"> {
+export interface PlatformConfig extends Omit<ParsedPlatform, "gpuPools" | "models" | "cluster" | "network" | "modelCache" | "monitoring"> {
   readonly cluster: Omit<ParsedPlatform["cluster"], "systemNodes" | "deletionProtection"> & {
     readonly name: string;
     readonly deletionProtection: boolean;
@@ -68,6 +70,7 @@ export interface PlatformConfig extends Omit<ParsedPlatform, "gpuPools" | "model
   /** The managed cluster's network; undefined on existing clusters. */
   readonly network?: ResolvedNetwork;
   readonly modelCache: Omit<ParsedPlatform["modelCache"], "store"> & { readonly store?: SnapshotStoreConfig };
+  readonly monitoring: ResolvedMonitoring;
   readonly gpuPools: readonly ResolvedPool[];
   readonly models: readonly ResolvedModel[];
 }
@@ -251,7 +254,7 @@ function resolveModel(
     if (model.autoscaling.minReplicas > model.autoscaling.maxReplicas) {
       report(`${path}.autoscaling.minReplicas`, `${model.autoscaling.minReplicas} is above maxReplicas ${model.autoscaling.maxReplicas}`);
     }
-    if (!config.monitoring.prometheusOperator) {
+    if (!prometheusOperatorRuns(config.monitoring)) {
       report(`${path}.autoscaling`, "needs Prometheus (the Workload Variant Autoscaler reads vLLM metrics from it); set monitoring.prometheusOperator");
     }
   }
@@ -481,6 +484,7 @@ export function resolvePlatform(config: ParsedPlatform): { config: PlatformConfi
   const clusterName = config.cluster.name ?? `${config.environment.name}-llm`;
   const managed = resolveManagedCluster(config, report);
   const store = resolveStore(config, clusterName, report);
+  const monitoring = resolveMonitoring(config.monitoring, report);
 
   reportDuplicates(config.gpuPools, "gpuPools", report);
   checkModelsNamespace(config.modelsNamespace, report);
@@ -518,6 +522,7 @@ export function resolvePlatform(config: ParsedPlatform): { config: PlatformConfi
       cluster: { ...config.cluster, name: clusterName, deletionProtection: managed.deletionProtection, systemNodes: managed.systemNodes },
       network: managed.network,
       modelCache: { ...config.modelCache, store },
+      monitoring,
       gpuPools: pools,
       models,
     },

@@ -490,11 +490,23 @@ const monitoringSchema = z
   .strictObject({
     prometheusOperator: z
       .boolean()
+      .optional()
+      .describe(
+        "Whether the cluster runs the Prometheus operator; adds ServiceMonitors/PodMonitors for DCGM, vLLM and the routers. Default: true with `install`, else false.",
+      ),
+    install: z
+      .boolean()
       .default(false)
-      .describe("Whether the cluster runs the Prometheus operator; adds ServiceMonitors/PodMonitors for DCGM, vLLM and the routers. Default: false."),
+      .describe(
+        "Deploy kube-prometheus-stack on the system nodes (Prometheus operator, Prometheus, Alertmanager, kube-state-metrics, node-exporter, Grafana) with the platform's dashboards and alert rules. Default: false.",
+      ),
+    prometheusUrl: z
+      .url({ protocol: /^https?$/ })
+      .optional()
+      .describe("Query URL of a Prometheus the platform does not run (what scalers and dashboards read); not with `install`. Default: none."),
   })
   .prefault({})
-  .describe("Metrics scraping.");
+  .describe("Metrics: scraping objects, an installed monitoring stack or an existing Prometheus.");
 
 export const platformSchema = z
   .strictObject({
