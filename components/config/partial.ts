@@ -12,7 +12,7 @@ type Segment = string | number;
 type RawConfigObject = { [key: string]: unknown };
 
 /** Sections that have defaults, so removing them leaves a valid config. */
-const DEFAULTED_SECTIONS = new Set(["cluster", "network", "modelsNamespace", "gpuPools", "models", "addons", "gateway", "monitoring", "modelCache"]);
+const DEFAULTED_SECTIONS = new Set(["cluster", "network", "modelsNamespace", "gpuPools", "models", "addons", "gateway", "monitoring", "modelCache", "tenants"]);
 /** Stand-ins for required fields with the fewest tier- and cloud-specific checks behind them. */
 const STAND_INS: Readonly<Record<string, string>> = { "environment.name": "env", "environment.tier": "dev", "cloud.provider": "existing" };
 /** What a stand-in cloud.provider makes meaningless: every cloud-specific finding. */

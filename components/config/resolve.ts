@@ -10,12 +10,14 @@ import { checkFit, replicaMemory, ReplicaMemory } from "../sizing";
 import { resolveManagedCluster, ResolvedNetwork, ResolvedSystemNodes, resolveStore, SnapshotStoreConfig } from "./managed";
 import { prometheusOperatorRuns, ResolvedMonitoring, resolveMonitoring } from "./monitoring";
 import { cachedRevisionProblem } from "./revision";
+import { GatewayAuthentication, ResolvedTenant, resolveTenants } from "../tenants/config";
 import { ParsedModel, ParsedPlatform, ParsedPool } from "./schema";
 import type { ConfigIssue, Report } from "./report";
 import type { NodeHardware, NodeImage, ResolvedPool } from "./resolved-pool";
 import { checkExtraArgs, checkLoraNames, checkLoraSources, checkSharedPlacement, checkSourceUris, servedDtypeProblem, SharedGpu, sharedGpu, tensorParallelProblem } from "./serving-rules";
 
 export type { ConfigIssue, Report } from "./report";
+export type { GatewayAuthentication, ResolvedTenant, TenantCredential } from "../tenants/config";
 export type { ResolvedMonitoring } from "./monitoring";
 export type { NodeHardware, NodeImage, ResolvedPool, Taint } from "./resolved-pool";
 
@@ -61,7 +63,7 @@ export interface ResolvedModel extends Omit<ParsedModel, "architecture" | "maxMo
   readonly memory: ReplicaMemory;
 }
 
-export interface PlatformConfig extends Omit<ParsedPlatform, "gpuPools" | "models" | "cluster" | "network" | "modelCache" | "monitoring"> {
+export interface PlatformConfig extends Omit<ParsedPlatform, "gpuPools" | "models" | "cluster" | "network" | "modelCache" | "tenants" | "monitoring"> {
   readonly cluster: Omit<ParsedPlatform["cluster"], "systemNodes" | "deletionProtection"> & {
     readonly name: string;
     readonly deletionProtection: boolean;
@@ -73,6 +75,10 @@ export interface PlatformConfig extends Omit<ParsedPlatform, "gpuPools" | "model
   readonly monitoring: ResolvedMonitoring;
   readonly gpuPools: readonly ResolvedPool[];
   readonly models: readonly ResolvedModel[];
+  /** Whether the shared gateway authenticates callers (`gateway.authentication` resolved). */
+  readonly authentication: GatewayAuthentication;
+  /** Who may call the gateway (tenants/config.ts). */
+  readonly tenants: readonly ResolvedTenant[];
 }
 
 function resolveHardware(
@@ -513,6 +519,16 @@ export function resolvePlatform(config: ParsedPlatform): { config: PlatformConfi
   reportOverlappingSelectors(pools, (n) => config.gpuPools.findIndex((p) => p.name === n), report);
   managed.checkPools(pools, config.gpuPools.map((p) => p.name), report);
   const models = resolvedModels.filter((m): m is ResolvedModel => m !== undefined);
+  const { tenants, authentication } = resolveTenants(
+    {
+      tenants: config.tenants,
+      authentication: config.gateway.authentication,
+      models: config.models,
+      gatewayAddon: config.addons.gateway,
+      sharedGateway: config.addons.sharedGateway,
+    },
+    report,
+  );
   if (issues.length === 0) {
     reportPoolCapacity(models, pools, report);
   }
@@ -525,6 +541,8 @@ export function resolvePlatform(config: ParsedPlatform): { config: PlatformConfi
       monitoring,
       gpuPools: pools,
       models,
+      authentication,
+      tenants,
     },
     issues,
     warnings: unusedPoolWarnings(config),

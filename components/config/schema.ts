@@ -2,6 +2,7 @@ import { z } from "zod";
 import { dtypeBytes } from "../catalog";
 import { isIpv4Cidr } from "../network/cidr";
 import { REVISION_SEGMENT } from "./revision";
+import { gatewayAuthenticationSchema, tenantsSchema } from "../tenants/schema";
 
 // The shape of one environment's stack config (`llm-platform:platform`). Every field says what it
 // is and its default in `.describe()`; docs/config-reference.md is generated from these.
@@ -439,6 +440,7 @@ const gatewaySchema = z
       })
       .optional()
       .describe("cert-manager issuer of the gateway certificate. Required with `hostname`."),
+    authentication: gatewayAuthenticationSchema,
   })
   .prefault({})
   .describe("The shared inference Gateway every model is routed on.");
@@ -521,6 +523,7 @@ export const platformSchema = z
     gateway: gatewaySchema,
     monitoring: monitoringSchema,
     modelCache: modelCacheSchema,
+    tenants: tenantsSchema,
   })
   .describe("One environment of the LLM platform (`llm-platform:platform`).");
 
