@@ -1,0 +1,306 @@
+import type { ISecret } from "kubernetes-models/v1/Secret";
+import type { Named } from "../named-object";
+import { routerReleaseName } from "../serving/router-values";
+import type { ResolvedTenant } from "./config";
+import type { QuotaWindows, TenantQuotas } from "./schema";
+import type {
+  AIGatewayRoute,
+  AuthorizationRule,
+  BackendTrafficPolicy,
+  ClientTrafficPolicy,
+  GlobalRateLimitRule,
+  PolicyTargetRef,
+  ResponseOverride,
+  SecurityPolicy,
+} from "./gateway-types";
+
+// The objects that enforce tenants on the shared Gateway. Pure builders; the names below are
+// stable (the e2e tier applies these objects to the real controllers by these names).
+//
+// How a tenant's request flows (Envoy Gateway v1.8.1, Envoy AI Gateway v1.0.0):
+// - `llm-tenants` AIGatewayRoute in the models namespace: one rule per model, matching the
+//   `x-ai-eg-model` header the AI Gateway filter sets from the body's `model` field and sending it
+//   to the model's InferencePool. The AI Gateway controller turns it into an HTTPRoute of the same
+//   name and namespace, with a last `route-not-found` rule on `/` (ai-gateway
+//   internal/controller/ai_gateway_route.go newHTTPRoute); InferencePool backends must sit in the
+//   route's namespace, which is why the route lives beside the models. KServe's per-model routes
+//   (`/<namespace>/<model>/v1/...`) stay; their longer path prefixes win for their paths.
+// - `llm-tenants` SecurityPolicy on that HTTPRoute: API keys from `Authorization: Bearer <key>`
+//   (Envoy's api_key_auth strips the Bearer scheme; gateway site/content/en/latest/tasks/security/
+//   apikey-auth.md) with the client ID forwarded in `x-llm-tenant`, or JWT providers with the
+//   tenant claim copied into that header. Authentication filters run before the AI Gateway's
+//   ext_proc and RBAC after it (gateway internal/xds/translator/httpfilters.go
+//   newOrderedHTTPFilter: api_key_auth 6, jwt_authn 9, ext_proc 100+, rbac 301, ratelimit 303), so
+//   authorization sees the model header and one rule per tenant allows its models: 401 without a
+//   valid credential, 403 for a model outside the list. Principal headers and jwt are ANDed
+//   (internal/xds/translator/authorization.go buildRBACPerRoute).
+// - `llm-tenants` BackendTrafficPolicy on the same route: global rate limits keyed by
+//   `x-llm-tenant`; token ceilings cost 0 per request and the token count of the response, read
+//   from the `io.envoy.ai_gateway` metadata the route's `llmRequestCosts` fill (ai-gateway
+//   site/docs/capabilities/traffic/usage-based-ratelimiting.md). responseOverride gives 401, 403
+//   and 429 an OpenAI-shaped JSON body.
+// - `llm-tenants-gateway` SecurityPolicy on the Gateway: every other route (KServe's per-model
+//   paths) refuses all requests with 403, so the only way in is as a tenant. A route's own policy
+//   replaces the Gateway's (gateway api/v1alpha1/policy_helpers.go: the most specific target wins).
+// - `llm-tenants` ClientTrafficPolicy on the Gateway: removes a client-sent `x-llm-tenant` before
+//   any filter runs, so a caller cannot pick the tenant its requests are counted against.
+
+/** Header carrying the authenticated tenant after authentication; metrics and rate limits key on it. */
+export const TENANT_HEADER = "x-llm-tenant";
+/** Header the AI Gateway filter sets to the request body's model (ai-gateway api/v1alpha1/shared_types.go AIModelHeaderKey). */
+export const MODEL_HEADER = "x-ai-eg-model";
+/** Dynamic-metadata namespace of the token counts (ai-gateway api/v1alpha1/shared_types.go AIGatewayFilterMetadataNamespace). */
+export const AI_GATEWAY_METADATA_NAMESPACE = "io.envoy.ai_gateway";
+/** Name of the AIGatewayRoute, its generated HTTPRoute and the route's policies. */
+export const TENANTS_ROUTE = "llm-tenants";
+/** Name of the Gateway-wide deny policy and the ClientTrafficPolicy. */
+export const TENANTS_GATEWAY_POLICY = "llm-tenants-gateway";
+/** Where an API key is read from: what OpenAI clients send. */
+export const API_KEY_HEADER = "authorization";
+
+/** Token metadata keys the AIGatewayRoute fills and the rate limits read. */
+export const TOKEN_METADATA = { inputTokens: "llm_input_token", outputTokens: "llm_output_token", totalTokens: "llm_total_token" } as const;
+
+/** Secret holding one API-key tenant's key under its name (the client ID Envoy forwards). */
+export function apiKeySecretName(tenant: string): string {
+  return `llm-tenant-${tenant}-api-key`;
+}
+
+/**
+ * The identity `x-llm-tenant` carries for a tenant: its name for API keys (the Secret's key is the
+ * client ID), the claim's value for JWT.
+ */
+export function tenantIdentity(tenant: ResolvedTenant): string {
+  return tenant.credential.kind === "jwt" ? tenant.credential.value : tenant.name;
+}
+
+/** What the builders need to know about a model a tenant may call. */
+export interface TenantRoutedModel {
+  readonly name: string;
+  readonly servedModelName: string;
+  readonly routing: "llm-d" | "kserve" | "precise" | "round-robin";
+}
+
+/**
+ * The InferencePool a model's requests go to, as its LLMInferenceService names it
+ * (serving/llm-inference-service.ts routeScheduler); round-robin models have none.
+ */
+export function modelInferencePool(model: Pick<TenantRoutedModel, "name" | "routing">): string | undefined {
+  switch (model.routing) {
+    case "llm-d":
+    case "precise":
+      return routerReleaseName(model.name);
+    case "kserve":
+      return `${model.name}-inference-pool`;
+    case "round-robin":
+      return undefined;
+  }
+}
+
+export interface TenantGatewayOptions {
+  readonly tenants: readonly ResolvedTenant[];
+  readonly models: readonly TenantRoutedModel[];
+  readonly modelsNamespace: string;
+  readonly gateway: { readonly name: string; readonly namespace: string };
+  readonly labels: Readonly<Record<string, string>>;
+}
+
+const routeTarget: PolicyTargetRef = { group: "gateway.networking.k8s.io", kind: "HTTPRoute", name: TENANTS_ROUTE };
+const gatewayTarget = (name: string): PolicyTargetRef => ({ group: "gateway.networking.k8s.io", kind: "Gateway", name });
+
+/** Models any tenant may call, in config order. */
+function tenantModels(options: TenantGatewayOptions): TenantRoutedModel[] {
+  const used = new Set(options.tenants.flatMap((t) => t.models));
+  return options.models.filter((m) => used.has(m.name) && modelInferencePool(m) !== undefined);
+}
+
+export function tenantsRoute(options: TenantGatewayOptions): AIGatewayRoute {
+  return {
+    apiVersion: "aigateway.envoyproxy.io/v1beta1",
+    kind: "AIGatewayRoute",
+    metadata: { name: TENANTS_ROUTE, namespace: options.modelsNamespace, labels: options.labels },
+    spec: {
+      parentRefs: [{ group: "gateway.networking.k8s.io", kind: "Gateway", name: options.gateway.name, namespace: options.gateway.namespace }],
+      rules: tenantModels(options).map((m) => ({
+        matches: [{ headers: [{ type: "Exact", name: MODEL_HEADER, value: m.servedModelName }] }],
+        backendRefs: [{ group: "inference.networking.k8s.io", kind: "InferencePool", name: modelInferencePool(m) as string }],
+      })),
+      llmRequestCosts: [
+        { metadataKey: TOKEN_METADATA.inputTokens, type: "InputToken" },
+        { metadataKey: TOKEN_METADATA.outputTokens, type: "OutputToken" },
+        { metadataKey: TOKEN_METADATA.totalTokens, type: "TotalToken" },
+      ],
+    },
+  };
+}
+
+/** The Secret of one API-key tenant; `key` is the key itself (a Pulumi secret where built). */
+export function apiKeySecret<K>(tenant: string, key: K, namespace: string, labels: Readonly<Record<string, string>>): Omit<Named<ISecret>, "stringData"> & { stringData: Record<string, K> } {
+  return {
+    apiVersion: "v1",
+    kind: "Secret",
+    metadata: { name: apiKeySecretName(tenant), namespace, labels: { ...labels, "llm-platform.io/tenant": tenant } },
+    type: "Opaque",
+    stringData: { [tenant]: key },
+  };
+}
+
+function allowRule(tenant: ResolvedTenant, models: readonly TenantRoutedModel[]): AuthorizationRule {
+  const served = models.filter((m) => tenant.models.includes(m.name)).map((m) => m.servedModelName);
+  const modelHeader = { name: MODEL_HEADER, values: served };
+  if (tenant.credential.kind === "jwt") {
+    // The verified claim of this tenant's own provider, not the header: another issuer cannot name it.
+    return {
+      name: tenant.name,
+      action: "Allow",
+      principal: { jwt: { provider: tenant.name, claims: [{ name: tenant.credential.claim, values: [tenant.credential.value] }] }, headers: [modelHeader] },
+    };
+  }
+  return { name: tenant.name, action: "Allow", principal: { headers: [{ name: TENANT_HEADER, values: [tenant.name] }, modelHeader] } };
+}
+
+/** Authentication and per-tenant model access on the tenants' route. */
+export function tenantsSecurityPolicy(options: TenantGatewayOptions): SecurityPolicy {
+  const models = tenantModels(options);
+  const keyTenants = options.tenants.filter((t) => t.credential.kind === "apiKey");
+  const jwtTenants = options.tenants.flatMap((t) => (t.credential.kind === "jwt" ? [{ name: t.name, jwt: t.credential }] : []));
+  return {
+    apiVersion: "gateway.envoyproxy.io/v1alpha1",
+    kind: "SecurityPolicy",
+    metadata: { name: TENANTS_ROUTE, namespace: options.modelsNamespace, labels: options.labels },
+    spec: {
+      targetRefs: [routeTarget],
+      ...(keyTenants.length > 0
+        ? {
+            apiKeyAuth: {
+              credentialRefs: keyTenants.map((t) => ({ group: "" as const, kind: "Secret" as const, name: apiKeySecretName(t.name) })),
+              extractFrom: [{ headers: [API_KEY_HEADER] }],
+              forwardClientIDHeader: TENANT_HEADER,
+              // The model servers never see a tenant's key.
+              sanitize: true,
+            },
+          }
+        : {}),
+      ...(jwtTenants.length > 0
+        ? {
+            jwt: {
+              providers: jwtTenants.map(({ name, jwt }) => ({
+                name,
+                issuer: jwt.issuer,
+                audiences: [...jwt.audiences],
+                remoteJWKS: { uri: jwt.jwksUri },
+                claimToHeaders: [{ header: TENANT_HEADER, claim: jwt.claim }],
+              })),
+            },
+          }
+        : {}),
+      authorization: { defaultAction: "Deny", rules: options.tenants.map((t) => allowRule(t, models)) },
+    },
+  };
+}
+
+/** Every other route on the Gateway (KServe's per-model paths) refuses requests. */
+export function gatewayDenyPolicy(options: Pick<TenantGatewayOptions, "gateway" | "labels">): SecurityPolicy {
+  return {
+    apiVersion: "gateway.envoyproxy.io/v1alpha1",
+    kind: "SecurityPolicy",
+    metadata: { name: TENANTS_GATEWAY_POLICY, namespace: options.gateway.namespace, labels: options.labels },
+    spec: { targetRefs: [gatewayTarget(options.gateway.name)], authorization: { defaultAction: "Deny" } },
+  };
+}
+
+/** Strips a client-sent tenant header before any filter runs. */
+export function tenantHeaderStrip(options: Pick<TenantGatewayOptions, "gateway" | "labels">): ClientTrafficPolicy {
+  return {
+    apiVersion: "gateway.envoyproxy.io/v1alpha1",
+    kind: "ClientTrafficPolicy",
+    metadata: { name: TENANTS_GATEWAY_POLICY, namespace: options.gateway.namespace, labels: options.labels },
+    spec: { targetRefs: [gatewayTarget(options.gateway.name)], headers: { earlyRequestHeaders: { remove: [TENANT_HEADER] } } },
+  };
+}
+
+const UNITS = { perMinute: "Minute", perHour: "Hour", perDay: "Day" } as const;
+
+function windowRules(identity: string, windows: QuotaWindows | undefined, cost: GlobalRateLimitRule["cost"]): GlobalRateLimitRule[] {
+  if (windows === undefined) {
+    return [];
+  }
+  return (Object.keys(UNITS) as (keyof typeof UNITS)[]).flatMap((w) => {
+    const requests = windows[w];
+    if (requests === undefined) {
+      return [];
+    }
+    return [{ clientSelectors: [{ headers: [{ name: TENANT_HEADER, type: "Exact" as const, value: identity }] }], limit: { requests, unit: UNITS[w] }, ...(cost ? { cost } : {}) }];
+  });
+}
+
+/** A tenant's ceilings as global rate-limit rules: requests count 1 each, tokens their response's count. */
+export function quotaRules(identity: string, quotas: TenantQuotas): GlobalRateLimitRule[] {
+  const tokenCost = (key: string): GlobalRateLimitRule["cost"] => ({
+    // Checked before the request with nothing added, charged with the response's count.
+    request: { from: "Number", number: 0 },
+    response: { from: "Metadata", metadata: { namespace: AI_GATEWAY_METADATA_NAMESPACE, key } },
+  });
+  return [
+    ...windowRules(identity, quotas.requests, undefined),
+    ...windowRules(identity, quotas.inputTokens, tokenCost(TOKEN_METADATA.inputTokens)),
+    ...windowRules(identity, quotas.outputTokens, tokenCost(TOKEN_METADATA.outputTokens)),
+    ...windowRules(identity, quotas.totalTokens, tokenCost(TOKEN_METADATA.totalTokens)),
+  ];
+}
+
+/** OpenAI's error object (`{"error": {message, type, param, code}}`) for a status the gateway answers itself. */
+export function openAiError(status: 401 | 403 | 429): string {
+  const errors = {
+    401: { message: "Missing or invalid credentials: send Authorization: Bearer <your tenant key or token>.", type: "invalid_request_error", code: "invalid_api_key" },
+    403: { message: "This tenant may not use the requested model.", type: "invalid_request_error", code: "model_not_allowed" },
+    429: { message: "Tenant quota exceeded; retry after the current window.", type: "rate_limit_exceeded", code: "rate_limit_exceeded" },
+  } as const;
+  return JSON.stringify({ error: { ...errors[status], param: null } });
+}
+
+function errorOverrides(statuses: readonly (401 | 403 | 429)[]): ResponseOverride[] {
+  return statuses.map((status) => ({
+    // Only replies the proxy makes itself; a model server's own errors pass through.
+    match: { statusCodes: [{ type: "Value", value: status }] },
+    source: "Local",
+    response: { contentType: "application/json", body: { type: "Inline", inline: openAiError(status) } },
+  }));
+}
+
+/** Rate limits of every tenant and OpenAI-shaped 401/403/429 bodies on the tenants' route. */
+export function tenantsTrafficPolicy(options: TenantGatewayOptions): BackendTrafficPolicy {
+  const rules = options.tenants.flatMap((t) => quotaRules(tenantIdentity(t), t.quotas));
+  return {
+    apiVersion: "gateway.envoyproxy.io/v1alpha1",
+    kind: "BackendTrafficPolicy",
+    metadata: { name: TENANTS_ROUTE, namespace: options.modelsNamespace, labels: options.labels },
+    spec: {
+      targetRefs: [routeTarget],
+      ...(rules.length > 0 ? { rateLimit: { type: "Global" as const, global: { rules } } } : {}),
+      responseOverride: errorOverrides([401, 403, 429]),
+    },
+  };
+}
+
+/** OpenAI-shaped 403 bodies for the Gateway's other routes. */
+export function gatewayTrafficPolicy(options: Pick<TenantGatewayOptions, "gateway" | "labels">): BackendTrafficPolicy {
+  return {
+    apiVersion: "gateway.envoyproxy.io/v1alpha1",
+    kind: "BackendTrafficPolicy",
+    metadata: { name: TENANTS_GATEWAY_POLICY, namespace: options.gateway.namespace, labels: options.labels },
+    spec: { targetRefs: [gatewayTarget(options.gateway.name)], responseOverride: errorOverrides([403]) },
+  };
+}
+
+/** Every custom object the tenants need on the gateway, in apply order (Secrets are built apart: they hold keys). */
+export function tenantGatewayObjects(options: TenantGatewayOptions): (AIGatewayRoute | SecurityPolicy | BackendTrafficPolicy | ClientTrafficPolicy)[] {
+  return [
+    tenantHeaderStrip(options),
+    gatewayDenyPolicy(options),
+    gatewayTrafficPolicy(options),
+    tenantsRoute(options),
+    tenantsSecurityPolicy(options),
+    tenantsTrafficPolicy(options),
+  ];
+}

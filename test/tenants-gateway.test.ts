@@ -1,0 +1,199 @@
+import * as assert from "assert";
+import type { ResolvedTenant } from "../components/config";
+import {
+  apiKeySecret,
+  gatewayDenyPolicy,
+  gatewayTrafficPolicy,
+  modelInferencePool,
+  openAiError,
+  quotaRules,
+  TenantGatewayOptions,
+  tenantGatewayObjects,
+  tenantHeaderStrip,
+  tenantsRoute,
+  tenantsSecurityPolicy,
+  tenantsTrafficPolicy,
+} from "../components/tenants/gateway-objects";
+import { GatewayCrdValidator } from "./harness/gateway-crds";
+
+const keyTenant = (name: string, models: string[], quotas: ResolvedTenant["quotas"] = {}): ResolvedTenant => ({ name, credential: { kind: "apiKey", rotation: 1 }, models, quotas });
+const jwtTenant = (name: string, models: string[], value = name): ResolvedTenant => ({
+  name,
+  credential: { kind: "jwt", issuer: "https://idp.example.com", audiences: ["llm"], jwksUri: "https://idp.example.com/jwks", claim: "org", value },
+  models,
+  quotas: { requests: { perMinute: 5 } },
+});
+
+const models: TenantGatewayOptions["models"] = [
+  { name: "qwen3-8b", servedModelName: "Qwen/Qwen3-8B", routing: "llm-d" },
+  { name: "llama-70b", servedModelName: "llama-70b", routing: "kserve" },
+  { name: "unused", servedModelName: "unused", routing: "precise" },
+];
+
+function options(tenants: ResolvedTenant[]): TenantGatewayOptions {
+  return { tenants, models, modelsNamespace: "llm-models", gateway: { name: "inference-gateway", namespace: "llm-gateway" }, labels: { l: "v" } };
+}
+
+const keyed = options([
+  keyTenant("team-a", ["qwen3-8b"], { requests: { perMinute: 60, perDay: 10000 }, totalTokens: { perHour: 200000 } }),
+  keyTenant("team-b", ["qwen3-8b", "llama-70b"], { inputTokens: { perMinute: 1000 }, outputTokens: { perDay: 50000 } }),
+]);
+const jwt = options([jwtTenant("research", ["llama-70b"], "org-42"), jwtTenant("ops", ["qwen3-8b"])]);
+
+describe("tenant gateway objects", () => {
+  it("routes each model a tenant may call to its InferencePool by the model header, and counts tokens", () => {
+    const route = tenantsRoute(keyed);
+    assert.deepStrictEqual(route.metadata, { name: "llm-tenants", namespace: "llm-models", labels: { l: "v" } });
+    assert.deepStrictEqual(route.spec.parentRefs, [{ group: "gateway.networking.k8s.io", kind: "Gateway", name: "inference-gateway", namespace: "llm-gateway" }]);
+    assert.deepStrictEqual(route.spec.rules, [
+      { matches: [{ headers: [{ type: "Exact", name: "x-ai-eg-model", value: "Qwen/Qwen3-8B" }] }], backendRefs: [{ group: "inference.networking.k8s.io", kind: "InferencePool", name: "qwen3-8b-router" }] },
+      { matches: [{ headers: [{ type: "Exact", name: "x-ai-eg-model", value: "llama-70b" }] }], backendRefs: [{ group: "inference.networking.k8s.io", kind: "InferencePool", name: "llama-70b-inference-pool" }] },
+    ]);
+    assert.deepStrictEqual(route.spec.llmRequestCosts, [
+      { metadataKey: "llm_input_token", type: "InputToken" },
+      { metadataKey: "llm_output_token", type: "OutputToken" },
+      { metadataKey: "llm_total_token", type: "TotalToken" },
+    ]);
+  });
+
+  it("names the pool each routing mode creates, and none for round-robin", () => {
+    assert.deepStrictEqual(
+      (["llm-d", "precise", "kserve", "round-robin"] as const).map((routing) => modelInferencePool({ name: "m", routing })),
+      ["m-router", "m-router", "m-inference-pool", undefined],
+    );
+  });
+
+  it("authenticates API keys from the Authorization header and allows each tenant only its models", () => {
+    const policy = tenantsSecurityPolicy(keyed);
+    assert.deepStrictEqual(policy.spec.targetRefs, [{ group: "gateway.networking.k8s.io", kind: "HTTPRoute", name: "llm-tenants" }]);
+    assert.deepStrictEqual(policy.spec.apiKeyAuth, {
+      credentialRefs: [
+        { group: "", kind: "Secret", name: "llm-tenant-team-a-api-key" },
+        { group: "", kind: "Secret", name: "llm-tenant-team-b-api-key" },
+      ],
+      extractFrom: [{ headers: ["authorization"] }],
+      forwardClientIDHeader: "x-llm-tenant",
+      sanitize: true,
+    });
+    assert.strictEqual(policy.spec.jwt, undefined);
+    assert.deepStrictEqual(policy.spec.authorization, {
+      defaultAction: "Deny",
+      rules: [
+        { name: "team-a", action: "Allow", principal: { headers: [{ name: "x-llm-tenant", values: ["team-a"] }, { name: "x-ai-eg-model", values: ["Qwen/Qwen3-8B"] }] } },
+        { name: "team-b", action: "Allow", principal: { headers: [{ name: "x-llm-tenant", values: ["team-b"] }, { name: "x-ai-eg-model", values: ["Qwen/Qwen3-8B", "llama-70b"] }] } },
+      ],
+    });
+  });
+
+  it("authenticates JWTs with one provider per tenant and authorizes on that provider's verified claim", () => {
+    const policy = tenantsSecurityPolicy(jwt);
+    assert.strictEqual(policy.spec.apiKeyAuth, undefined);
+    assert.deepStrictEqual(policy.spec.jwt?.providers[0], {
+      name: "research",
+      issuer: "https://idp.example.com",
+      audiences: ["llm"],
+      remoteJWKS: { uri: "https://idp.example.com/jwks" },
+      claimToHeaders: [{ header: "x-llm-tenant", claim: "org" }],
+    });
+    assert.deepStrictEqual(policy.spec.authorization.rules?.[0], {
+      name: "research",
+      action: "Allow",
+      principal: { jwt: { provider: "research", claims: [{ name: "org", values: ["org-42"] }] }, headers: [{ name: "x-ai-eg-model", values: ["llama-70b"] }] },
+    });
+  });
+
+  it("turns quotas into global rate limits keyed by the tenant: requests count one, tokens their response's count", () => {
+    const rules = quotaRules("team-a", { requests: { perMinute: 60, perDay: 10000 }, totalTokens: { perHour: 200000 } });
+    const tenant = [{ headers: [{ name: "x-llm-tenant", type: "Exact", value: "team-a" }] }];
+    assert.deepStrictEqual(rules, [
+      { clientSelectors: tenant, limit: { requests: 60, unit: "Minute" } },
+      { clientSelectors: tenant, limit: { requests: 10000, unit: "Day" } },
+      {
+        clientSelectors: tenant,
+        limit: { requests: 200000, unit: "Hour" },
+        cost: { request: { from: "Number", number: 0 }, response: { from: "Metadata", metadata: { namespace: "io.envoy.ai_gateway", key: "llm_total_token" } } },
+      },
+    ]);
+    assert.deepStrictEqual(quotaRules("x", {}), []);
+  });
+
+  it("keys a JWT tenant's limits on its claim value, and gives 401/403/429 OpenAI-shaped bodies on local replies", () => {
+    const policy = tenantsTrafficPolicy(jwt);
+    assert.deepStrictEqual(
+      policy.spec.rateLimit?.global.rules.map((r) => [r.clientSelectors[0].headers[0].value, r.limit.unit]),
+      [
+        ["org-42", "Minute"],
+        ["ops", "Minute"],
+      ],
+    );
+    assert.deepStrictEqual(
+      policy.spec.responseOverride?.map((o) => [o.match.statusCodes[0].value, o.source, o.response.contentType, JSON.parse(o.response.body.inline).error.code]),
+      [
+        [401, "Local", "application/json", "invalid_api_key"],
+        [403, "Local", "application/json", "model_not_allowed"],
+        [429, "Local", "application/json", "rate_limit_exceeded"],
+      ],
+    );
+    assert.deepStrictEqual(Object.keys(JSON.parse(openAiError(429)).error).sort(), ["code", "message", "param", "type"]);
+    // No ceilings at all: no rateLimit section (Envoy Gateway requires rules when it is set).
+    assert.strictEqual(tenantsTrafficPolicy(options([keyTenant("a", ["qwen3-8b"])])).spec.rateLimit, undefined);
+  });
+
+  it("closes the Gateway's other routes, strips a client-sent tenant header and answers 403 in OpenAI's shape there", () => {
+    assert.deepStrictEqual(gatewayDenyPolicy(keyed).spec, {
+      targetRefs: [{ group: "gateway.networking.k8s.io", kind: "Gateway", name: "inference-gateway" }],
+      authorization: { defaultAction: "Deny" },
+    });
+    assert.strictEqual(gatewayDenyPolicy(keyed).metadata.namespace, "llm-gateway");
+    assert.deepStrictEqual(tenantHeaderStrip(keyed).spec.headers, { earlyRequestHeaders: { remove: ["x-llm-tenant"] } });
+    assert.deepStrictEqual(gatewayTrafficPolicy(keyed).spec.responseOverride?.map((o) => o.match.statusCodes[0].value), [403]);
+  });
+
+  it("keeps a tenant's key in a Secret of its own under the tenant's name (the client ID)", () => {
+    const secret = apiKeySecret("team-a", "k3y", "llm-models", { l: "v" });
+    assert.deepStrictEqual(secret, {
+      apiVersion: "v1",
+      kind: "Secret",
+      metadata: { name: "llm-tenant-team-a-api-key", namespace: "llm-models", labels: { l: "v", "llm-platform.io/tenant": "team-a" } },
+      type: "Opaque",
+      stringData: { "team-a": "k3y" },
+    });
+  });
+
+  describe("against the upstream CRDs (../shared/charts)", () => {
+    const validator = new GatewayCrdValidator();
+
+    it("knows the kinds the tenants emit", () => {
+      for (const kind of [
+        "gateway.envoyproxy.io/v1alpha1/SecurityPolicy",
+        "gateway.envoyproxy.io/v1alpha1/BackendTrafficPolicy",
+        "gateway.envoyproxy.io/v1alpha1/ClientTrafficPolicy",
+        "aigateway.envoyproxy.io/v1beta1/AIGatewayRoute",
+      ]) {
+        assert.ok(validator.kinds().includes(kind), kind);
+      }
+    });
+
+    for (const [label, opts] of [
+      ["API-key tenants", keyed],
+      ["JWT tenants", jwt],
+    ] as const) {
+      it(`every object for ${label} is valid`, () => {
+        const objects = tenantGatewayObjects(opts);
+        assert.deepStrictEqual(
+          objects.map((o) => `${o.kind}/${o.metadata.name}`),
+          ["ClientTrafficPolicy/llm-tenants-gateway", "SecurityPolicy/llm-tenants-gateway", "BackendTrafficPolicy/llm-tenants-gateway", "AIGatewayRoute/llm-tenants", "SecurityPolicy/llm-tenants", "BackendTrafficPolicy/llm-tenants"],
+        );
+        for (const o of objects) {
+          assert.deepStrictEqual(validator.problems(o), [], `${o.kind}/${o.metadata.name}`);
+        }
+      });
+    }
+
+    it("catches a field the CRD does not have", () => {
+      const policy = tenantsSecurityPolicy(keyed);
+      const broken = { ...policy, spec: { ...policy.spec, apiKeyAuth: { ...policy.spec.apiKeyAuth, forwardClientIdHeader: "x" } } };
+      assert.match(validator.problems(broken).join("\n"), /forwardClientIdHeader/);
+    });
+  });
+});
