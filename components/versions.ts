@@ -98,6 +98,21 @@ export const charts = {
     namespace: "monitoring",
     source: "prometheus-community/helm-charts kube-prometheus-stack-88.5.3 charts/kube-prometheus-stack/values.yaml (Prometheus operator v0.93.1)",
   },
+  karpenterCrd: {
+    chart: "karpenter-crd",
+    repository: "oci://public.ecr.aws/karpenter",
+    version: "1.14.1",
+    namespace: "kube-system",
+    source: "aws/karpenter-provider-aws v1.14.1 charts/karpenter-crd (NodePool, NodeClaim, EC2NodeClass, NodeOverlay); installed apart so upgrades update the CRDs (Helm never upgrades a chart's crds/)",
+  },
+  karpenter: {
+    chart: "karpenter",
+    repository: "oci://public.ecr.aws/karpenter",
+    version: "1.14.1",
+    // The namespace of the upstream getting-started guide (KARPENTER_NAMESPACE=kube-system).
+    namespace: "kube-system",
+    source: "aws/karpenter-provider-aws v1.14.1 charts/karpenter/values.yaml; IAM, queue and rules from website/content/en/docs/getting-started/getting-started-with-karpenter/cloudformation.yaml at v1.14.1",
+  },
 } as const satisfies Record<string, ChartPin>;
 
 /** Manifests applied from upstream release assets (no chart exists for them). */
@@ -150,6 +165,28 @@ export const images = {
     source: "the CPU vLLM image the llm-d router chart v0.10.0 pins for its tokenizer; ships the huggingface_hub `hf` CLI",
   },
 } as const satisfies Record<string, ImagePin>;
+
+/**
+ * The Karpenter controller image the release runs. The chart as released (1.14.1) still names
+ * controller tag 1.13.0 with 1.13.0's digest, and the v1.14.1 docs commit (1d927085) moved the tag to
+ * 1.14.1 but kept 1.14.0's digest, which the runtime would pull instead of the tag. No 1.14.1 digest
+ * was published where it could be read, so the tag is set and the digest cleared.
+ */
+export const karpenterControllerImage = {
+  image: "public.ecr.aws/karpenter/controller",
+  tag: "1.14.1",
+  source: "aws/karpenter-provider-aws v1.14.1 (release tag; charts/karpenter/values.yaml on main after commit 1d927085 names tag 1.14.1)",
+} as const satisfies ImagePin;
+
+/**
+ * The EKS-optimized AL2023 AMI release Karpenter nodes boot (`amiSelectorTerms` alias): the same
+ * amazon-eks-ami release whose nodeadm the managed node groups' RAID0 settings are read from.
+ * Karpenter picks the NVIDIA variant of the release for GPU instance types.
+ */
+export const karpenterAmiAlias = {
+  alias: "al2023@v20260724",
+  source: "amazon-eks-ami v20260724; alias format from aws/karpenter-provider-aws v1.14.1 docs concepts/nodeclasses.md (amiSelectorTerms alias)",
+} as const;
 
 /** The image reference a pod names: `<image>:<tag>`, with `@<digest>` when the pin has one (the runtime then pulls by digest). */
 export function imageRef(pin: Pick<ImagePin, "image" | "tag" | "digest">): string {

@@ -3,6 +3,7 @@ import type { PolicyReport } from "../policy/evaluate";
 import type { PlanCost } from "./cost";
 import { costTables } from "./render-cost";
 import { RecordedResource } from "./recorder";
+import type { GpuPoolDescriptor } from "../../components/cluster/pool-descriptor";
 import { ResolvedOutputs } from "./run";
 
 // Pure renderers from a recorded plan to the files `plan` writes. No I/O here.
@@ -238,16 +239,22 @@ export interface PlanSummary {
 const orAfterDeploy = (v: unknown): string => (v === undefined || v === null || v === "" ? AFTER_DEPLOY : String(v));
 const fmt = (n: number, digits = 1) => n.toFixed(digits);
 
+/** A pool's provisioner and fallback, e.g. `karpenter: reservation ≤2 → on-demand ≤4 → spot ≤2`. */
+export function capacityOrder(capacity: GpuPoolDescriptor["capacity"]): string {
+  return `${capacity.provisioner}: ${capacity.steps.map((s) => `${s.type} ≤${s.maxNodes}`).join(" → ")}`;
+}
+
 /** The figures of a plan, as rows ready for a terminal or a Markdown file. */
 export function summarize(stack: string, resources: readonly RecordedResource[], outputs: ResolvedOutputs, cost?: PlanCost): PlanSummary {
   const pools = [
-    ["pool", "GPU", "GPUs/node", "nodes", "GPUs at max", "NVMe (GB)", "network (Gbps)"],
+    ["pool", "GPU", "GPUs/node", "nodes", "capacity (in order, max nodes)", "GPU limit", "NVMe (GB)", "network (Gbps)"],
     ...outputs.gpuPools.map((p) => [
       p.name,
       p.gpuModel,
       String(p.gpusPerNode),
-      `${p.minNodes}..${p.maxNodes}`,
-      String(p.maxNodes * p.gpusPerNode),
+      `${p.minNodes}..${p.capacity.reachableNodes}`,
+      capacityOrder(p.capacity),
+      String(p.capacity.reachableNodes * p.gpusPerNode),
       p.nvme ? String(p.nvme.capacityGB) : "none",
       String(p.networkGbps),
     ]),
@@ -267,7 +274,7 @@ export function summarize(stack: string, resources: readonly RecordedResource[],
       m.restore ? `${fmt(m.restore.seconds, 0)} s at ${fmt(m.restore.gbPerSecond, 2)} GB/s (${m.restore.target}, ${m.restore.bottleneck}-bound)` : "-",
     ]),
   ];
-  const totalGpusAtMaxScale = outputs.gpuPools.reduce((sum, p) => sum + p.maxNodes * p.gpusPerNode, 0);
+  const totalGpusAtMaxScale = outputs.gpuPools.reduce((sum, p) => sum + p.capacity.reachableNodes * p.gpusPerNode, 0);
   const addons = [["add-on", "chart", "version", "namespace"], ...outputs.addons.map((a) => [a.name, a.chart, a.version, a.namespace || "(cluster)"])];
   const endpoints = [
     ["model", "served as", "base URL", "from"],

@@ -17,6 +17,8 @@ import {
 import { envoyGatewayClass, GATEWAY_NAME, GATEWAY_NAMESPACE, gatewayCertificate, gkeGpuOperatorQuota, sharedGateway } from "./gateway-manifests";
 import { gpuOperatorValues } from "./gpu-operator-values";
 import { ChartPin, charts, gkeDriverInstaller, manifests } from "../versions";
+import { kubePrometheusStackValues, registerMonitoringObjects } from "../monitoring";
+import { SYSTEM_NODE_LABEL } from "../cluster/aws/node-group";
 
 export interface ClusterAddonsArgs {
   /** The validated environment; `addons`, `gateway`, `monitoring` and the pools decide what is installed. Required. */
@@ -80,6 +82,9 @@ export class ClusterAddons extends pulumi.ComponentResource {
       dependsOn: dependsOn.filter((d): d is pulumi.Resource => d !== undefined),
     });
     const releases: AddonRelease[] = [];
+    // With the monitoring stack installed, every later release waits for it: they render
+    // ServiceMonitors/PodMonitors, whose CRDs it brings.
+    let monitoringStack: k8s.helm.v3.Release | undefined;
     const release = (
       key: string,
       pin: ChartPin,
@@ -106,9 +111,17 @@ export class ClusterAddons extends pulumi.ComponentResource {
           atomic: true,
           ...extra,
         },
-        childOpts(dependsOn),
+        childOpts([monitoringStack, ...dependsOn]),
       );
     };
+
+    if (config.monitoring.install) {
+      // Managed clusters label their system nodes; on an existing cluster the scheduler places it.
+      const systemNodeSelector = cloud === "aws" || cloud === "gcp" ? { [SYSTEM_NODE_LABEL]: "true" } : undefined;
+      const values = kubePrometheusStackValues({ systemNodeSelector, retention: config.environment.tier === "prod" ? "15d" : "7d" });
+      monitoringStack = release("kube-prometheus-stack", charts.kubePrometheusStack, values, TIMEOUT.controller);
+      registerMonitoringObjects(`${name}-monitoring`, labels, childOpts([monitoringStack]));
+    }
 
     const certManager = addons.certManager
       ? release("cert-manager", charts.certManager, certManagerValues({ prometheusOperator, replicas }), TIMEOUT.controller)
@@ -213,8 +226,9 @@ export class ClusterAddons extends pulumi.ComponentResource {
       );
       servingDependencies.push(this.gateway);
     }
-    this.servingDependencies = servingDependencies;
-    this.routerDependencies = inferenceCrds ? [inferenceCrds] : [];
+    // Model services and routers render PodMonitors/ServiceMonitors too.
+    this.servingDependencies = [...servingDependencies, ...(monitoringStack ? [monitoringStack] : [])];
+    this.routerDependencies = [...(inferenceCrds ? [inferenceCrds] : []), ...(monitoringStack ? [monitoringStack] : [])];
     this.releases = releases;
     this.registerOutputs({ releases, gatewayNamespace: this.gatewayNamespace, gatewayName: this.gatewayName });
   }

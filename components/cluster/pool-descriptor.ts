@@ -1,5 +1,6 @@
 import { gpuProductLabel, GpuModel } from "../catalog";
 import { ResolvedPool, Taint } from "../config";
+import { reachableNodes } from "../config/capacity";
 
 export interface Toleration {
   readonly key: string;
@@ -25,6 +26,12 @@ export interface GpuPoolDescriptor {
   readonly multiNode: boolean;
   readonly minNodes: number;
   readonly maxNodes: number;
+  /** What adds the pool's nodes, the fallback steps in order with their node bounds, and the nodes all steps together can reach. */
+  readonly capacity: {
+    readonly provisioner: ResolvedPool["capacity"]["provisioner"];
+    readonly steps: readonly { readonly type: string; readonly maxNodes: number }[];
+    readonly reachableNodes: number;
+  };
   /** Local NVMe array for model weights; absent when the pool uses none. */
   readonly nvme?: { readonly mountPath: string; readonly capacityGB: number; readonly writeMBps: number };
 }
@@ -64,6 +71,12 @@ export function describePool(pool: ResolvedPool): GpuPoolDescriptor {
     multiNode: pool.multiNode,
     minNodes: pool.minNodes,
     maxNodes: pool.maxNodes,
+    capacity: {
+      provisioner: pool.capacity.provisioner,
+      // Managed pools buy as capacityType says: one step of maxNodes.
+      steps: pool.capacity.provisioner === "managed" ? [{ type: pool.capacityType, maxNodes: pool.maxNodes }] : pool.capacity.steps.map((s) => ({ type: s.type, maxNodes: s.maxNodes })),
+      reachableNodes: reachableNodes(pool),
+    },
     ...(nvme !== undefined ? { nvme } : {}),
   };
 }

@@ -9,6 +9,7 @@ import { charts } from "../versions";
 import { checkFit, replicaMemory, ReplicaMemory } from "../sizing";
 import { resolveManagedCluster, ResolvedNetwork, ResolvedSystemNodes, resolveStore, SnapshotStoreConfig } from "./managed";
 import { prometheusOperatorRuns, ResolvedMonitoring, resolveMonitoring } from "./monitoring";
+import { resolveCapacity } from "./capacity";
 import { cachedRevisionProblem } from "./revision";
 import { GatewayAuthentication, ResolvedTenant, resolveTenants } from "../tenants/config";
 import { ParsedModel, ParsedPlatform, ParsedPool } from "./schema";
@@ -193,6 +194,7 @@ function resolvePool(pool: ParsedPool, index: number, config: ParsedPlatform, re
     nodeLabels: pool.nodeLabels ?? { [POOL_LABEL]: pool.name },
     taints: pool.taints ?? [GPU_TAINT],
     schedulableGpus,
+    capacity: resolveCapacity(pool, path, config, report),
   };
 }
 

@@ -1,6 +1,7 @@
 // The resolved shape of a GPU pool, shared by the cluster checks (managed.ts) and the resolver
 // (resolve.ts) without either importing the other.
 import type { GpuInstanceType } from "../catalog";
+import type { ResolvedCapacity } from "./capacity";
 import type { ParsedPool } from "./schema";
 import type { SharedGpu } from "./serving-rules";
 
@@ -30,7 +31,7 @@ export type NodeImage = NonNullable<ParsedPool["nodeImage"]>;
 
 /** A GPU pool with its hardware looked up and every default filled in. */
 export interface ResolvedPool
-  extends Omit<ParsedPool, "hardware" | "nvme" | "nvmeMountPath" | "desiredNodes" | "nodeLabels" | "taints" | "nodeImage" | "efa"> {
+  extends Omit<ParsedPool, "hardware" | "nvme" | "nvmeMountPath" | "desiredNodes" | "nodeLabels" | "taints" | "nodeImage" | "efa" | "capacity"> {
   readonly nodeImage: NodeImage;
   /** EFA interfaces and a cluster placement group (aws). */
   readonly efa: boolean;
@@ -42,4 +43,6 @@ export interface ResolvedPool
   readonly taints: readonly Taint[];
   /** What one schedulable `nvidia.com/gpu` is once `gpuSharing` applies, and how many a node has. */
   readonly schedulableGpus: SharedGpu;
+  /** Who adds and removes the pool's nodes, and the capacity fallback. */
+  readonly capacity: ResolvedCapacity;
 }

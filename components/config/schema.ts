@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { dtypeBytes } from "../catalog";
 import { isIpv4Cidr } from "../network/cidr";
+import { capacitySchema } from "./capacity-schema";
 import { REVISION_SEGMENT } from "./revision";
 import { gatewayAuthenticationSchema, tenantsSchema } from "../tenants/schema";
 
@@ -282,6 +283,7 @@ export const poolSchema = z.strictObject({
     ])
     .default({ mode: "none" })
     .describe("How the pool's GPUs are shared: `none`, `time-slicing` with `replicas`, or `mig` with a `profile`. Default: none."),
+  capacity: capacitySchema.default({ provisioner: "managed", consolidateAfter: "15m" }),
 });
 
 const explicitArchitectureSchema = z.strictObject({

@@ -122,6 +122,12 @@ const SIMULATOR_BINARY = "/app/llm-d-inference-sim";
  * (a list, replaced whole) can be overridden, so the hook runs the binary's `--help`, which exits 0
  * at once (pkg/common/parser.go): no drain delay, which a simulator does not need, and no failed hook.
  */
+/**
+ * How long a model pod has to finish in-flight generations once told to stop: the preset's preStop
+ * drain, then vLLM's shutdown. Node removal (Karpenter's terminationGracePeriod) leaves it this much.
+ */
+export const MODEL_TERMINATION_GRACE_SECONDS = 120;
+
 export const SIMULATOR_PRESTOP: ILifecycle = { preStop: { exec: { command: [SIMULATOR_BINARY, "--help"] } } };
 
 const CONTAINER_SECURITY: NonNullable<IContainer["securityContext"]> = {
@@ -183,7 +189,7 @@ function podSpec(options: LlmInferenceServiceOptions, gpus: number, args: string
     ...(pool ? { nodeSelector: { ...pool.nodeSelector }, tolerations: pool.tolerations.map((t) => ({ ...t })) } : {}),
     ...(cache !== undefined && model.cacheMode !== "off" ? { serviceAccountName: cache.serviceAccount } : {}),
     // In-flight generations finish before the pod goes; the preset's preStop hook drains first.
-    terminationGracePeriodSeconds: 120,
+    terminationGracePeriodSeconds: MODEL_TERMINATION_GRACE_SECONDS,
     securityContext: { runAsNonRoot: true, seccompProfile: { type: "RuntimeDefault" } },
     ...(initContainers ? { initContainers } : {}),
     containers: [container],

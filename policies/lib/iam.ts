@@ -43,8 +43,12 @@ export function statements(doc: unknown): Statement[] | undefined {
   });
 }
 
-/** Read-only verbs whose wildcard (ec2:Describe*) or `*` resource grants nothing to change. */
-const READ_ONLY = /^[a-z0-9-]+:(Describe|List)[A-Za-z]*\*?$/;
+/**
+ * Read-only verbs whose wildcard (ec2:Describe*) or `*` resource grants nothing to change, and
+ * pricing:GetProducts, which reads public price lists and has no resource type to name (AWS
+ * service authorization reference, AWS Price List); Karpenter's controller policy grants it on `*`.
+ */
+const READ_ONLY = /^([a-z0-9-]+:(Describe|List)[A-Za-z]*\*?|pricing:GetProducts)$/;
 
 /** Why an Allow statement is broader than least privilege, or undefined. */
 export function broadGrant(s: Statement): string | undefined {

@@ -18,11 +18,11 @@ interface Crd {
   spec: { group: string; names: { kind: string }; versions: { name: string; served: boolean; schema?: { openAPIV3Schema?: Record<string, unknown> } }[] };
 }
 
-/** The CRD documents of `templates/crds/*.yaml` of a chart in ../shared/charts. */
-export function chartCrds(chart: string): Crd[] {
-  const dir = path.join(CHARTS, chart, "templates", "crds");
+/** The CRD documents of `<dir>/*.yaml` (default templates/crds; karpenter-crd keeps them in templates) of a chart in ../shared/charts. */
+export function chartCrds(chart: string, sub = path.join("templates", "crds")): Crd[] {
+  const dir = path.join(CHARTS, chart, sub);
   if (!fs.existsSync(dir)) {
-    throw new Error(`chart ${chart} has no templates/crds under ${CHARTS}`);
+    throw new Error(`chart ${chart} has no ${sub} under ${CHARTS}`);
   }
   return fs
     .readdirSync(dir)
@@ -43,13 +43,13 @@ export function chartCrds(chart: string): Crd[] {
 export class ChartCrdValidator {
   private readonly validators = new Map<string, ValidateFunction>();
 
-  constructor(chart: string) {
+  constructor(chart: string, sub?: string) {
     const ajv = new Ajv({ allErrors: true, strict: false });
     addFormats(ajv);
     for (const format of ["int32", "int64", "double", "float"]) {
       ajv.addFormat(format, true);
     }
-    for (const crd of chartCrds(chart)) {
+    for (const crd of chartCrds(chart, sub)) {
       for (const v of crd.spec.versions.filter((x) => x.served && x.schema?.openAPIV3Schema !== undefined)) {
         this.validators.set(`${crd.spec.group}/${v.name}/${crd.spec.names.kind}`, ajv.compile(strictStructuralSchema(v.schema?.openAPIV3Schema ?? {})));
       }

@@ -74,6 +74,31 @@ export interface SchemaProblem {
   readonly message: string;
 }
 
+/** Charts whose CRDs ship as templates rather than in ../shared/crds: chart and the directory holding them. */
+const CHART_CRD_DIRS: readonly (readonly [string, string])[] = [["karpenter-crd", "templates"]];
+
+/**
+ * The CRD files of CHART_CRD_DIRS in ../shared/charts (or LLM_PLATFORM_CHARTS_DIR), with every line
+ * that holds a Helm action dropped: those templates only template metadata annotations.
+ */
+function chartCrdTexts(): string[] {
+  const charts = process.env.LLM_PLATFORM_CHARTS_DIR ?? path.resolve(__dirname, "..", "..", "..", "shared", "charts");
+  return CHART_CRD_DIRS.flatMap(([chart, sub]) => {
+    const dir = path.join(charts, chart, sub);
+    return fs
+      .readdirSync(dir)
+      .filter((f) => f.endsWith(".yaml"))
+      .sort()
+      .map((f) =>
+        fs
+          .readFileSync(path.join(dir, f), "utf8")
+          .split("\n")
+          .filter((line) => !line.includes("{{"))
+          .join("\n"),
+      );
+  });
+}
+
 /** A compiled set of validators, one per served CRD version, plus core kinds on demand. */
 export class KubernetesSchemas {
   private readonly crds = new Map<string, { validate: ValidateFunction; scope: Crd["spec"]["scope"] }>();
@@ -83,8 +108,16 @@ export class KubernetesSchemas {
       throw new Error(`CRD directory ${crdsDir} not found: clone the repository beside shared/ or set LLM_PLATFORM_CRDS_DIR`);
     }
     const ajv = newAjv();
-    for (const file of fs.readdirSync(crdsDir).filter((f) => f.endsWith(".yaml")).sort()) {
-      for (const doc of parseAllDocuments(fs.readFileSync(path.join(crdsDir, file), "utf8"))) {
+    const texts = [
+      ...fs
+        .readdirSync(crdsDir)
+        .filter((f) => f.endsWith(".yaml"))
+        .sort()
+        .map((f) => fs.readFileSync(path.join(crdsDir, f), "utf8")),
+      ...chartCrdTexts(),
+    ];
+    for (const text of texts) {
+      for (const doc of parseAllDocuments(text)) {
         const crd = doc.toJS() as Crd;
         if (crd?.kind !== "CustomResourceDefinition") {
           continue;

@@ -11,7 +11,8 @@ import { AdminEntry, apiIngressRules, configuredAdminEntries, deployerEntry, wit
 import { gpuLaunchTemplateSpec, gpuNodeGroupSpec, LaunchTemplateSpec, NodeGroupSpec, systemLaunchTemplateSpec, systemNodeGroupSpec } from "./node-group";
 import { eksRequirements } from "./requirements";
 import { createS3SnapshotStore } from "./snapshot-store";
-import { AwsSubnets, createVpc, existingSubnets } from "./vpc";
+import { AwsSubnets, createVpc, existingSubnets, privateSubnetName } from "./vpc";
+import { Karpenter } from "./karpenter";
 
 export interface EksClusterArgs {
   /** The validated environment (cloud.provider `aws`). Required. */
@@ -24,7 +25,8 @@ export interface EksClusterArgs {
  * An EKS cluster for LLM serving: its VPC (or given subnets), a KMS key for secrets and snapshots,
  * the control plane through @pulumi/eks (API authentication with access entries, private or
  * CIDR-limited endpoint, logs, pinned add-ons), a CPU system node group, one managed node group per
- * GPU pool with its own launch template, and the snapshot store with its Pod Identity roles.
+ * GPU pool with its own launch template (or, for pools with `capacity.provisioner: karpenter`,
+ * Karpenter NodePools), and the snapshot store with its Pod Identity roles.
  */
 export class EksCluster extends pulumi.ComponentResource implements ClusterOutputs {
   public readonly clusterName: pulumi.Output<string>;
@@ -36,6 +38,8 @@ export class EksCluster extends pulumi.ComponentResource implements ClusterOutpu
   /** The KMS key that encrypts Kubernetes secrets and the snapshot store. */
   public readonly kmsKeyArn: pulumi.Output<string>;
   public readonly nodeGroups: readonly aws.eks.NodeGroup[];
+  /** Karpenter, when a pool's capacity is provisioned by it. */
+  public readonly karpenter?: Karpenter;
   /** Cluster-admin access entries: one per principal of `cluster.admins` and the principal running pulumi. */
   public readonly adminAccessEntries: pulumi.Output<aws.eks.AccessEntry[]>;
 
@@ -160,7 +164,9 @@ export class EksCluster extends pulumi.ComponentResource implements ClusterOutpu
     );
     const admins = this.adminAccess(name, cluster.admins, region, tags);
     this.adminAccessEntries = admins.entries;
-    const gpuGroups = config.gpuPools.map((pool) => this.gpuNodeGroup(name, pool, subnets, clusterSecurityGroupId, tags, nodeGroup));
+    const managedPools = config.gpuPools.filter((pool) => pool.capacity.provisioner !== "karpenter");
+    const karpenterPools = config.gpuPools.filter((pool) => pool.capacity.provisioner === "karpenter");
+    const gpuGroups = managedPools.map((pool) => this.gpuNodeGroup(name, pool, subnets, clusterSecurityGroupId, tags, nodeGroup));
     this.nodeGroups = [system, ...gpuGroups];
 
     const snapshots = createS3SnapshotStore(
@@ -189,6 +195,29 @@ export class EksCluster extends pulumi.ComponentResource implements ClusterOutpu
       // entries (the deployer's among them) let it in.
       { parent: this, dependsOn: admins.grants.apply((grants) => [system, coredns, podIdentityAgent, ...apiIngress, ...grants]) },
     );
+    if (karpenterPools.length > 0) {
+      this.karpenter = new Karpenter(
+        `${name}-karpenter`,
+        {
+          clusterName: this.clusterName,
+          region,
+          pools: karpenterPools.map((pool) => {
+            const { efaSecurityGroupIds, placementGroupName } = this.efaResources(name, pool, subnets, clusterSecurityGroupId, tags);
+            // Subnets the program creates have no ID until deploy: those are selected by their Name tag.
+            const subnetTerms =
+              network.create && pool.subnetIds === undefined
+                ? (pool.zones ?? network.subnets.map((s) => s.zone)).map((zone) => ({ tags: { Name: privateSubnetName(cluster.name, zone) } }))
+                : this.poolSubnets(pool, subnets).map((id) => ({ id }));
+            return { pool, network: { subnetTerms, securityGroupIds: efaSecurityGroupIds ?? [clusterSecurityGroupId], placementGroupName } };
+          }),
+          provider: this.provider,
+          replicas: config.environment.tier === "prod" ? 2 : 1,
+          tags,
+          dependsOn: [podIdentityAgent],
+        },
+        { parent: this },
+      );
+    }
     this.gpuPools = config.gpuPools.map(describePool);
     this.registerOutputs({ clusterName: this.clusterName, gpuPools: this.gpuPools, snapshotStore: this.snapshotStore, kmsKeyArn: this.kmsKeyArn });
   }
@@ -237,6 +266,20 @@ export class EksCluster extends pulumi.ComponentResource implements ClusterOutpu
     nodeGroup: (groupName: string, spec: NodeGroupSpec, template: LaunchTemplateSpec<pulumi.Input<string>>, subnetIds: pulumi.Input<string>[]) => aws.eks.NodeGroup,
   ): aws.eks.NodeGroup {
     const groupName = `gpu-${pool.name}`;
+    const { efaSecurityGroupIds, placementGroupName } = this.efaResources(name, pool, subnets, clusterSecurityGroupId, tags);
+    const template = gpuLaunchTemplateSpec<pulumi.Input<string>>(pool, { efaSecurityGroupIds, placementGroupName });
+    return nodeGroup(groupName, gpuNodeGroupSpec(pool), template, this.poolSubnets(pool, subnets));
+  }
+
+  /** The EFA security group and cluster placement group of a pool that asks for EFA (node groups and Karpenter alike). */
+  private efaResources(
+    name: string,
+    pool: ResolvedPool,
+    subnets: AwsSubnets,
+    clusterSecurityGroupId: pulumi.Output<string>,
+    tags: Record<string, string>,
+  ): { efaSecurityGroupIds?: pulumi.Input<string>[]; placementGroupName?: pulumi.Input<string> } {
+    const groupName = `gpu-${pool.name}`;
     let efaSecurityGroupIds: pulumi.Input<string>[] | undefined;
     let placementGroupName: pulumi.Input<string> | undefined;
     if (pool.efa) {
@@ -261,8 +304,7 @@ export class EksCluster extends pulumi.ComponentResource implements ClusterOutpu
     if (pool.efa && pool.multiNode) {
       placementGroupName = new aws.ec2.PlacementGroup(`${name}-${groupName}`, { strategy: "cluster", tags }, { parent: this }).name;
     }
-    const template = gpuLaunchTemplateSpec<pulumi.Input<string>>(pool, { efaSecurityGroupIds, placementGroupName });
-    return nodeGroup(groupName, gpuNodeGroupSpec(pool), template, this.poolSubnets(pool, subnets));
+    return { efaSecurityGroupIds, placementGroupName };
   }
 
   private poolSubnets(pool: ResolvedPool, subnets: AwsSubnets): pulumi.Input<string>[] {

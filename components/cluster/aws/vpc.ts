@@ -12,6 +12,11 @@ export interface AwsSubnets {
   readonly privateSubnetByZone: ReadonlyMap<string, pulumi.Input<string>>;
 }
 
+/** The Name tag of a created private subnet; Karpenter's EC2NodeClasses select subnets by it. */
+export function privateSubnetName(clusterName: string, zone: string): string {
+  return `${clusterName}-private-${zone}`;
+}
+
 type CreatedNetwork = Extract<ResolvedNetwork, { cloud: "aws"; create: true }>;
 
 /**
@@ -62,7 +67,7 @@ export function createVpc(name: string, network: CreatedNetwork, clusterName: st
         vpcId: vpc.id,
         cidrBlock: plan.privateCidr,
         availabilityZone: plan.zone,
-        tags: { ...tags, ...clusterTag, Name: `${clusterName}-private-${plan.zone}`, "kubernetes.io/role/internal-elb": "1" },
+        tags: { ...tags, ...clusterTag, Name: privateSubnetName(clusterName, plan.zone), "kubernetes.io/role/internal-elb": "1" },
       },
       opts,
     );
