@@ -1,6 +1,7 @@
 import type { CertManagerValues } from "../generated/values/cert-manager";
 import type { KserveResourcesValues as KserveResourcesSchemaValues } from "../generated/values/kserve-llmisvc-resources";
 import type { GpuOperatorValues } from "./gpu-operator-values";
+import type { KubePrometheusStackValues } from "../monitoring/stack-values";
 
 // Helm values of the add-on charts other than the GPU Operator. Pure; each key was read in the
 // chart's values file at the version pinned in versions.ts. Charts that ship a values.schema.json
@@ -175,4 +176,5 @@ export type AddonChartValues =
   | GpuOperatorValues
   | KserveResourcesValues
   | KserveRuntimeConfigsValues
+  | KubePrometheusStackValues
   | ChartDefaults;
