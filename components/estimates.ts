@@ -1,3 +1,4 @@
+import { scalingSummary, ScalingSummary } from "./autoscaling";
 import { GpuPoolDescriptor } from "./cluster/pool-descriptor";
 import { ResolvedModel } from "./config";
 import { estimateRestore, RestoreEstimate, weightBytes } from "./sizing";
@@ -9,7 +10,10 @@ export interface ModelEstimate {
   readonly model: string;
   /** GPU pool; absent for simulator models. */
   readonly pool?: string;
+  /** Replicas planned for: the fixed count, or the autoscaling maximum. */
   readonly replicas: number;
+  /** Replica bounds and the load signals they follow (`fixed` without autoscaling). */
+  readonly scaling: ScalingSummary;
   readonly gpusPerReplica: number;
   readonly totalGpus: number;
   readonly weightGiB: number;
@@ -34,6 +38,7 @@ export function estimateModel(model: ResolvedModel, pool: GpuPoolDescriptor | un
       model: model.name,
       cacheMode: model.cacheMode,
       replicas: model.replicas,
+      scaling: scalingSummary(model),
       gpusPerReplica: 0,
       totalGpus: 0,
       weightGiB: 0,
@@ -55,6 +60,7 @@ export function estimateModel(model: ResolvedModel, pool: GpuPoolDescriptor | un
     ...(snapshot !== undefined ? { snapshot } : {}),
     pool: pool.name,
     replicas: model.replicas,
+    scaling: scalingSummary(model),
     gpusPerReplica: model.gpusPerReplica,
     totalGpus: model.replicas * model.gpusPerReplica,
     weightGiB: bytes / GiB,

@@ -7,6 +7,7 @@ import { ClusterOutputs } from "./cluster/outputs";
 import { describePool, GpuPoolDescriptor } from "./cluster/pool-descriptor";
 import { PlatformConfig } from "./config";
 import { estimateModel, ModelEstimate } from "./estimates";
+import { prometheusQueryUrl } from "./monitoring/prometheus-url";
 import { PLATFORM_TYPE, platformFacts } from "./facts";
 import { charts, ClusterAddons, GATEWAY_ACCESS_LABEL, GATEWAY_NAME, GATEWAY_NAMESPACE, gatewayAddress } from "./addons";
 import { GatewaySource, ModelEndpoint, modelsNetworkPolicies, ModelService } from "./serving";
@@ -177,6 +178,8 @@ export class LlmPlatform extends pulumi.ComponentResource {
             hostname: config.gateway.hostname,
             restoreSeconds: restore.get(model.name),
             prometheusOperator: config.monitoring.prometheusOperator,
+            prometheusUrl: prometheusQueryUrl(config.monitoring),
+            autoscalingDependsOn: this.addons.autoscalingDependencies,
             gke: config.cloud.provider === "gcp",
             dependsOn: [namespace, admission, ...this.addons.servingDependencies, ...(cache?.servingDependencies ?? []), ...this.cluster.identityDependencies],
             cache: cache && { settings: cache.settings, serviceAccount: cache.readerServiceAccountOf(model.name) },

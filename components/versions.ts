@@ -98,6 +98,13 @@ export const charts = {
     namespace: "monitoring",
     source: "prometheus-community/helm-charts kube-prometheus-stack-88.5.3 charts/kube-prometheus-stack/values.yaml (Prometheus operator v0.93.1)",
   },
+  keda: {
+    chart: "keda",
+    repository: "https://kedacore.github.io/charts",
+    version: "2.20.2",
+    namespace: "keda",
+    source: "kedacore/charts keda 2.20.2 (appVersion 2.20.2) values.yaml and templates/crds; operator built from github.com/kedacore/keda/v2@v2.20.2 in the e2e tier",
+  },
   karpenterCrd: {
     chart: "karpenter-crd",
     repository: "oci://public.ecr.aws/karpenter",

@@ -229,29 +229,6 @@ describe("model services", () => {
     });
   });
 
-  describe("autoscaling bounds", () => {
-    it("emit KServe's WVA scaling instead of fixed replicas, and plan GPUs for the maximum", async () => {
-      const raw = withModels(
-        [{ name: "q", source: { uri: "hf://Qwen/Qwen3-8B" }, pool: "l4", architecture: "qwen3-8b", autoscaling: { minReplicas: 1, maxReplicas: 3, backend: "keda" } }],
-        (c) => (c.monitoring = { prometheusOperator: true }),
-      );
-      const { recorder, platform } = await platformFor(raw);
-      const svc = service(recorder.resources, "q");
-      assert.deepStrictEqual(svc.spec.scaling, { minReplicas: 1, maxReplicas: 3, wva: { keda: {} } });
-      assert.strictEqual(svc.spec.replicas, undefined, "replicas and scaling are mutually exclusive");
-      assert.strictEqual(platform.estimates[0].totalGpus, 3);
-      await validAgainstSchemas(recorder.resources);
-    });
-
-    it("reject fixed replicas beside bounds, inverted bounds, and bounds without Prometheus", () => {
-      const model = { name: "q", source: { uri: "hf://Qwen/Qwen3-8B" }, pool: "l4", architecture: "qwen3-8b" };
-      const prom = (c: ReturnType<typeof baseConfig>) => (c.monitoring = { prometheusOperator: true });
-      assert.throws(() => parsePlatformConfig(withModels([{ ...model, replicas: 2, autoscaling: { minReplicas: 1, maxReplicas: 2 } }], prom)), /models\[0\]\.replicas: and autoscaling are mutually exclusive/);
-      assert.throws(() => parsePlatformConfig(withModels([{ ...model, autoscaling: { minReplicas: 3, maxReplicas: 2 } }], prom)), /models\[0\]\.autoscaling\.minReplicas: 3 is above maxReplicas 2/);
-      assert.throws(() => parsePlatformConfig(withModels([{ ...model, autoscaling: { minReplicas: 1, maxReplicas: 2 } }])), /models\[0\]\.autoscaling: needs Prometheus/);
-    });
-  });
-
   describe("routing modes", () => {
     it("kserve: KServe's managed scheduler with the same scoring inline, two replicas, no router release", async () => {
       const { recorder } = await platformFor(withModels([{ name: "q", source: { uri: "hf://Qwen/Qwen3-8B" }, pool: "l4", architecture: "qwen3-8b", routing: "kserve" }]));

@@ -260,11 +260,12 @@ export function summarize(stack: string, resources: readonly RecordedResource[],
     ]),
   ];
   const models = [
-    ["model", "pool", "replicas", "GPUs/replica", "GPUs", "weights (GiB)", "KV tokens/replica", "max-len seqs/replica", "weights from", "restore"],
+    ["model", "pool", "replicas", "scales on", "GPUs/replica", "GPUs", "weights (GiB)", "KV tokens/replica", "max-len seqs/replica", "weights from", "restore"],
     ...outputs.models.map((m) => [
       m.model,
       m.pool ?? "(simulator)",
-      String(m.replicas),
+      m.scaling.signal === "fixed" ? String(m.replicas) : `${m.scaling.minReplicas}..${m.scaling.maxReplicas}`,
+      m.scaling.signal === "fixed" ? "fixed" : `${m.scaling.signal}; down after ${m.scaling.scaleDownAfterSeconds ?? 0} s`,
       String(m.gpusPerReplica),
       String(m.totalGpus),
       fmt(m.weightGiB),

@@ -1,5 +1,6 @@
 import type { CertManagerValues } from "../generated/values/cert-manager";
 import type { KserveResourcesValues as KserveResourcesSchemaValues } from "../generated/values/kserve-llmisvc-resources";
+import type { KedaValues } from "../autoscaling/keda-values";
 import type { GpuOperatorValues } from "./gpu-operator-values";
 import type { KubePrometheusStackValues } from "../monitoring/stack-values";
 
@@ -177,4 +178,5 @@ export type AddonChartValues =
   | KserveResourcesValues
   | KserveRuntimeConfigsValues
   | KubePrometheusStackValues
+  | KedaValues
   | ChartDefaults;

@@ -1,6 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { PlatformConfig } from "../config";
+import { kedaValues } from "../autoscaling/keda-values";
 import { customObject } from "../kube-object";
 import { podSecurityLabels } from "../security";
 import {
@@ -67,6 +68,8 @@ export class ClusterAddons extends pulumi.ComponentResource {
   public readonly servingDependencies: pulumi.Resource[];
   /** What a model's router release needs: the InferencePool CRD. */
   public readonly routerDependencies: pulumi.Resource[];
+  /** What a model's ScaledObject needs: the KEDA release (its CRDs and admission webhook); empty when no model autoscales. */
+  public readonly autoscalingDependencies: pulumi.Resource[];
 
   constructor(name: string, args: ClusterAddonsArgs, opts?: pulumi.ComponentResourceOptions) {
     super("llm-platform:index:ClusterAddons", name, {}, opts);
@@ -159,6 +162,12 @@ export class ClusterAddons extends pulumi.ComponentResource {
     if (addons.leaderWorkerSet ?? multiNode) {
       release("lws", charts.leaderWorkerSet, leaderWorkerSetValues({ prometheusOperator }), TIMEOUT.controller);
     }
+
+    // KEDA scales the autoscaled models (components/autoscaling); on the system nodes, as it
+    // tolerates no GPU taint.
+    this.autoscalingDependencies = config.models.some((m) => m.autoscaling !== undefined)
+      ? [release("keda", charts.keda, kedaValues({ replicas, prometheusOperator }), TIMEOUT.controller)]
+      : [];
 
     if (addons.gpuOperator && config.gpuPools.length > 0) {
       const values = gpuOperatorValues({ pools: config.gpuPools, kubernetesVersion: config.cluster.kubernetesVersion, prometheusOperator });

@@ -101,8 +101,8 @@ export function scalingSignals(autoscaling: ParsedAutoscaling): ScalingSignal[] 
 /** What the rest of a model's config says that the autoscaling checks need. */
 export interface AutoscalingContext {
   readonly replicas?: number;
-  /** The Prometheus scalers query, or undefined when the platform knows of none. */
-  readonly prometheusUrl?: string;
+  /** Whether the platform knows a Prometheus for scalers to query (installed, or monitoring.prometheusUrl). */
+  readonly prometheus: boolean;
 }
 
 /** Reports every problem of the `autoscaling` section of the model at `modelPath` (`models[i]`). */
@@ -135,7 +135,7 @@ export function checkAutoscaling(autoscaling: ParsedAutoscaling, modelPath: stri
       '"hpa" is no longer supported: it drove KServe\'s Workload Variant Autoscaler, which the platform does not install, through a Prometheus adapter it does not install either; autoscaling now renders a KEDA ScaledObject, so remove backend',
     );
   }
-  if (context.prometheusUrl === undefined) {
+  if (!context.prometheus) {
     report(path, "needs a Prometheus to query (KEDA reads vLLM's metrics from it): set monitoring.install, or monitoring.prometheusUrl for one you run");
   }
 }

@@ -7,8 +7,9 @@ import {
 } from "../catalog";
 import { charts } from "../versions";
 import { checkFit, replicaMemory, ReplicaMemory } from "../sizing";
+import { checkAutoscaling } from "./autoscaling";
 import { resolveManagedCluster, ResolvedNetwork, ResolvedSystemNodes, resolveStore, SnapshotStoreConfig } from "./managed";
-import { prometheusOperatorRuns, ResolvedMonitoring, resolveMonitoring } from "./monitoring";
+import { ResolvedMonitoring, resolveMonitoring } from "./monitoring";
 import { resolveCapacity } from "./capacity";
 import { cachedRevisionProblem } from "./revision";
 import { GatewayAuthentication, ResolvedTenant, resolveTenants } from "../tenants/config";
@@ -256,15 +257,8 @@ function resolveModel(
   checkLoraNames(model, path, report);
   checkSourceUris(model, path, report);
   if (model.autoscaling !== undefined) {
-    if (model.replicas !== undefined) {
-      report(`${path}.replicas`, "and autoscaling are mutually exclusive (KServe takes either fixed replicas or scaling bounds)");
-    }
-    if (model.autoscaling.minReplicas > model.autoscaling.maxReplicas) {
-      report(`${path}.autoscaling.minReplicas`, `${model.autoscaling.minReplicas} is above maxReplicas ${model.autoscaling.maxReplicas}`);
-    }
-    if (!prometheusOperatorRuns(config.monitoring)) {
-      report(`${path}.autoscaling`, "needs Prometheus (the Workload Variant Autoscaler reads vLLM metrics from it); set monitoring.prometheusOperator");
-    }
+    const prometheus = config.monitoring.install || config.monitoring.prometheusUrl !== undefined;
+    checkAutoscaling(model.autoscaling, path, { replicas: model.replicas, prometheus }, report);
   }
   if (config.modelCache.mode !== "off" && !model.simulator) {
     if (model.source.revision === undefined) {

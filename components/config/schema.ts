@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { autoscalingSchema } from "./autoscaling";
 import { dtypeBytes } from "../catalog";
 import { isIpv4Cidr } from "../network/cidr";
 import { capacitySchema } from "./capacity-schema";
@@ -329,17 +330,7 @@ export const modelSchema = z.strictObject({
     .describe("Data type the weights are served in. Default: the architecture's."),
   kvCacheDtype: z.enum(["auto", "fp8"]).default("auto").describe("KV-cache data type. Default: `auto`."),
   replicas: z.int().min(0).max(1000).optional().describe("Fixed serving replicas (not with `autoscaling`). Default: 1."),
-  autoscaling: z
-    .strictObject({
-      minReplicas: z.int().min(1).max(1000).describe("Fewest replicas."),
-      maxReplicas: z.int().min(1).max(1000).describe("Most replicas; GPU capacity is checked against it."),
-      backend: z.enum(["hpa", "keda"]).default("hpa").describe("What applies the desired replica count. Default: hpa."),
-    })
-    .optional()
-    .describe(
-      "Autoscaling bounds through KServe's Workload Variant Autoscaler integration (`spec.scaling.wva`). The cluster must run " +
-        "the WVA controller and Prometheus, plus an external-metrics adapter (hpa) or KEDA (keda). Default: fixed replicas.",
-    ),
+  autoscaling: autoscalingSchema.optional(),
   tensorParallel: z.int().min(1).max(64).default(1).describe("GPUs one replica's weights are sharded over. Default: 1."),
   dataLocal: z.int().min(1).max(64).default(1).describe("Data-parallel ranks per replica (vLLM data-parallel-size-local). Default: 1."),
   maxModelLen: z

@@ -306,16 +306,9 @@ export function llmInferenceService(options: LlmInferenceServiceOptions): LLMInf
         ? { lora: { adapters: model.loraAdapters.map((a) => ({ name: a.name, uri: a.uri })), maxAdapters: model.loraAdapters.length } }
         : {}),
     },
-    // KServe takes either fixed replicas or scaling bounds, never both (CEL rule on the spec).
-    ...(model.autoscaling !== undefined
-      ? {
-          scaling: {
-            minReplicas: model.autoscaling.minReplicas,
-            maxReplicas: model.autoscaling.maxReplicas,
-            wva: model.autoscaling.backend === "keda" ? { keda: {} } : { hpa: {} },
-          },
-        }
-      : { replicas: model.replicas }),
+    // An autoscaled model leaves replicas unset: KServe v0.20.0 then keeps the count its workload
+    // has (workload.go PreserveDeploymentReplicas), which the model's KEDA ScaledObject sets.
+    ...(model.autoscaling !== undefined ? {} : { replicas: model.replicas }),
     // The simulator loads nothing; cached models get their weights from the cache instead of KServe's download.
     ...(model.simulator || (options.cache !== undefined && model.cacheMode !== "off") ? { storageInitializer: { enabled: false } } : {}),
   };

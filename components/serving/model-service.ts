@@ -1,6 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { gatewayAddress } from "../addons/gateway-manifests";
+import { modelScaler } from "../autoscaling/model-scaler";
 import { charts } from "../versions";
 import type { GpuPoolDescriptor } from "../cluster/pool-descriptor";
 import type { ResolvedModel } from "../config";
@@ -27,6 +28,10 @@ export interface ModelServiceArgs {
   readonly restoreSeconds?: number;
   /** Whether the cluster runs the Prometheus operator. Default: false. */
   readonly prometheusOperator?: boolean;
+  /** Prometheus the model's scaler queries; required when the model autoscales. */
+  readonly prometheusUrl?: string;
+  /** What the model's ScaledObject waits for (the KEDA release). Default: none. */
+  readonly autoscalingDependsOn?: pulumi.Resource[];
   /** Whether the cluster's gateway is GKE's. Default: false. */
   readonly gke?: boolean;
   /** Resources the service must wait for (KServe presets, CRDs, Gateway). Default: none. */
@@ -88,6 +93,18 @@ export class ModelService extends pulumi.ComponentResource {
       // The InferencePool the router release creates is what the service's scheduler points at.
       childOpts([...(args.dependsOn ?? []), ...(routerRelease ? [routerRelease] : [])]),
     );
+
+    const scaler = args.prometheusUrl === undefined ? undefined : modelScaler(model, { namespace: args.namespace, prometheusUrl: args.prometheusUrl, labels });
+    if (model.autoscaling !== undefined && scaler === undefined) {
+      throw new Error(`model ${model.name}: autoscaling needs the Prometheus URL its scaler queries`);
+    }
+    if (scaler !== undefined) {
+      // KEDA's kind has no generated type (its CRD ships inside the keda chart's templates); the
+      // builder's ScaledObject interface types it, and tests validate it against the chart's CRD.
+      const scalerArgs: k8s.apiextensions.CustomResourceArgs = scaler;
+      // After the LLMInferenceService, whose controller creates the workload the scaler targets.
+      new k8s.apiextensions.CustomResource(`${name}-scaler`, scalerArgs, childOpts([workload, ...(args.autoscalingDependsOn ?? [])]));
+    }
 
     if (args.prometheusOperator) {
       customObject(`${name}-podmonitor`, modelPodMonitor(model.name, args.namespace, labels), childOpts(args.routerDependsOn ?? []));
