@@ -9,7 +9,8 @@ import { PlatformConfig } from "./config";
 import { estimateModel, ModelEstimate } from "./estimates";
 import { prometheusQueryUrl } from "./monitoring/prometheus-url";
 import { PLATFORM_TYPE, platformFacts } from "./facts";
-import { charts, ClusterAddons, GATEWAY_ACCESS_LABEL, GATEWAY_NAME, GATEWAY_NAMESPACE, gatewayAddress } from "./addons";
+import { charts, ClusterAddons, envoyGatewayServes, GATEWAY_ACCESS_LABEL, GATEWAY_NAME, GATEWAY_NAMESPACE, gatewayAddress } from "./addons";
+import { TenantAccess, tenantAccess, tenantBaseUrl, TenantGateway } from "./tenants";
 import { GatewaySource, ModelEndpoint, modelsNetworkPolicies, ModelService } from "./serving";
 import { cacheRoot, hostPathServiceAccounts, ModelCache, modelId, SEEDER_SERVICE_ACCOUNT, snapshotUrl } from "./cache";
 import { hostPathAdmissionPolicy, modelsNamespaceLevel, podSecurityLabels } from "./security";
@@ -24,6 +25,8 @@ export interface LlmPlatformArgs {
   readonly kubeconfig?: pulumi.Input<string>;
   /** Hugging Face token for the model-cache seeders (gated models), as a secret. Default: none. */
   readonly hfToken?: pulumi.Input<string>;
+  /** Keys of the tenants whose `apiKey.secretConfig` names a secret stack-config key, by tenant name. Default: none. */
+  readonly tenantKeys?: Readonly<Record<string, pulumi.Input<string>>>;
 }
 
 /** Labels every object the platform creates carries. */
@@ -49,7 +52,7 @@ export function gatewaySource(config: PlatformConfig): GatewaySource {
   if (!config.addons.sharedGateway) {
     return { kind: "unknown" };
   }
-  if (config.cloud.provider === "gcp") {
+  if (config.cloud.provider === "gcp" && !envoyGatewayServes(config)) {
     // The proxy-only subnet is known only when the platform made the VPC.
     return config.network?.cloud === "gcp" && config.network.create ? { kind: "gke", proxyCidr: config.network.proxyCidr } : { kind: "unknown" };
   }
@@ -75,6 +78,12 @@ export class LlmPlatform extends pulumi.ComponentResource {
   public readonly endpoints: pulumi.Output<ModelEndpoint[]>;
   /** Address of the shared Gateway's load balancer, once it has one. */
   public readonly gatewayAddress: pulumi.Output<string | undefined>;
+  /** The tenants' gateway objects and keys, when tenants are configured. */
+  public readonly tenantGateway?: TenantGateway;
+  /** How each tenant calls the gateway: base URL, header, models (empty without tenants). */
+  public readonly tenantAccess: pulumi.Output<TenantAccess[]>;
+  /** Each API-key tenant's key by tenant name (secret; empty without API-key tenants). */
+  public readonly tenantKeys: pulumi.Output<Record<string, string>>;
 
   constructor(name: string, args: LlmPlatformArgs, opts?: pulumi.ComponentResourceOptions) {
     const { config } = args;
@@ -180,7 +189,7 @@ export class LlmPlatform extends pulumi.ComponentResource {
             prometheusOperator: config.monitoring.prometheusOperator,
             prometheusUrl: prometheusQueryUrl(config.monitoring),
             autoscalingDependsOn: this.addons.autoscalingDependencies,
-            gke: config.cloud.provider === "gcp",
+            gke: config.cloud.provider === "gcp" && !envoyGatewayServes(config),
             dependsOn: [namespace, admission, ...this.addons.servingDependencies, ...(cache?.servingDependencies ?? []), ...this.cluster.identityDependencies],
             cache: cache && { settings: cache.settings, serviceAccount: cache.readerServiceAccountOf(model.name) },
             routerDependsOn: [namespace, ...this.addons.routerDependencies],
@@ -192,6 +201,32 @@ export class LlmPlatform extends pulumi.ComponentResource {
     this.endpoints = pulumi.all(services.map((s) => s.endpoint));
     this.gatewayAddress = gatewayAddress(this.addons.gateway);
 
+    this.tenantGateway =
+      config.tenants.length > 0
+        ? new TenantGateway(
+            `${name}-tenants`,
+            {
+              config,
+              provider,
+              gateway: { name: this.addons.gatewayName, namespace: this.addons.gatewayNamespace },
+              proxyNamespace: charts.envoyGateway.namespace,
+              suppliedKeys: args.tenantKeys,
+              // The route's InferencePools come with the model services.
+              dependsOn: [namespace, ...this.addons.tenantDependencies, ...services],
+              labels,
+            },
+            { parent: this },
+          )
+        : undefined;
+    const served = new Map(config.models.map((m) => [m.name, m.servedModelName]));
+    // The gateway speaks only HTTPS when it is on the internet with a hostname (addons/gateway-manifests.ts).
+    const scheme = config.gateway.hostname !== undefined ? "https" : "http";
+    this.tenantAccess = this.gatewayAddress.apply((address) => {
+      const baseUrl = tenantBaseUrl({ hostname: config.gateway.hostname, address, scheme });
+      return config.tenants.map((t) => tenantAccess(t, (m) => served.get(m) ?? m, baseUrl));
+    });
+    this.tenantKeys = this.tenantGateway?.keys ?? pulumi.output<Record<string, string>>({});
+
     this.registerOutputs({
       snapshotStore: this.cluster.snapshotStore,
       modelsNamespace: this.modelsNamespace,
@@ -200,6 +235,7 @@ export class LlmPlatform extends pulumi.ComponentResource {
       addons: this.addons.releases,
       endpoints: this.endpoints,
       gatewayAddress: this.gatewayAddress,
+      tenants: this.tenantAccess,
     });
   }
 

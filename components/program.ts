@@ -1,9 +1,9 @@
 import * as pulumi from "@pulumi/pulumi";
-import { ConfigError, HF_TOKEN_CONFIG_KEY, KUBECONFIG_CONFIG_KEY, PLATFORM_CONFIG_KEY, validatePlatformConfig } from "./config";
+import { ConfigError, ConfigIssue, HF_TOKEN_CONFIG_KEY, KUBECONFIG_CONFIG_KEY, PLATFORM_CONFIG_KEY, PlatformConfig, validatePlatformConfig } from "./config";
 import { seedingIssues } from "./cache/seeding";
 import { COST_CONFIG_KEY, StackCost, stackCost } from "./cost";
 import { LlmPlatform } from "./platform";
-import { plainTextSecretIssues, receivedAsSecret } from "./secret-config";
+import { plainTextSecretIssues, receivedAsSecret, setSecretHint } from "./secret-config";
 
 /** The stack outputs of one environment. */
 export interface PlatformStackOutputs {
@@ -19,6 +19,10 @@ export interface PlatformStackOutputs {
   readonly addons: LlmPlatform["addons"]["releases"];
   readonly endpoints: LlmPlatform["endpoints"];
   readonly gatewayAddress: LlmPlatform["gatewayAddress"];
+  /** How each tenant calls the gateway (base URL, header, models). */
+  readonly tenants: LlmPlatform["tenantAccess"];
+  /** Each API-key tenant's key by tenant name (secret). */
+  readonly tenantKeys: LlmPlatform["tenantKeys"];
   /**
    * The monthly cost estimate of this config and the quotas it needs at max scale, as `plan`
    * prints them. Recorded in the state by each update, so `deploy preview` can show what a change
@@ -52,6 +56,33 @@ function platformDescription(stackConfig: pulumi.Config): unknown {
 }
 
 /**
+ * Keys of tenants that name a secret stack-config key (`apiKey.secretConfig`): each must be set, and
+ * set with --secret, or it would sit in clear in the state and in every plan file.
+ */
+function suppliedTenantKeys(config: PlatformConfig, stackConfig: pulumi.Config): Record<string, pulumi.Output<string>> {
+  const keys: Record<string, pulumi.Output<string>> = {};
+  const issues: ConfigIssue[] = [];
+  config.tenants.forEach((tenant, i) => {
+    if (tenant.credential.kind !== "apiKey" || tenant.credential.secretConfig === undefined) {
+      return;
+    }
+    const key = `llm-platform:${tenant.credential.secretConfig}`;
+    const value = stackConfig.getSecret(tenant.credential.secretConfig);
+    if (value === undefined) {
+      issues.push({ path: `tenants[${i}].apiKey.secretConfig`, message: `names ${key}, which is not set: ${setSecretHint(key)}` });
+    } else if (!receivedAsSecret(key)) {
+      issues.push({ path: key, message: `is stored in plain text in the stack config; store it encrypted: ${setSecretHint(key)}` });
+    } else {
+      keys[tenant.name] = value;
+    }
+  });
+  if (issues.length > 0) {
+    throw new ConfigError(issues);
+  }
+  return keys;
+}
+
+/**
  * The per-environment program: read `llm-platform:platform` (or take `raw`, the same shape) and
  * the secret `llm-platform:kubeconfig`, validate before anything is registered, build the platform.
  */
@@ -76,6 +107,7 @@ export function platformProgram(raw?: unknown): PlatformStackOutputs {
     throw new ConfigError([{ path: `llm-platform:${KUBECONFIG_CONFIG_KEY}`, message: `only applies to existing clusters; the ${config.cloud.provider} cluster provides its own` }]);
   }
   const hfToken = stackConfig.getSecret(HF_TOKEN_CONFIG_KEY);
+  const tenantKeys = suppliedTenantKeys(config, stackConfig);
   // A gated repository without a token would only fail in the cluster, with a 401 in a seeder pod.
   const seeding = seedingIssues(config, { hfToken: hfToken !== undefined });
   if (seeding.length > 0) {
@@ -85,7 +117,7 @@ export function platformProgram(raw?: unknown): PlatformStackOutputs {
   if (!cost.ok) {
     throw new ConfigError(cost.issues);
   }
-  const platform = new LlmPlatform(config.environment.name, { config, kubeconfig, hfToken });
+  const platform = new LlmPlatform(config.environment.name, { config, kubeconfig, hfToken, tenantKeys });
   return {
     environment: config.environment.name,
     tier: config.environment.tier,
@@ -98,6 +130,8 @@ export function platformProgram(raw?: unknown): PlatformStackOutputs {
     addons: platform.addons.releases,
     endpoints: platform.endpoints,
     gatewayAddress: platform.gatewayAddress,
+    tenants: platform.tenantAccess,
+    tenantKeys: platform.tenantKeys,
     cost: cost.cost,
   };
 }

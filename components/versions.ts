@@ -166,6 +166,12 @@ export const images = {
     digestSource:
       "Docker Hub rclone/rclone:1.68.2 as resolved by Renovate on 2024-11-18 (uhthomas/automata commit b9b62f0b29a36b75ca356a50973580f8fae83bba, k8s/unwind/thomas/synologybackup/job_list.cue); other public repositories pin 1.68.2 to the same digest",
   },
+  // Envoy Gateway's rate-limit counters (components/tenants/rate-limit-store.ts).
+  redis: {
+    image: "docker.io/library/redis",
+    tag: "8.2.4-alpine3.22",
+    source: "envoyproxy/ai-gateway v1.0.0 examples/token_ratelimit/redis.yaml (the store its token rate limits are documented with)",
+  },
   seederDownloader: {
     image: "docker.io/vllm/vllm-openai-cpu",
     tag: "v0.19.1",

@@ -55,6 +55,10 @@ export function cloudMockState(resource: Omit<RecordedResource, "urn">): Record<
     }
     return { ...inputs, ...extra };
   }
+  if (type === "random:index/randomPassword:RandomPassword") {
+    // A generated tenant key; the engine marks it secret, as it does the real one.
+    return { ...inputs, result: "offline-plan-placeholder-key" };
+  }
   if (type === "gcp:container/cluster:Cluster") {
     return { ...inputs, endpoint: "203.0.113.10", masterAuth: { clusterCaCertificate: PLACEHOLDER_CA }, privateClusterConfig: { ...(inputs.privateClusterConfig as object), privateEndpoint: "172.16.0.2" } };
   }

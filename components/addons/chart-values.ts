@@ -34,10 +34,11 @@ export interface GatewayCrdsValues {
   };
 }
 
-export function gatewayCrdsValues(options: { envoyGateway: boolean }): GatewayCrdsValues {
+/** `gatewayAPI: false` where the cluster owns the Gateway API CRDs (GKE) and only Envoy Gateway's are needed. */
+export function gatewayCrdsValues(options: { envoyGateway: boolean; gatewayAPI?: boolean }): GatewayCrdsValues {
   return {
     crds: {
-      gatewayAPI: { enabled: true, channel: "standard" },
+      gatewayAPI: { enabled: options.gatewayAPI ?? true, channel: "standard" },
       envoyGateway: { enabled: options.envoyGateway },
     },
   };
@@ -66,6 +67,8 @@ export interface EnvoyGatewayValues {
   readonly crds: { readonly gatewayAPI: { readonly safeUpgradePolicy: { readonly enabled: boolean } } };
   readonly config: {
     readonly envoyGateway: {
+      /** envoygateway_types.go RateLimit: the store of the global rate limits (RateLimitRedisSettings.url is host:port). */
+      readonly rateLimit?: { readonly backend: { readonly type: "Redis"; readonly redis: { readonly url: string } } };
       readonly extensionApis: { readonly enableEnvoyPatchPolicy?: boolean; readonly enableBackend?: boolean };
       readonly extensionManager: {
         readonly hooks: {
@@ -81,13 +84,19 @@ export interface EnvoyGatewayValues {
   };
 }
 
-export function envoyGatewayValues(options: { replicas: number }): EnvoyGatewayValues {
+/**
+ * `rateLimitStoreUrl`: the Redis of the global rate limits tenants' quotas need; Envoy Gateway then
+ * deploys its rate-limit service (ai-gateway v1.0.0 examples/token_ratelimit/envoy-gateway-values-addon.yaml;
+ * the service runs Envoy Gateway v1.8.1's own default image rather than the older one that file pins).
+ */
+export function envoyGatewayValues(options: { replicas: number; rateLimitStoreUrl?: string }): EnvoyGatewayValues {
   return {
     deployment: { replicas: options.replicas },
     // CRDs come from the gateway-crds release, which also owns the safe-upgrades admission policy.
     crds: { gatewayAPI: { safeUpgradePolicy: { enabled: false } } },
     config: {
       envoyGateway: {
+        ...(options.rateLimitStoreUrl !== undefined ? { rateLimit: { backend: { type: "Redis" as const, redis: { url: options.rateLimitStoreUrl } } } } : {}),
         extensionApis: { enableEnvoyPatchPolicy: true, enableBackend: true },
         extensionManager: {
           hooks: {
@@ -109,13 +118,19 @@ export function envoyGatewayValues(options: { replicas: number }): EnvoyGatewayV
   };
 }
 
-/** ai-gateway-helm v1.0.0 values.yaml `controller.replicaCount` (no values.schema.json). */
+/**
+ * ai-gateway-helm v1.0.0 values.yaml `controller.replicaCount` and `controller.metricsRequestHeaderAttributes`
+ * ("header:label,…", passed to the controller as --metricsRequestHeaderAttributes, which hands it to
+ * the ext_proc in each Envoy pod; templates/deployment.yaml) (no values.schema.json).
+ */
 export interface AiGatewayValues {
-  readonly controller: { readonly replicaCount: number };
+  readonly controller: { readonly replicaCount: number; readonly metricsRequestHeaderAttributes?: string };
 }
 
-export function aiGatewayValues(options: { replicas: number }): AiGatewayValues {
-  return { controller: { replicaCount: options.replicas } };
+/** `metricLabels`: request headers to add to the token metrics as labels, header → label. */
+export function aiGatewayValues(options: { replicas: number; metricLabels?: Readonly<Record<string, string>> }): AiGatewayValues {
+  const labels = Object.entries(options.metricLabels ?? {}).map(([header, label]) => `${header}:${label}`);
+  return { controller: { replicaCount: options.replicas, ...(labels.length > 0 ? { metricsRequestHeaderAttributes: labels.join(",") } : {}) } };
 }
 
 /** lws v0.8.0. */

@@ -15,7 +15,9 @@ import {
   kserveRuntimeConfigsValues,
   leaderWorkerSetValues,
 } from "./chart-values";
-import { envoyGatewayClass, GATEWAY_NAME, GATEWAY_NAMESPACE, gatewayCertificate, gkeGpuOperatorQuota, sharedGateway } from "./gateway-manifests";
+import { envoyGatewayClass, envoyGatewayServes, GATEWAY_NAME, GATEWAY_NAMESPACE, gatewayCertificate, gkeGpuOperatorQuota, sharedGateway } from "./gateway-manifests";
+import { rateLimitStoreDeployment, rateLimitStoreService, rateLimitStoreUrl } from "../tenants/rate-limit-store";
+import { TENANT_METRIC_LABELS } from "../tenants/usage";
 import { gpuOperatorValues } from "./gpu-operator-values";
 import { ChartPin, charts, gkeDriverInstaller, manifests } from "../versions";
 import { kubePrometheusStackValues, registerMonitoringObjects } from "../monitoring";
@@ -68,6 +70,8 @@ export class ClusterAddons extends pulumi.ComponentResource {
   public readonly servingDependencies: pulumi.Resource[];
   /** What a model's router release needs: the InferencePool CRD. */
   public readonly routerDependencies: pulumi.Resource[];
+  /** What the tenants' objects need: Envoy Gateway and AI Gateway with their CRDs, and the Gateway. */
+  public readonly tenantDependencies: pulumi.Resource[];
   /** What a model's ScaledObject needs: the KEDA release (its CRDs and admission webhook); empty when no model autoscales. */
   public readonly autoscalingDependencies: pulumi.Resource[];
 
@@ -130,12 +134,14 @@ export class ClusterAddons extends pulumi.ComponentResource {
       ? release("cert-manager", charts.certManager, certManagerValues({ prometheusOperator, replicas }), TIMEOUT.controller)
       : undefined;
 
-    // GKE manages its own Gateway controller; elsewhere Envoy Gateway serves the Gateway.
-    const envoy = cloud !== "gcp" && addons.gateway;
+    // GKE manages its own Gateway controller; elsewhere, and on GKE with tenants, Envoy Gateway serves the Gateway.
+    const envoy = envoyGatewayServes(config);
+    const tenants = config.tenants.length > 0;
     // One owner per CRD: GKE's gatewayApiConfig installs and upgrades the Gateway API CRDs itself,
-    // and a release claiming them fails (or fights it), so on GKE the platform installs none.
-    const gatewayCrds = addons.gatewayApiCrds && gatewayApiCrdsOwner(cloud) === "platform"
-      ? release("gateway-crds", charts.gatewayCrds, gatewayCrdsValues({ envoyGateway: envoy }), TIMEOUT.crds)
+    // and a release claiming them fails (or fights it), so on GKE the platform installs only Envoy Gateway's.
+    const ownsGatewayApi = gatewayApiCrdsOwner(cloud) === "platform";
+    const gatewayCrds = addons.gatewayApiCrds && (ownsGatewayApi || envoy)
+      ? release("gateway-crds", charts.gatewayCrds, gatewayCrdsValues({ envoyGateway: envoy, gatewayAPI: ownsGatewayApi }), TIMEOUT.crds)
       : undefined;
 
     let inferenceCrds: pulumi.Resource | undefined;
@@ -150,12 +156,23 @@ export class ClusterAddons extends pulumi.ComponentResource {
       inferenceCrds = new k8s.yaml.v2.ConfigFile(`${name}-inference-extension-crds`, { file: manifests.inferenceExtensionCrds.url }, childOpts());
     }
 
+    const tenantDependencies: pulumi.Resource[] = [];
     if (envoy) {
-      release("envoy-gateway", charts.envoyGateway, envoyGatewayValues({ replicas }), TIMEOUT.controller, [gatewayCrds], {
+      // Tenants' quotas are global rate limits, whose counters Envoy Gateway keeps in a Redis.
+      const storeUrl = tenants ? rateLimitStoreUrl(charts.envoyGateway.namespace) : undefined;
+      const envoyGateway = release("envoy-gateway", charts.envoyGateway, envoyGatewayValues({ replicas, rateLimitStoreUrl: storeUrl }), TIMEOUT.controller, [gatewayCrds], {
         skipCrds: true,
       });
       const aiCrds = release("ai-gateway-crds", charts.aiGatewayCrds, {}, TIMEOUT.crds);
-      release("ai-gateway", charts.aiGateway, aiGatewayValues({ replicas }), TIMEOUT.controller, [aiCrds], { namespace: AI_GATEWAY_NAMESPACE });
+      const metricLabels = tenants ? TENANT_METRIC_LABELS : undefined;
+      const aiGateway = release("ai-gateway", charts.aiGateway, aiGatewayValues({ replicas, metricLabels }), TIMEOUT.controller, [aiCrds], { namespace: AI_GATEWAY_NAMESPACE });
+      tenantDependencies.push(...([gatewayCrds, envoyGateway, aiCrds, aiGateway] as (pulumi.Resource | undefined)[]).filter((d): d is pulumi.Resource => d !== undefined));
+      if (tenants) {
+        // In Envoy Gateway's namespace, which its release creates.
+        const storeNamespace = charts.envoyGateway.namespace;
+        new k8s.apps.v1.Deployment(`${name}-ratelimit-redis`, rateLimitStoreDeployment(storeNamespace, labels), childOpts([envoyGateway]));
+        new k8s.core.v1.Service(`${name}-ratelimit-redis`, rateLimitStoreService(storeNamespace, labels), childOpts([envoyGateway]));
+      }
     }
 
     const multiNode = config.gpuPools.some((p) => p.multiNode);
@@ -230,11 +247,13 @@ export class ClusterAddons extends pulumi.ComponentResource {
           : undefined;
       this.gateway = customObject(
         `${name}-gateway`,
-        sharedGateway({ cloud, exposure: config.gateway.exposure, hostname: config.gateway.hostname, labels }),
+        sharedGateway({ cloud, exposure: config.gateway.exposure, hostname: config.gateway.hostname, labels, envoyOnGke: cloud === "gcp" && envoy }),
         childOpts([namespace, gatewayCrds, gatewayClass, certificate]),
       );
       servingDependencies.push(this.gateway);
+      tenantDependencies.push(this.gateway);
     }
+    this.tenantDependencies = tenantDependencies;
     // Model services and routers render PodMonitors/ServiceMonitors too.
     this.servingDependencies = [...servingDependencies, ...(monitoringStack ? [monitoringStack] : [])];
     this.routerDependencies = [...(inferenceCrds ? [inferenceCrds] : []), ...(monitoringStack ? [monitoringStack] : [])];

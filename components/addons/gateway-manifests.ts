@@ -21,6 +21,18 @@ export interface GatewayOptions {
   readonly exposure: "internal" | "internet";
   readonly hostname?: string;
   readonly labels: Record<string, string>;
+  /** Whether Envoy Gateway serves the Gateway on GKE too (tenants need it; see envoyGatewayServes). Default: false. */
+  readonly envoyOnGke?: boolean;
+}
+
+/**
+ * Whether the platform's Envoy Gateway + Envoy AI Gateway serve the shared Gateway: everywhere but
+ * GKE, and on GKE too when tenants are configured. GKE's own Gateway has no API-key or JWT
+ * authentication, no per-tenant token accounting and no global rate limits keyed by a header
+ * (docs/security.md), so tenants move the Gateway to Envoy Gateway behind a plain load-balancer Service.
+ */
+export function envoyGatewayServes(config: { readonly cloud: { readonly provider: GatewayOptions["cloud"] }; readonly addons: { readonly gateway: boolean }; readonly tenants: readonly unknown[] }): boolean {
+  return config.addons.gateway && (config.cloud.provider !== "gcp" || config.tenants.length > 0);
 }
 
 /** Envoy Gateway's class; GKE brings its own managed classes. */
@@ -37,8 +49,8 @@ export function envoyGatewayClass(labels: Record<string, string>): GatewayClass 
  * GKE's regional classes are the ones that take InferencePool backends: internal Application Load
  * Balancer for private traffic, regional external for public.
  */
-export function gatewayClassName(options: Pick<GatewayOptions, "cloud" | "exposure">): string {
-  if (options.cloud === "gcp") {
+export function gatewayClassName(options: Pick<GatewayOptions, "cloud" | "exposure" | "envoyOnGke">): string {
+  if (options.cloud === "gcp" && options.envoyOnGke !== true) {
     return options.exposure === "internet" ? "gke-l7-regional-external-managed" : "gke-l7-rilb";
   }
   return ENVOY_GATEWAY_CLASS;
@@ -51,6 +63,10 @@ export function gatewayClassName(options: Pick<GatewayOptions, "cloud" | "exposu
  * `scheme` says the same to that controller where a cluster runs one and it takes the Service.
  */
 function loadBalancerAnnotations(options: GatewayOptions): Record<string, string> | undefined {
+  if (options.cloud === "gcp" && options.envoyOnGke === true) {
+    // A LoadBalancer Service on GKE is external unless asked for an internal passthrough one.
+    return options.exposure === "internet" ? undefined : { "networking.gke.io/load-balancer-type": "Internal" };
+  }
   if (options.cloud !== "aws") {
     return undefined;
   }

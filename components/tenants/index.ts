@@ -1,0 +1,5 @@
+export * from "./config";
+export * from "./gateway-objects";
+export * from "./rate-limit-store";
+export * from "./tenant-gateway";
+export * from "./usage";
