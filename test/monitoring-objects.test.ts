@@ -8,7 +8,7 @@ import * as path from "path";
 import { parseAllDocuments } from "yaml";
 import { ClusterAddons } from "../components/addons";
 import { parsePlatformConfig, PlatformConfig } from "../components/config";
-import { dashboardConfigMaps, kubePrometheusStackValues, platformAlertRules, prometheusQueryUrl } from "../components/monitoring";
+import { dashboardConfigMaps, kubePrometheusStackValues, platformAlertRules, prometheusQueryUrl, restoreMetricsDir } from "../components/monitoring";
 import { restoreContainer } from "../components/cache/workloads";
 import { RESTORE_CONTAINER } from "../components/monitoring/metric-sources";
 import { baseConfig } from "./harness/fixtures";
@@ -73,14 +73,38 @@ describe("monitoring add-on", () => {
         }
         // A chart default of {} is an open map (nodeSelector): its keys are the user's.
         const openMap = typeof theirs === "object" && theirs !== null && Object.keys(theirs).length === 0;
-        if (typeof ours === "object" && ours !== null && !openMap && !subcharts.has(at)) {
+        if (typeof ours === "object" && ours !== null && !Array.isArray(ours) && !openMap && !subcharts.has(at)) {
           for (const [k, v] of Object.entries(ours)) {
             walk(v, (theirs as { [k: string]: Json })[k], at === "" ? k : `${at}.${k}`);
           }
         }
       };
-      walk(kubePrometheusStackValues({ retention: "7d", systemNodeSelector: { a: "b" } }), chart, "");
+      walk(kubePrometheusStackValues({ retention: "7d", systemNodeSelector: { a: "b" }, restoreMetricsDirs: ["/x"] }), chart, "");
       assert.deepStrictEqual(missing, []);
+    });
+
+    it("node-exporter reads the restore metrics of every NVMe cache root and keeps the chart's own arguments", () => {
+      const chart = load(fs.readFileSync(path.join(CHART, "values.yaml"), "utf8")) as { "prometheus-node-exporter": { extraArgs: string[] } };
+      const dirs = [restoreMetricsDir("/mnt/k8s-disks/0"), restoreMetricsDir("/mnt/.ephemeral"), restoreMetricsDir("/mnt/k8s-disks/0")];
+      const args = kubePrometheusStackValues({ retention: "7d", restoreMetricsDirs: dirs })["prometheus-node-exporter"]?.extraArgs;
+      assert.deepStrictEqual(args, [
+        ...chart["prometheus-node-exporter"].extraArgs,
+        `--collector.textfile.directory=/host/root/mnt/k8s-disks/0/${path.basename(path.dirname(dirs[0]))}/.metrics`,
+        `--collector.textfile.directory=/host/root/mnt/.ephemeral/${path.basename(path.dirname(dirs[1]))}/.metrics`,
+      ]);
+      assert.strictEqual(kubePrometheusStackValues({ retention: "7d" })["prometheus-node-exporter"], undefined, "no cache, the chart's defaults");
+    });
+
+    it("a stack restoring onto NVMe points node-exporter at its pools' cache roots", async () => {
+      const raw = baseConfig();
+      (raw as { monitoring?: unknown }).monitoring = { install: true };
+      const config = parsePlatformConfig(raw);
+      const recorder = await addonsFor({ ...config, modelCache: { ...config.modelCache, mode: "nvme" } });
+      const stack = recorder.ofType("kubernetes:helm.sh/v3:Release").find((r) => r.inputs.name === "kube-prometheus-stack");
+      const args = (stack?.inputs.values as { "prometheus-node-exporter"?: { extraArgs: string[] } })["prometheus-node-exporter"]?.extraArgs ?? [];
+      const expected = config.gpuPools.filter((p) => p.nvme === "raid0").map((p) => `--collector.textfile.directory=/host/root${restoreMetricsDir(p.nvmeMountPath)}`);
+      assert.ok(expected.length > 0, "the fixture has an NVMe pool");
+      assert.deepStrictEqual(args.slice(2), [...new Set(expected)]);
     });
 
     it("places the stack on the system nodes of a managed cluster, nowhere in particular on an existing one", () => {

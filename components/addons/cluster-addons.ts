@@ -20,7 +20,7 @@ import { rateLimitStoreDeployment, rateLimitStoreService, rateLimitStoreUrl } fr
 import { TENANT_METRIC_LABELS } from "../tenants/usage";
 import { gpuOperatorValues } from "./gpu-operator-values";
 import { ChartPin, charts, gkeDriverInstaller, manifests } from "../versions";
-import { kubePrometheusStackValues, registerMonitoringObjects } from "../monitoring";
+import { kubePrometheusStackValues, registerMonitoringObjects, restoreMetricsDir } from "../monitoring";
 import { SYSTEM_NODE_LABEL } from "../cluster/aws/node-group";
 
 export interface ClusterAddonsArgs {
@@ -125,7 +125,10 @@ export class ClusterAddons extends pulumi.ComponentResource {
     if (config.monitoring.install) {
       // Managed clusters label their system nodes; on an existing cluster the scheduler places it.
       const systemNodeSelector = cloud === "aws" || cloud === "gcp" ? { [SYSTEM_NODE_LABEL]: "true" } : undefined;
-      const values = kubePrometheusStackValues({ systemNodeSelector, retention: config.environment.tier === "prod" ? "15d" : "7d" });
+      // Restores onto NVMe write their figures where node-exporter reads them (components/monitoring/restore-metrics.ts).
+      const restores = config.modelCache.mode === "nvme" || config.modelCache.mode === "auto";
+      const restoreMetricsDirs = restores ? config.gpuPools.filter((p) => p.nvme === "raid0").map((p) => restoreMetricsDir(p.nvmeMountPath)) : [];
+      const values = kubePrometheusStackValues({ systemNodeSelector, restoreMetricsDirs, retention: config.environment.tier === "prod" ? "15d" : "7d" });
       monitoringStack = release("kube-prometheus-stack", charts.kubePrometheusStack, values, TIMEOUT.controller);
       registerMonitoringObjects(`${name}-monitoring`, labels, childOpts([monitoringStack]));
     }

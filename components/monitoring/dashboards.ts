@@ -225,6 +225,37 @@ const modelCache: DashboardSpec = {
   title: "LLM platform / model cache",
   rows: [
     {
+      title: "Last copy onto each node (restore.sh, via node-exporter)",
+      panels: [
+        {
+          title: "Restore GB/s",
+          unit: "Bps",
+          description: "Bytes over seconds of each node's last restore that copied a model (decimal units: 1 GB/s = 1e9 bytes/s); restores that found the revision complete are not counted.",
+          queries: [{ expr: "max by (instance, model) (llm_cache_restore_bytes / llm_cache_restore_seconds)", legend: "{{model}} on {{instance}}" }],
+        },
+        {
+          title: "Restore seconds",
+          unit: "s",
+          description: "How long each node's last copy of a model took, from taking its lock to publishing.",
+          queries: [{ expr: "max by (instance, model) (llm_cache_restore_seconds)", legend: "{{model}} on {{instance}}" }],
+        },
+        {
+          title: "Restored bytes",
+          unit: "decbytes",
+          description: "Size of each node's last copy of a model.",
+          queries: [
+            { expr: "max by (instance, model) (llm_cache_restore_bytes)", legend: "{{model}} on {{instance}}" },
+          ],
+        },
+        {
+          title: "Age of the last copy",
+          unit: "s",
+          description: "Seconds since each node last copied a model from the store.",
+          queries: [{ expr: "time() - max by (instance, model) (llm_cache_restore_timestamp_seconds)", legend: "{{model}} on {{instance}}" }],
+        },
+      ],
+    },
+    {
       title: "Restores into serving pods",
       panels: [
         {

@@ -5,3 +5,4 @@ export { platformAlertRules, PLATFORM_ALERTS } from "./alert-rules";
 export { platformDashboards, PROMETHEUS_DATASOURCE } from "./dashboards";
 export { dashboardConfigMaps } from "./dashboard-configmaps";
 export { registerMonitoringObjects } from "./monitoring-objects";
+export { RESTORE_METRICS_DIR, restoreMetricsDir } from "./restore-metrics";

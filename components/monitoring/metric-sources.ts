@@ -10,7 +10,7 @@ export type MetricType = "counter" | "gauge" | "histogram";
 
 export interface MetricSource {
   /** Who exposes it. */
-  readonly exporter: "vllm" | "router" | "dcgm-exporter" | "kube-state-metrics";
+  readonly exporter: "vllm" | "router" | "dcgm-exporter" | "kube-state-metrics" | "model-cache";
   /** Repository, tag and file where the name is defined. */
   readonly source: string;
   readonly metrics: Readonly<Record<string, MetricType>>;
@@ -70,6 +70,18 @@ export const METRIC_SOURCES: readonly MetricSource[] = [
       kube_pod_init_container_state_started: "gauge",
       kube_pod_init_container_status_restarts_total: "counter",
       kube_pod_init_container_status_last_terminated_exitcode: "gauge",
+    },
+  },
+  {
+    exporter: "model-cache",
+    // Written by every restore that copies, read by node-exporter's textfile collector
+    // (components/monitoring/restore-metrics.ts); labelled model and revision, plus the node
+    // exporter's instance/pod target labels.
+    source: "this repository: components/cache/scripts/restore.sh write_metrics",
+    metrics: {
+      llm_cache_restore_bytes: "gauge",
+      llm_cache_restore_seconds: "gauge",
+      llm_cache_restore_timestamp_seconds: "gauge",
     },
   },
 ];

@@ -52,6 +52,12 @@ export interface KubePrometheusStackValues {
   };
   /** values.yaml `alertmanager.alertmanagerSpec.nodeSelector`. */
   readonly alertmanager: { readonly alertmanagerSpec: Placement };
+  /**
+   * values.yaml `prometheus-node-exporter.extraArgs` (a list: set, it replaces the chart's two
+   * filesystem arguments, so those are repeated): the model cache's textfile directories, read
+   * through the chart's host root mount (prometheus-node-exporter 4.56.1 `hostRootFsMount`, at /host/root).
+   */
+  readonly "prometheus-node-exporter"?: { readonly extraArgs: readonly string[] };
   /** kube-state-metrics 8.4.0 values.yaml `nodeSelector`. */
   readonly "kube-state-metrics": Placement;
   /**
@@ -70,7 +76,18 @@ export interface StackValuesOptions {
   readonly systemNodeSelector?: Readonly<Record<string, string>>;
   /** How long Prometheus keeps samples. */
   readonly retention: string;
+  /** Node directories where restores write their metrics (restoreMetricsDir of each cache root). Default: none. */
+  readonly restoreMetricsDirs?: readonly string[];
 }
+
+/** kube-prometheus-stack 88.5.3 values.yaml `prometheus-node-exporter.extraArgs`, kept when the platform adds its own. */
+export const NODE_EXPORTER_DEFAULT_ARGS: readonly string[] = [
+  "--collector.filesystem.mount-points-exclude=^/(dev|proc|sys|run/containerd/.+|var/lib/docker/.+|var/lib/kubelet/.+)($|/)",
+  "--collector.filesystem.fs-types-exclude=^(autofs|binfmt_misc|bpf|cgroup2?|configfs|debugfs|devpts|devtmpfs|fusectl|hugetlbfs|iso9660|mqueue|nsfs|overlay|proc|procfs|pstore|rpc_pipefs|securityfs|selinuxfs|squashfs|sysfs|tracefs|erofs)$",
+];
+
+/** Where node-exporter sees a node directory: under the chart's host root mount. */
+const HOST_ROOT = "/host/root";
 
 /**
  * kube-prometheus-stack selecting every ServiceMonitor, PodMonitor and PrometheusRule in the
@@ -79,6 +96,7 @@ export interface StackValuesOptions {
  */
 export function kubePrometheusStackValues(options: StackValuesOptions): KubePrometheusStackValues {
   const placement: Placement = options.systemNodeSelector === undefined ? {} : { nodeSelector: options.systemNodeSelector };
+  const textfiles = [...new Set(options.restoreMetricsDirs ?? [])].map((dir) => `--collector.textfile.directory=${HOST_ROOT}${dir}`);
   return {
     fullnameOverride: MONITORING_FULLNAME,
     crds: { enabled: true },
@@ -103,6 +121,8 @@ export function kubePrometheusStackValues(options: StackValuesOptions): KubeProm
       },
     },
     alertmanager: { alertmanagerSpec: placement },
+    // node_exporter v1.12.1 takes the textfile directory flag repeatedly (collector/textfile.go).
+    ...(textfiles.length > 0 ? { "prometheus-node-exporter": { extraArgs: [...NODE_EXPORTER_DEFAULT_ARGS, ...textfiles] } } : {}),
     "kube-state-metrics": placement,
     grafana: {
       ...placement,

@@ -11,6 +11,7 @@ import * as os from "os";
 import * as path from "path";
 import { parsePlatformConfig } from "../../components/config";
 import { seederJob } from "../../components/cache/workloads";
+import { RESTORE_METRICS_DIR } from "../../components/monitoring/restore-metrics";
 import { baseConfig } from "../harness/fixtures";
 import {
   MANIFEST_NAME,
@@ -264,6 +265,38 @@ function storeSuite(kind: Store["kind"]): void {
       const failed = await runScript("restore.sh", restoreEnv(root, "other", store.snapshot("never-seeded")));
       assert.strictEqual(failed.code, 10, failed.stderr);
       assert.deepStrictEqual(fs.readdirSync(path.dirname(stamp)), [path.basename(stamp)]);
+    });
+
+    it("a restore that copies writes the model's figures for node-exporter's textfile collector; a cached or failed one leaves them", async () => {
+      const { name, snapshot, bytes } = await seeded();
+      const root = cacheRoot();
+      const file = path.join(root, RESTORE_METRICS_DIR, "restore-org%2Fmodel.prom");
+      const r = await runScript("restore.sh", restoreEnv(root, name, snapshot));
+      assert.strictEqual(r.code, 0, r.stderr);
+      const log = only(r, "restore");
+      const text = fs.readFileSync(file, "utf8");
+      const samples = text.split("\n").filter((l) => l !== "" && !l.startsWith("#"));
+      const labels = `{model="${MODEL_ID}",revision="${name}"}`;
+      assert.deepStrictEqual(
+        samples.map((l) => l.split(" ")[0]),
+        [`llm_cache_restore_bytes${labels}`, `llm_cache_restore_seconds${labels}`, `llm_cache_restore_timestamp_seconds${labels}`],
+      );
+      const value = (metric: string) => Number(samples.find((l) => l.startsWith(`${metric}{`))?.split(" ")[1]);
+      assert.strictEqual(value("llm_cache_restore_bytes"), bytes);
+      assert.strictEqual(value("llm_cache_restore_seconds"), log.seconds);
+      assert.ok(Math.abs(value("llm_cache_restore_timestamp_seconds") - Date.now() / 1000) < 60, "finished now");
+      for (const metric of ["llm_cache_restore_bytes", "llm_cache_restore_seconds", "llm_cache_restore_timestamp_seconds"]) {
+        assert.ok(text.includes(`# HELP ${metric} `) && text.includes(`# TYPE ${metric} gauge`), `${metric} has HELP and TYPE`);
+      }
+      // Only the .prom file: the collector reads *.prom, and no temporary file is left behind.
+      assert.deepStrictEqual(fs.readdirSync(path.dirname(file)), [path.basename(file)]);
+
+      const cached = await runScript("restore.sh", restoreEnv(root, name, snapshot));
+      assert.strictEqual(only(cached, "restore").result, "cached");
+      assert.strictEqual(fs.readFileSync(file, "utf8"), text, "a cached restore copies nothing and keeps the last copy's figures");
+      const failed = await runScript("restore.sh", restoreEnv(root, "other", store.snapshot("never-seeded")));
+      assert.strictEqual(failed.code, 10, failed.stderr);
+      assert.deepStrictEqual(fs.readdirSync(path.dirname(file)), [path.basename(file)]);
     });
 
     it("restores again when the cached copy no longer matches its manifest", async () => {

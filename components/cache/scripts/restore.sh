@@ -45,6 +45,11 @@
 #   2 usage, 10 snapshot missing or not seeded, 11 store refused access (credentials/permissions),
 #   12 not enough free space, 13 a restored file does not match the manifest, 1 anything else.
 #
+# Metrics: every restore that copies (not one that finds the revision complete) writes the
+# model's figures for node-exporter's textfile collector into $CACHE_ROOT/.metrics/restore-<id>.prom,
+# where <id> is MODEL_ID with each '/' as %2F: gauges llm_cache_restore_bytes, _seconds and
+# _timestamp_seconds labelled model and revision, replacing the model's previous figures.
+#
 # Use stamp: every success (restored or cached) touches $CACHE_ROOT/models/.last-used/<id>@<rev>,
 # where <id> is MODEL_ID with each '/' written as %2F (one path segment). The file is empty; its
 # mtime is the last time restore.sh succeeded for the revision (a serving pod starting, or the
@@ -160,6 +165,32 @@ verify_tree() {
 stamp_use() {
   if ! { mkdir -p "$stamps" && touch "$stamp"; } 2>"$work/stamp.err"; then
     warn "cannot write the use stamp $stamp: $(head -n 1 "$work/stamp.err")"
+  fi
+}
+
+# write_metrics BYTES SECONDS: the model's last copy onto this node as a node-exporter textfile,
+# $CACHE_ROOT/.metrics/restore-<id, '/' as %2F>.prom (see the header); written under another name
+# and renamed, so the collector never reads half a file. Failing to write it is only a warning.
+write_metrics() {
+  _dir=$CACHE_ROOT/.metrics
+  _file=$_dir/restore-$(printf '%s' "$MODEL_ID" | sed 's|/|%2F|g').prom
+  _labels="model=$j_model,revision=$j_revision"
+  if ! {
+    mkdir -p "$_dir" &&
+      printf '%s\n' \
+        '# HELP llm_cache_restore_bytes Bytes the last restore of the model onto this node copied.' \
+        '# TYPE llm_cache_restore_bytes gauge' \
+        "llm_cache_restore_bytes{$_labels} $1" \
+        '# HELP llm_cache_restore_seconds Seconds the last restore of the model onto this node took, from taking its lock to publishing.' \
+        '# TYPE llm_cache_restore_seconds gauge' \
+        "llm_cache_restore_seconds{$_labels} $2" \
+        '# HELP llm_cache_restore_timestamp_seconds When the last restore of the model onto this node finished, in Unix time.' \
+        '# TYPE llm_cache_restore_timestamp_seconds gauge' \
+        "llm_cache_restore_timestamp_seconds{$_labels} $(date +%s)" >"$_file.tmp-$$" &&
+      mv -f "$_file.tmp-$$" "$_file"
+  } 2>"$work/metrics.err"; then
+    rm -f "$_file.tmp-$$"
+    warn "cannot write the restore metrics $_file: $(head -n 1 "$work/metrics.err")"
   fi
 }
 
@@ -435,6 +466,7 @@ figures=$(awk -v a="$t0" -v b="$t1" -v bytes="$total" 'BEGIN {
   s = b - a; if (s < 0.01) s = 0.01
   printf "%.0f,\"seconds\":%.2f,\"gbps\":%.3f", bytes, s, bytes / s / 1e9
 }')
+write_metrics "$total" "$(awk -v a="$t0" -v b="$t1" 'BEGIN { s = b - a; if (s < 0.01) s = 0.01; printf "%.2f", s }')"
 printf '{"event":"restore","model":%s,"revision":%s%s,"result":"restored","bytes":%s}\n' \
   "$j_model" "$j_revision" "$j_ref" "$figures"
 exit 0
