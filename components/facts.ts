@@ -44,10 +44,21 @@ export interface ModelFacts {
   readonly restoreSeconds: number;
 }
 
+/** The shared gateway: who it faces and whether it authenticates callers (tenants, or open with a reason). */
+export interface GatewayFacts {
+  readonly exposure: "internal" | "internet";
+  readonly authentication: "tenants" | "none";
+  /** Why the gateway is open, when the config says so explicitly. */
+  readonly openReason?: string;
+  readonly tenants: readonly string[];
+}
+
 export interface PlatformFacts {
   readonly environment: string;
   readonly tier: string;
   readonly cloud: string;
+  /** Absent in facts recorded before tenants existed. */
+  readonly gateway?: GatewayFacts;
   readonly pools: readonly PoolFacts[];
   readonly models: readonly ModelFacts[];
 }
@@ -58,6 +69,12 @@ export function platformFacts(config: PlatformConfig, estimates: readonly ModelE
     environment: config.environment.name,
     tier: config.environment.tier,
     cloud: config.cloud.provider,
+    gateway: {
+      exposure: config.gateway.exposure,
+      authentication: config.authentication.mode,
+      ...(config.authentication.reason !== undefined ? { openReason: config.authentication.reason } : {}),
+      tenants: config.tenants.map((t) => t.name),
+    },
     pools: config.gpuPools.map((p) => ({
       name: p.name,
       ...(p.hardware.instanceType !== undefined ? { instanceType: p.hardware.instanceType } : {}),

@@ -1,6 +1,7 @@
 import type { PolicyResource, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
 import { DEFAULT_OPENNESS, openToInternet } from "./lib/cidr";
 import { containersOf, isKind, Json, k8sObjects, K8sObject, objectName, podSpecs, volumesOf } from "./lib/kubernetes";
+import { allPlatformFacts } from "./lib/facts";
 import { literalSecretEnv, secretInArgs, secretsInValue, tokenIn } from "./lib/secrets";
 import { normaliseHostPath, underRoots } from "./storage";
 
@@ -243,6 +244,64 @@ export const gatewayTls: StackValidationPolicy = {
   },
 };
 
+/** Authentication sections of an Envoy Gateway SecurityPolicy (gateway v1.8.1 api/v1alpha1/securitypolicy_types.go). */
+const AUTHENTICATION_FIELDS = ["apiKeyAuth", "jwt", "oidc", "basicAuth", "extAuth"];
+
+/** Whether a SecurityPolicy lets only authenticated callers through, or nobody at all. */
+function closes(policy: Json): boolean {
+  const spec = policy?.spec ?? {};
+  return AUTHENTICATION_FIELDS.some((f) => spec[f] !== undefined) || spec.authorization?.defaultAction === "Deny";
+}
+
+function targets(policy: Json, kind: string, name: string, namespace: string): boolean {
+  const refs = [...((policy?.spec?.targetRefs ?? []) as Json[]), ...(policy?.spec?.targetRef ? [policy.spec.targetRef] : [])];
+  return (policy?.metadata?.namespace ?? "") === namespace && refs.some((r) => r?.kind === kind && r?.name === name);
+}
+
+export const gatewayAuthenticated: StackValidationPolicy = {
+  name: "internet-gateway-authenticated",
+  description:
+    "Internet-facing gateways authenticate their callers: an Envoy Gateway SecurityPolicy on the Gateway that authenticates or denies, with every route-level SecurityPolicy authenticating too (the platform renders these from `tenants`), unless the platform config opens the gateway explicitly with a reason (gateway.authentication mode none).",
+  enforcementLevel: "mandatory",
+  validateStack: (args, report) => {
+    const objects: (K8sObject & { r: PolicyResource })[] = args.resources.flatMap((r) => k8sObjects(r.type, r.props).map((o) => ({ ...o, r })));
+    const envoyProxies = new Map<string, Json>();
+    const classes = new Map<string, Json>();
+    for (const o of objects) {
+      if (isKind(o.type, "gateway.envoyproxy.io", "EnvoyProxy")) {
+        envoyProxies.set(`${o.props?.metadata?.namespace ?? ""}/${o.props?.metadata?.name}`, o.props);
+        envoyProxies.set(String(o.props?.metadata?.name), o.props);
+      } else if (isKind(o.type, "gateway.networking.k8s.io", "GatewayClass")) {
+        classes.set(String(o.props?.metadata?.name ?? o.r.name), o.props);
+      }
+    }
+    const policies = objects.filter((o) => isKind(o.type, "gateway.envoyproxy.io", "SecurityPolicy"));
+    // The explicit opt-out is a platform fact: the config's gateway.authentication with its reason.
+    const openedOnPurpose = allPlatformFacts(args.resources).some((f) => f.gateway?.authentication === "none" && (f.gateway.openReason ?? "").length > 0);
+    const internet = objects.filter((o) => isKind(o.type, "gateway.networking.k8s.io", "Gateway") && internetFacing(o.props, envoyProxies, classes));
+    if (internet.length === 0 || openedOnPurpose) {
+      return;
+    }
+    for (const o of internet) {
+      const name = String(o.props?.metadata?.name ?? o.r.name);
+      const namespace = String(o.props?.metadata?.namespace ?? "");
+      if (!policies.some((p) => targets(p.props, "Gateway", name, namespace) && closes(p.props))) {
+        report(
+          `${objectName(o.type, o.props, o.r.name)} is internet-facing and lets anyone call it. List tenants in the stack config (tenants: API keys or JWT, their models and quotas), or open it on purpose with gateway.authentication: {mode: none, reason: "<why>"}.`,
+          o.r.urn,
+        );
+      }
+    }
+    // A route's own SecurityPolicy replaces the Gateway's: one that neither authenticates nor denies opens its route.
+    for (const p of policies) {
+      const routeTarget = ((p.props?.spec?.targetRefs ?? []) as Json[]).some((r) => r?.kind === "HTTPRoute" || r?.kind === "GRPCRoute");
+      if (routeTarget && !closes(p.props)) {
+        report(`${objectName(p.type, p.props, p.r.name)} replaces the Gateway's authentication on its routes but authenticates nobody; give it apiKeyAuth, jwt, oidc, basicAuth or extAuth, or authorization.defaultAction: Deny.`, p.r.urn);
+      }
+    }
+  },
+};
+
 export interface HostAccessConfig {
   allowedHostPaths: string[];
   allowedCapabilities: string[];
@@ -296,4 +355,4 @@ export const noHostAccess: ResourceValidationPolicy = {
   },
 };
 
-export const securityPolicies = [imdsv2Required, clusterEndpointRestricted, noOpenIngress, eksSecretsEncryption, hfTokenSecret, gatewayTls, noHostAccess];
+export const securityPolicies = [imdsv2Required, clusterEndpointRestricted, noOpenIngress, eksSecretsEncryption, hfTokenSecret, gatewayTls, gatewayAuthenticated, noHostAccess];

@@ -35,6 +35,7 @@ describe("policy pack on whole stacks", () => {
     // A prod stack on a branch (model-revision-pinned) no longer plans: the config refuses a moving
     // ref with the model cache at load. The policy still guards hand-built programs (below).
     gateway: ["internet-gateway-tls"],
+    "open-gateway": ["internet-gateway-authenticated"],
   };
   for (const [stack, policies] of Object.entries(expected)) {
     it(`the deliberately bad stack "${stack}" fails ${policies.join(", ")}`, async () => {
@@ -177,7 +178,7 @@ describe("policy pack on whole stacks", () => {
         raw("aws:ec2/subnet:Subnet", "sn", { availabilityZone: "us-east-1a" });
       },
       "gpu-instance-allowlist": () => nodeGroup({ instanceTypes: ["g5.xlarge"] }),
-      "internet-gateway-tls": () =>
+      "internet-gateway-tls": () => {
         new k8s.apiextensions.CustomResource(
           "gw",
           {
@@ -185,6 +186,29 @@ describe("policy pack on whole stacks", () => {
             kind: "Gateway",
             metadata: { name: "public", labels: { "llm-platform.io/exposure": "internet" } },
             spec: { gatewayClassName: "eg", listeners: [{ name: "http", port: 80, protocol: "HTTP" }] },
+          },
+          k8sOpts(),
+        );
+        // Authenticated, so only the plain listener is wrong.
+        new k8s.apiextensions.CustomResource(
+          "gw-auth",
+          {
+            apiVersion: "gateway.envoyproxy.io/v1alpha1",
+            kind: "SecurityPolicy",
+            metadata: { name: "public-auth" },
+            spec: { targetRefs: [{ group: "gateway.networking.k8s.io", kind: "Gateway", name: "public" }], authorization: { defaultAction: "Deny" } },
+          },
+          k8sOpts(),
+        );
+      },
+      "internet-gateway-authenticated": () =>
+        new k8s.apiextensions.CustomResource(
+          "gw",
+          {
+            apiVersion: "gateway.networking.k8s.io/v1",
+            kind: "Gateway",
+            metadata: { name: "public", labels: { "llm-platform.io/exposure": "internet" } },
+            spec: { gatewayClassName: "eg", listeners: [{ name: "https", port: 443, protocol: "HTTPS", tls: { certificateRefs: [{ name: "c" }] } }] },
           },
           k8sOpts(),
         ),

@@ -41,7 +41,7 @@ import type {
 //   and 429 an OpenAI-shaped JSON body.
 // - `llm-tenants-gateway` SecurityPolicy on the Gateway: every other route (KServe's per-model
 //   paths) refuses all requests with 403, so the only way in is as a tenant. A route's own policy
-//   replaces the Gateway's (gateway api/v1alpha1/policy_helpers.go: the most specific target wins).
+//   replaces the Gateway's (gateway internal/gatewayapi/securitypolicy.go marks the Gateway's policy Overridden for it).
 // - `llm-tenants` ClientTrafficPolicy on the Gateway: removes a client-sent `x-llm-tenant` before
 //   any filter runs, so a caller cannot pick the tenant its requests are counted against.
 
