@@ -8,7 +8,8 @@ import * as path from "path";
 import { parseAllDocuments } from "yaml";
 import { ClusterAddons } from "../components/addons";
 import { parsePlatformConfig, PlatformConfig } from "../components/config";
-import { dashboardConfigMaps, kubePrometheusStackValues, platformAlertRules, prometheusQueryUrl, restoreMetricsDir } from "../components/monitoring";
+import { dashboardConfigMaps, kubePrometheusStackValues, monitoringNamespace, platformAlertRules, prometheusQueryUrl, restoreMetricsDir } from "../components/monitoring";
+import { METRICS_ACCESS_LABEL } from "../components/serving/network-policies";
 import { restoreContainer } from "../components/cache/workloads";
 import { RESTORE_CONTAINER } from "../components/monitoring/metric-sources";
 import { baseConfig } from "./harness/fixtures";
@@ -180,6 +181,19 @@ describe("monitoring add-on", () => {
       for (const r of [...maps, ...rules, ...["cert-manager", "gpu-operator"].map((n) => releases.get(n))]) {
         assert.ok(r?.dependencies.includes(stack.urn), `${r?.name} waits for the monitoring stack`);
       }
+    });
+
+    it("creates the stack's namespace itself: admitted by the models namespace's metrics NetworkPolicy, privileged for node-exporter", async () => {
+      const recorder = await addonsFor(installed("aws"));
+      const ns = recorder.ofType("kubernetes:core/v1:Namespace").find((r) => (r.inputs.metadata as { name?: string }).name === "monitoring");
+      assert.ok(ns, "monitoring Namespace");
+      const nsLabels = (ns.inputs.metadata as { labels: Record<string, string> }).labels;
+      assert.strictEqual(nsLabels[METRICS_ACCESS_LABEL], "true");
+      assert.strictEqual(nsLabels["pod-security.kubernetes.io/enforce"], "privileged");
+      assert.deepStrictEqual(await kubernetesSchemas().validate(monitoringNamespace(LABELS)), []);
+      const stack = recorder.ofType("kubernetes:helm.sh/v3:Release").find((r) => r.inputs.name === "kube-prometheus-stack");
+      assert.strictEqual(stack?.inputs.createNamespace, false);
+      assert.ok(stack?.dependencies.includes(ns.urn), "the release waits for its namespace");
     });
 
     it("without install: no monitoring release, dashboards or rules", async () => {

@@ -20,7 +20,7 @@ import { rateLimitStoreDeployment, rateLimitStoreService, rateLimitStoreUrl } fr
 import { TENANT_METRIC_LABELS } from "../tenants/usage";
 import { gpuOperatorValues } from "./gpu-operator-values";
 import { ChartPin, charts, gkeDriverInstaller, manifests } from "../versions";
-import { kubePrometheusStackValues, registerMonitoringObjects, restoreMetricsDir } from "../monitoring";
+import { kubePrometheusStackValues, monitoringNamespace, registerMonitoringObjects, restoreMetricsDir } from "../monitoring";
 import { SYSTEM_NODE_LABEL } from "../cluster/aws/node-group";
 
 export interface ClusterAddonsArgs {
@@ -129,7 +129,8 @@ export class ClusterAddons extends pulumi.ComponentResource {
       const restores = config.modelCache.mode === "nvme" || config.modelCache.mode === "auto";
       const restoreMetricsDirs = restores ? config.gpuPools.filter((p) => p.nvme === "raid0").map((p) => restoreMetricsDir(p.nvmeMountPath)) : [];
       const values = kubePrometheusStackValues({ systemNodeSelector, restoreMetricsDirs, retention: config.environment.tier === "prod" ? "15d" : "7d" });
-      monitoringStack = release("kube-prometheus-stack", charts.kubePrometheusStack, values, TIMEOUT.controller);
+      const namespace = new k8s.core.v1.Namespace(`${name}-monitoring-ns`, monitoringNamespace(labels), childOpts());
+      monitoringStack = release("kube-prometheus-stack", charts.kubePrometheusStack, values, TIMEOUT.controller, [namespace], { createNamespace: false });
       registerMonitoringObjects(`${name}-monitoring`, labels, childOpts([monitoringStack]));
     }
 

@@ -6,3 +6,4 @@ export { platformDashboards, PROMETHEUS_DATASOURCE } from "./dashboards";
 export { dashboardConfigMaps } from "./dashboard-configmaps";
 export { registerMonitoringObjects } from "./monitoring-objects";
 export { RESTORE_METRICS_DIR, restoreMetricsDir } from "./restore-metrics";
+export { monitoringNamespace } from "./monitoring-namespace";
