@@ -1,6 +1,6 @@
 import { gpuProductLabel, GpuModel } from "../catalog";
 import { ResolvedPool, Taint } from "../config";
-import { reachableNodes } from "../config/capacity";
+import { COMPUTE_CLASS_LABEL, computeClassName, reachableNodes } from "../config/capacity";
 
 export interface Toleration {
   readonly key: string;
@@ -58,11 +58,16 @@ export function describePool(pool: ResolvedPool): GpuPoolDescriptor {
           writeMBps: hardware.localNvme.devices * hardware.localNvme.writeMBpsPerDevice,
         }
       : undefined;
+  // Replicas of a ComputeClass pool select the class, which is what makes the cluster autoscaler
+  // follow its priorities, and tolerate the taint its node pools carry.
+  const computeClass = pool.capacity.provisioner === "compute-class" ? computeClassName(pool.name) : undefined;
+  const nodeSelector = computeClass !== undefined ? { ...pool.nodeLabels, [COMPUTE_CLASS_LABEL]: computeClass } : pool.nodeLabels;
+  const taints: readonly Taint[] = computeClass !== undefined ? [...pool.taints, { key: COMPUTE_CLASS_LABEL, value: computeClass, effect: "NoSchedule" }] : pool.taints;
   return {
     name: pool.name,
-    nodeSelector: pool.nodeLabels,
-    taints: pool.taints,
-    tolerations: pool.taints.map(tolerationFor),
+    nodeSelector,
+    taints,
+    tolerations: taints.map(tolerationFor),
     gpuModel: hardware.gpuModel,
     ...(product !== undefined ? { gpuProduct: product } : {}),
     gpusPerNode: hardware.gpusPerNode,

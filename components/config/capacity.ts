@@ -36,6 +36,14 @@ export interface ResolvedCapacity {
   readonly disruptionWindow?: ResolvedDisruptionWindow;
 }
 
+/** Node label (and taint key) that ties pods and manually created GKE node pools to a ComputeClass. */
+export const COMPUTE_CLASS_LABEL = "cloud.google.com/compute-class";
+
+/** The ComputeClass of a pool: its name never starts with `gke` or `autopilot`, which GKE reserves. */
+export function computeClassName(pool: string): string {
+  return `llm-${pool}`;
+}
+
 const EC2_RESERVATION = /^cr-[0-9a-f]{8,17}$/;
 /** Compute Engine resource names: lowercase, a letter first, up to 63 characters. */
 const GCE_NAME = /^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/;

@@ -158,6 +158,18 @@ function isKarpenterNodePool(type: string): boolean {
   return isKind(type, "karpenter.sh", "NodePool");
 }
 
+/**
+ * A GKE ComputeClass that lets GKE create node pools (`nodePoolAutoCreation.enabled`) for GPU
+ * priorities: its GPU nodes are bounded only by the cluster's autoprovisioning limits, which the
+ * class does not state. Priorities that name node pools add nothing; those pools are counted.
+ */
+function computeClassAutoCreatesGpus(type: string, props: Json): boolean {
+  if (!isKind(type, "cloud.google.com", "ComputeClass") || props?.spec?.nodePoolAutoCreation?.enabled !== true) {
+    return false;
+  }
+  return ((props?.spec?.priorities ?? []) as Json[]).some((p) => p?.gpu !== undefined || gpusOfType("gcp", String(p?.machineType ?? "")) > 0 || /^(a2|a3|a4|g2)$/.test(String(p?.machineFamily ?? "")));
+}
+
 /** GPU types a single resource names (for the allowlist), or undefined when it names none. */
 export function gpuTypesOf(r: { type: string; props: Json }): { types: string[]; unrestricted?: string } | undefined {
   const p = r.props;
@@ -246,6 +258,8 @@ export function gpuSources(resources: readonly PolicyResource[]): GpuSource[] {
       if (gpus > 0) {
         sources.push({ name: r.name, what: "instance", types: [type], gpus });
       }
+    } else if (computeClassAutoCreatesGpus(r.type, p)) {
+      sources.push({ name: r.name, what: "GKE ComputeClass", types: [], gpus: 0, unbounded: "it auto-creates GPU node pools (nodePoolAutoCreation), bounded only by cluster-wide autoprovisioning limits" });
     } else if (isKarpenterNodePool(r.type)) {
       const k = karpenterGpuView(p);
       const limit = p?.spec?.limits?.["nvidia.com/gpu"];

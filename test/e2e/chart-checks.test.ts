@@ -164,6 +164,14 @@ describe("chart tier: value keys against the chart", () => {
       },
     });
     assert.deepStrictEqual([...(app.wholeMaps ?? [])].sort(), ["config.envoyGateway", "lib.labels", "probe", "resources", "sub.annotations"]);
+    // karpenter 1.14.1 deployment.yaml: `{{- with .Values.nodeSelector }}` around `toYaml . | nindent 8`.
+    const withBlocks = chartModel({
+      values: { nodeSelector: { "kubernetes.io/os": "linux" }, strict: { a: 1 } },
+      templates: [{ file: "d.yaml", text: "{{- with .Values.nodeSelector }}\n      nodeSelector:\n        {{- toYaml . | nindent 8 }}\n{{- end }}\n{{- with .Values.strict }}\n  a: {{ .a }}\n{{- end }}" }],
+      subcharts: {},
+    });
+    assert.deepStrictEqual([...(withBlocks.wholeMaps ?? [])], ["nodeSelector"]);
+    assert.deepStrictEqual(unknownValueKeys({ nodeSelector: { "llm-platform.io/system": "true" }, strict: { b: 2 } }, withBlocks), [{ key: "strict.b", reason: "not in the chart's values.yaml" }]);
     assert.deepStrictEqual(unknownValueKeys({ resources: { limits: { memory: "1Gi" } }, config: { envoyGateway: { extensionManager: {} }, kube: { other: 1 } } }, app), [
       { key: "config.kube.other", reason: "not in the chart's values.yaml" },
     ]);

@@ -28,6 +28,7 @@ import {
 } from "./harness/charts";
 import { chartDir, CHARTS, helmTemplate, readChartFiles } from "./harness/helm";
 import { releaseDir, runTool, trackDir } from "./harness/processes";
+import { GKE_CRDS_DIR } from "../harness/schema";
 
 // The chart tier: every Helm release of every sample stack rendered by the real Helm from the
 // pinned chart with the values plan computed, checked against the chart and against the other
@@ -127,13 +128,24 @@ describe("Helm releases rendered from the pinned charts and applied to a real AP
       const managed = clusterManagedCrdGroups(run.resources);
       const prometheus = (run.stack.values["llm-platform:platform"] as { monitoring?: { prometheusOperator?: boolean } } | undefined)?.monitoring?.prometheusOperator === true;
       const clusterGroups = [...managed, ...(prometheus ? ["monitoring.coreos.com"] : [])];
-      const clusterCrds = fs
-        .readdirSync(CRDS)
-        .filter((f) => f.endsWith(".yaml") && clusterGroups.some((g) => f.startsWith(`${g}_`)))
-        .flatMap(sharedCrd)
-        .filter((crd) => !installed.has(crd.metadata.name));
+      // GKE serves ComputeClass itself; no CRD file is published, so its schema is the one
+      // transcribed from the API reference (test/fixtures/gke-crds).
+      const gke = run.resources.some((r) => r.type === "gcp:container/cluster:Cluster");
+      const gkeCrds = gke
+        ? fs
+            .readdirSync(GKE_CRDS_DIR)
+            .filter((f) => f.endsWith(".yaml"))
+            .flatMap((f) => (loadAll(fs.readFileSync(path.join(GKE_CRDS_DIR, f), "utf8")) as KubernetesObject[]).filter((o) => o !== null))
+        : [];
+      const clusterCrds = [
+        ...fs
+          .readdirSync(CRDS)
+          .filter((f) => f.endsWith(".yaml") && clusterGroups.some((g) => f.startsWith(`${g}_`)))
+          .flatMap(sharedCrd),
+        ...gkeCrds,
+      ].filter((crd) => !installed.has(crd.metadata.name));
       if (clusterCrds.length > 0) {
-        notes.push(`CRDs the cluster provides (from ${CRDS}): ${clusterCrds.map((c) => c.metadata.name).join(", ")}`);
+        notes.push(`CRDs the cluster provides (from ${CRDS} and ${GKE_CRDS_DIR}): ${clusterCrds.map((c) => c.metadata.name).join(", ")}`);
       }
 
       // Scopes: what the bare server serves plus every CRD about to be applied.

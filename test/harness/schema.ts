@@ -75,7 +75,10 @@ export interface SchemaProblem {
 }
 
 /** Charts whose CRDs ship as templates rather than in ../shared/crds: chart and the directory holding them. */
-const CHART_CRD_DIRS: readonly (readonly [string, string])[] = [["karpenter-crd", "templates"]];
+const CHART_CRD_DIRS: readonly (readonly [string, string])[] = [
+  ["karpenter-crd", "templates"],
+  ["keda", "templates/crds"],
+];
 
 /**
  * The CRD files of CHART_CRD_DIRS in ../shared/charts (or LLM_PLATFORM_CHARTS_DIR), with every line
@@ -99,6 +102,17 @@ function chartCrdTexts(): string[] {
   });
 }
 
+/** Kinds GKE serves without a published CRD file, transcribed from its API reference (test/fixtures/gke-crds). */
+export const GKE_CRDS_DIR = path.resolve(__dirname, "..", "fixtures", "gke-crds");
+
+function gkeCrdTexts(): string[] {
+  return fs
+    .readdirSync(GKE_CRDS_DIR)
+    .filter((f) => f.endsWith(".yaml"))
+    .sort()
+    .map((f) => fs.readFileSync(path.join(GKE_CRDS_DIR, f), "utf8"));
+}
+
 /** A compiled set of validators, one per served CRD version, plus core kinds on demand. */
 export class KubernetesSchemas {
   private readonly crds = new Map<string, { validate: ValidateFunction; scope: Crd["spec"]["scope"] }>();
@@ -115,6 +129,7 @@ export class KubernetesSchemas {
         .sort()
         .map((f) => fs.readFileSync(path.join(crdsDir, f), "utf8")),
       ...chartCrdTexts(),
+      ...gkeCrdTexts(),
     ];
     for (const text of texts) {
       for (const doc of parseAllDocuments(text)) {

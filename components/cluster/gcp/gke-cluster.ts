@@ -5,6 +5,7 @@ import { cacheReaders } from "../../cache/identities";
 import type { PlatformConfig, ResolvedNetwork } from "../../config";
 import { CacheServiceAccountAnnotations, ClusterOutputs, SnapshotStoreOutputs } from "../outputs";
 import { describePool, GpuPoolDescriptor } from "../pool-descriptor";
+import { computeClass, stepNodePoolName, stepNodePoolSpec } from "./compute-class";
 import { gkeKubeconfig } from "./kubeconfig";
 import { gpuNodePoolSpec, NODE_SERVICE_ACCOUNT_ROLES, NodePoolSpec, serviceAccountId, systemNodePoolSpec } from "./node-pool";
 import { gkeRequirements } from "./requirements";
@@ -23,7 +24,8 @@ const SERVICES_RANGE = "services";
 /**
  * A GKE Standard cluster for LLM serving: its network (or a given one) with Cloud NAT and the
  * proxy-only subnet regional Gateways need, Workload Identity, the Gateway API, a release channel,
- * private nodes, a system pool, one node pool per GPU pool, and the GCS snapshot store with its
+ * private nodes, a system pool, one node pool per GPU pool (one per fallback step, under a
+ * ComputeClass, for pools with `capacity.provisioner: compute-class`), and the GCS snapshot store with its
  * Workload Identity bindings.
  */
 /** Master authorized networks: the public CIDRs and the private endpoint's sources, each once. */
@@ -41,6 +43,8 @@ export class GkeCluster extends pulumi.ComponentResource implements ClusterOutpu
   public readonly cacheServiceAccountAnnotations: CacheServiceAccountAnnotations;
   public readonly identityDependencies: readonly pulumi.Resource[];
   public readonly nodePools: readonly gcp.container.NodePool[];
+  /** A ComputeClass per pool with `capacity.provisioner: compute-class`. */
+  public readonly computeClasses: readonly k8s.apiextensions.CustomResource[];
 
   constructor(name: string, args: GkeClusterArgs, opts?: pulumi.ComponentResourceOptions) {
     const { config } = args;
@@ -97,7 +101,13 @@ export class GkeCluster extends pulumi.ComponentResource implements ClusterOutpu
         { parent: this, dependsOn: nodeRoles, ignoreChanges: ["initialNodeCount"] },
       );
     const system = nodePool("system", systemNodePoolSpec(cluster.systemNodes, nodeAccount.email));
-    this.nodePools = [system, ...config.gpuPools.map((pool) => nodePool(`gpu-${pool.name}`, gpuNodePoolSpec(pool, nodeAccount.email)))];
+    // A ComputeClass pool has one autoscaled node pool per fallback step; others have one.
+    const gpuNodePools = config.gpuPools.flatMap((pool) =>
+      pool.capacity.provisioner === "compute-class"
+        ? pool.capacity.steps.map((step, i) => nodePool(stepNodePoolName(pool.name, step.type, i), stepNodePoolSpec(pool, step, i, nodeAccount.email)))
+        : [nodePool(`gpu-${pool.name}`, gpuNodePoolSpec(pool, nodeAccount.email))],
+    );
+    this.nodePools = [system, ...gpuNodePools];
 
     // `<project>.svc.id.goog` exists only once the cluster does: bindings to it wait for the cluster.
     const workloadPool = gke.workloadIdentityConfig.apply((c) => {
@@ -120,6 +130,10 @@ export class GkeCluster extends pulumi.ComponentResource implements ClusterOutpu
       pulumi.all([gke.name, endpoint, gke.masterAuth]).apply(([clusterName, host, auth]) => gkeKubeconfig({ name: clusterName, endpoint: host, caData: auth.clusterCaCertificate ?? "" })),
     );
     this.provider = new k8s.Provider(`${name}-k8s`, { kubeconfig: this.kubeconfig, enableServerSideApply: true }, { parent: this, dependsOn: [system] });
+    // Each class names its node pools, so it follows them; GKE serves the ComputeClass kind itself.
+    this.computeClasses = config.gpuPools
+      .filter((pool) => pool.capacity.provisioner === "compute-class")
+      .map((pool) => new k8s.apiextensions.CustomResource(`${name}-compute-class-${pool.name}`, { ...computeClass(pool) }, { parent: this, provider: this.provider, dependsOn: gpuNodePools }));
     this.gpuPools = config.gpuPools.map(describePool);
     this.registerOutputs({ clusterName: this.clusterName, gpuPools: this.gpuPools, snapshotStore: this.snapshotStore });
   }

@@ -43,7 +43,7 @@ export interface NodeConfigSpec<S> {
   readonly guestAccelerators?: { type: string; count: number; gpuDriverInstallationConfig: { gpuDriverVersion: "INSTALLATION_DISABLED" } }[];
   readonly ephemeralStorageLocalSsdConfig?: { localSsdCount: number };
   readonly spot?: boolean;
-  readonly reservationAffinity?: { consumeReservationType: "SPECIFIC_RESERVATION"; key: string; values: string[] };
+  readonly reservationAffinity?: { consumeReservationType: "SPECIFIC_RESERVATION"; key: string; values: string[] } | { consumeReservationType: "NO_RESERVATION" };
 }
 
 export interface NodePoolSpec<S> {

@@ -96,15 +96,22 @@ export interface TemplateFile {
 const VALUES_PATH = "\\.Values\\.([A-Za-z0-9_]+(?:\\.[A-Za-z0-9_]+)*)";
 
 /**
- * Value paths a chart's templates pass on whole: `toYaml .Values.x`, or `$v := .Values.x` with
- * `$v` then given to toYaml/merge/mergeOverwrite (as gateway-helm does with config.envoyGateway,
- * the EnvoyGateway API object). Such a map follows an upstream API type, not values.yaml.
+ * Value paths a chart's templates pass on whole: `toYaml .Values.x`, `{{ with .Values.x }}` whose
+ * body renders `toYaml .` (as karpenter does with nodeSelector), or `$v := .Values.x` with `$v`
+ * then given to toYaml/merge/mergeOverwrite (as gateway-helm does with config.envoyGateway, the
+ * EnvoyGateway API object). Such a map follows an upstream API type, not values.yaml.
  */
 export function wholeMapsInTemplates(templates: readonly TemplateFile[], prefix = ""): Set<string> {
   const found = new Set<string>();
   for (const { text } of templates) {
     for (const m of text.matchAll(new RegExp(`toYaml\\s+\\(?\\s*${VALUES_PATH}`, "g"))) {
       found.add(`${prefix}${m[1]}`);
+    }
+    // The body of a `with` up to its first `end`: enough for the one-line toYaml bodies charts use.
+    for (const m of text.matchAll(new RegExp(`{{-?\\s*with\\s+${VALUES_PATH}\\s*-?}}([\\s\\S]*?){{-?\\s*end`, "g"))) {
+      if (/toYaml\s+\.\s*[|}]/.test(m[2])) {
+        found.add(`${prefix}${m[1]}`);
+      }
     }
     for (const m of text.matchAll(new RegExp(`(\\$[A-Za-z0-9_]+)\\s*:?=\\s*${VALUES_PATH}\\s*-?}}`, "g"))) {
       const variable = m[1].replace("$", "\\$");
