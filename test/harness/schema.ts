@@ -78,6 +78,9 @@ export interface SchemaProblem {
 const CHART_CRD_DIRS: readonly (readonly [string, string])[] = [
   ["karpenter-crd", "templates"],
   ["keda", "templates/crds"],
+  // Envoy Gateway's and Envoy AI Gateway's own kinds (the tenants' policies and route).
+  ["gateway-crds-helm", "templates/generated"],
+  ["ai-gateway-crds-helm", "templates"],
 ];
 
 /**
