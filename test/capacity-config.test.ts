@@ -1,6 +1,7 @@
 import * as assert from "assert";
 import { parsePlatformConfig, PlatformInput } from "../components/config";
 import { disruptionWindowBudget, reachableNodes } from "../components/config/capacity";
+import { costInputOf } from "../components/cost/inputs";
 import { expectIssue } from "./harness/config-issues";
 import { baseConfig } from "./harness/fixtures";
 
@@ -47,6 +48,13 @@ describe("pool capacity config", () => {
     const pool = parsePlatformConfig(onCloud("aws", { minNodes: 1 })).gpuPools[0];
     assert.strictEqual(pool.capacity.provisioner, "managed");
     assert.strictEqual(reachableNodes(pool), 4);
+  });
+
+  it("prices a fallback pool's maximum at the sum of its steps", () => {
+    const config = parsePlatformConfig(onCloud("aws", karpenter({ fallback: [reservation, { type: "on-demand" }, { type: "spot", maxNodes: 1 }] })));
+    assert.deepStrictEqual(costInputOf(config, { throughput: {} }).pools.map((p) => [p.minNodes, p.maxNodes]), [[0, 7]]);
+    const managed = parsePlatformConfig(onCloud("aws", { minNodes: 1 }));
+    assert.deepStrictEqual(costInputOf(managed, { throughput: {} }).pools.map((p) => [p.minNodes, p.maxNodes]), [[1, 4]]);
   });
 
   it("refuses karpenter off aws and compute-class off gcp", () => {

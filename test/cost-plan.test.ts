@@ -32,10 +32,11 @@ describe("plan: cost and --compare", function () {
   it("shows prod's cost at min/desired/max with sources, and the delta of a pool change with --compare", async () => {
     const before = await quietly(() => main(["prod", "--stacks-dir", STACKS, "--out", path.join(tmp, "before"), "--no-policies"]));
     assert.strictEqual(before.code, 0, before.err);
-    assert.match(before.out, /Cost: per month \(aws us-east-1, 730 h\): min ≥ \$80,\d{3} .*; desired ≥ \$80,\d{3} .*; max ≥ \$160,815 \(unknown: system nodes, load balancer, snapshot storage\)/);
+    // prod's Karpenter pool has no minimum, and reaches its steps' sum: reservation 2 + on-demand 4 + spot 2 nodes.
+    assert.match(before.out, /Cost: per month \(aws us-east-1, 730 h\): min ≥ \$98\.55 .*; desired ≥ \$98\.55 .*; max ≥ \$321,532 \(unknown: system nodes, load balancer, snapshot storage\)/);
     assert.match(before.out, /source: 109 — What an H100 actually costs per hour: hyperscalers\.json \(data-receipts\) \(2026-11-09\) https:\/\/raw\.githubusercontent\.com\/datareceipts\//);
     const summary = JSON.parse(fs.readFileSync(path.join(tmp, "before", "summary.json"), "utf8")) as { cost: { estimate: { pools: { max: { nodes: number } }[] }; quotas: { needs: { quota: string; needed: number }[] } } };
-    assert.strictEqual(summary.cost.estimate.pools[0].max.nodes, 4);
+    assert.strictEqual(summary.cost.estimate.pools[0].max.nodes, 8);
     assert.deepStrictEqual(summary.cost.quotas.needs.map((n) => [n.quota, n.needed]), [["L-417A185B", 768], ["L-1216C47A", 24]]);
 
     const grown = path.join(tmp, "stacks");
@@ -43,9 +44,10 @@ describe("plan: cost and --compare", function () {
     fs.writeFileSync(path.join(grown, "Pulumi.prod.yaml"), fs.readFileSync(path.join(STACKS, "Pulumi.prod.yaml"), "utf8").replace("        maxNodes: 4\n", "        maxNodes: 6\n"));
     const after = await quietly(() => main(["prod", "--stacks-dir", grown, "--out", path.join(tmp, "after"), "--no-policies", "--compare", path.join(tmp, "before", "summary.json")]));
     assert.strictEqual(after.code, 0, after.err);
-    assert.match(after.out, /\+\$80,358\/month at max scale: pool h100 max 4 → 6/);
+    // The on-demand step follows the pool's maxNodes.
+    assert.match(after.out, /\+\$80,358\/month at max scale: pool h100 max 8 → 10/);
     const md = fs.readFileSync(path.join(tmp, "after", "summary.md"), "utf8");
-    assert.match(md, /\*\*\+\$80,358\/month at max scale: pool h100 max 4 → 6/);
+    assert.match(md, /\*\*\+\$80,358\/month at max scale: pool h100 max 8 → 10/);
   });
 
   it("sizes the snapshot bucket by the checkpoint as published; the program's cost output is what deploy preview computes from the stack file", async () => {

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import type { ConfigIssue, PlatformConfig } from "../config";
+import { reachableNodes } from "../config/capacity";
 import { weightBytes } from "../sizing/memory";
 import { CostEstimate, CostInput, estimateCost } from "./estimate";
 import { QuotaGap, QuotaNeed, quotaNeeds, QuotaPoolInput } from "./quotas";
@@ -76,7 +77,8 @@ export function costInputOf(config: PlatformConfig, cost: CostConfig, checkpoint
       capacityType: p.capacityType,
       minNodes: p.minNodes,
       desiredNodes: p.desiredNodes,
-      maxNodes: p.maxNodes,
+      // Karpenter and ComputeClass pools can reach the sum of their fallback steps.
+      maxNodes: reachableNodes(p),
     })),
     models: config.models.map((m) => ({
       name: m.name,
