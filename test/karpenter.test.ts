@@ -6,7 +6,9 @@ import { gpuLaunchTemplateSpec } from "../components/cluster/aws/node-group";
 import { parsePlatformConfig, PlatformInput, ResolvedPool } from "../components/config";
 import { MODEL_TERMINATION_GRACE_SECONDS } from "../components/serving/llm-inference-service";
 import { runPlan } from "../automation/plan/run";
+import { iamLeastPrivilege } from "../policies/iam";
 import { ChartCrdValidator } from "./harness/chart-crds";
+import { resource, violations } from "./harness/policy";
 import { baseConfig } from "./harness/fixtures";
 
 // Karpenter for EKS GPU pools: the NodePools and EC2NodeClasses (validated against the CRDs of the
@@ -158,6 +160,13 @@ describe("Karpenter controller IAM and interruption handling", () => {
     const queue = karpenterDiscoveryPolicy(scope).Statement.find((s) => s.Sid === "AllowInterruptionQueueActions");
     assert.deepStrictEqual(queue?.Resource, [scope.queueArn]);
     assert.deepStrictEqual(interruptionQueuePolicy(scope.queueArn).Statement[1].Condition, { Bool: { "aws:SecureTransport": "false" } });
+  });
+
+  it("passes iam-least-privilege: only read-only actions and pricing:GetProducts (no resource type) on *", async () => {
+    const policies = [karpenterNodeLifecyclePolicy, karpenterIamIntegrationPolicy, karpenterDiscoveryPolicy].map((doc) => resource("aws:iam/policy:Policy", { policy: JSON.stringify(doc(scope)) }));
+    assert.deepStrictEqual(await violations(iamLeastPrivilege, policies), []);
+    const wider = { Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: ["pricing:GetProducts", "ec2:RunInstances"], Resource: ["*"] }] };
+    assert.match((await violations(iamLeastPrivilege, [resource("aws:iam/policy:Policy", { policy: JSON.stringify(wider) })]))[0], /resource "\*" covers every resource for pricing:GetProducts, ec2:RunInstances/);
   });
 
   it("feeds the queue spot interruptions, rebalance notices, scheduled changes and instance state changes", () => {
