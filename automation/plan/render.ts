@@ -231,6 +231,10 @@ export interface PlanSummary {
   readonly addons: readonly (readonly string[])[];
   readonly endpoints: readonly (readonly string[])[];
   readonly curls: readonly string[];
+  /** Who may call the gateway: tenant, credential, models, limits; only the header row without tenants. */
+  readonly tenants: readonly (readonly string[])[];
+  /** Base URL and header the tenants use; undefined without tenants. */
+  readonly tenantAccess?: { readonly baseUrl: string; readonly header: string };
   readonly gatewayAddress: string;
   /** Prices, quotas and (with --compare) the monthly delta; absent when not computed. */
   readonly cost?: PlanCost;
@@ -281,6 +285,11 @@ export function summarize(stack: string, resources: readonly RecordedResource[],
     ["model", "served as", "base URL", "from"],
     ...outputs.endpoints.map((e) => [e.model, e.servedModelName, e.baseUrl, e.source]),
   ];
+  const tenants = [
+    ["tenant", "credential", "models", "limits"],
+    ...outputs.tenants.map((t) => [t.tenant, t.credential === "apiKey" ? `API key (${t.keyOutput ?? ""})` : "JWT", t.models.join(", "), t.limits]),
+  ];
+  const first = outputs.tenants[0];
   return {
     stack,
     environment: outputs.environment,
@@ -297,6 +306,8 @@ export function summarize(stack: string, resources: readonly RecordedResource[],
     addons,
     endpoints,
     curls: outputs.endpoints.map((e) => e.curl),
+    tenants,
+    ...(first !== undefined ? { tenantAccess: { baseUrl: first.baseUrl, header: "Authorization: Bearer <API key or JWT>" } } : {}),
     gatewayAddress: orAfterDeploy(outputs.gatewayAddress),
     ...(cost !== undefined ? { cost } : {}),
   };
@@ -320,8 +331,21 @@ export function renderSummaryText(s: PlanSummary): string {
     s.endpoints.length > 1 ? indent(table(s.endpoints)) : "  none",
     ...s.curls.map((c) => `  ${c}`),
     "",
+    ...tenantsText(s),
     ...(s.cost !== undefined ? costText(s.cost) : []),
   ].join("\n");
+}
+
+/** Tenants: with them the per-model paths answer 403 and tenants call one base URL with the model in the body. */
+function tenantsText(s: PlanSummary): string[] {
+  if (s.tenantAccess === undefined) {
+    return ["Tenants: none (the gateway authenticates nobody)", ""];
+  }
+  return [
+    `Tenants (${s.tenantAccess.baseUrl}, header ${s.tenantAccess.header}; the per-model paths above answer 403):`,
+    indent(table(s.tenants)),
+    "",
+  ];
 }
 
 function costText(cost: PlanCost): string[] {
@@ -388,6 +412,11 @@ export function renderSummaryMarkdown(s: PlanSummary): string {
     s.endpoints.length > 1 ? markdownTable(s.endpoints) : "none",
     "",
     ...(s.curls.length > 0 ? ["```sh", ...s.curls, "```", ""] : []),
+    "## Tenants",
+    "",
+    ...(s.tenantAccess === undefined
+      ? ["none (the gateway authenticates nobody)", ""]
+      : [`Base URL \`${s.tenantAccess.baseUrl}\`, header \`${s.tenantAccess.header}\`; the per-model paths above answer 403.`, "", markdownTable(s.tenants), ""]),
     ...(s.cost !== undefined ? costMarkdown(s.cost) : []),
   ].join("\n");
 }

@@ -12,6 +12,7 @@ import {
   PlanSummary,
   redactSecrets,
   toYaml,
+  REDACTED,
 } from "./render";
 import type { PolicyReport } from "../policy/evaluate";
 import { PlanRun } from "./run";
@@ -31,7 +32,9 @@ export function planFiles(run: SuccessfulRun, policies?: PolicyReport, cost?: Pl
   }
   files.set("graph.mmd", renderMermaid(run.resources));
   files.set("summary.md", renderSummaryMarkdown(redactSecrets(summary)));
-  files.set("summary.json", `${JSON.stringify(redactSecrets({ ...summary, outputs: run.outputs, policies }), null, 2)}\n`);
+  // Tenants' keys are secret outputs; resolved offline they lose the mark, so they are blanked by name.
+  const tenantKeys = Object.fromEntries(Object.keys(run.outputs.tenantKeys ?? {}).map((k) => [k, REDACTED]));
+  files.set("summary.json", `${JSON.stringify(redactSecrets({ ...summary, outputs: { ...run.outputs, tenantKeys }, policies }), null, 2)}\n`);
   if (policies !== undefined) {
     files.set("policy.json", `${JSON.stringify(redactSecrets(policies), null, 2)}\n`);
   }

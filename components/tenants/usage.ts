@@ -1,5 +1,6 @@
 import type { PodMonitor } from "../generated/crds/monitoring.coreos.com/v1/PodMonitor";
 import type { ResolvedTenant } from "./config";
+import type { QuotaWindows, TenantQuotas } from "./schema";
 import { TENANT_HEADER } from "./gateway-objects";
 
 // Per-tenant usage and how a tenant reaches the gateway. The AI Gateway's ext_proc, which runs in
@@ -47,6 +48,8 @@ export interface TenantAccess {
   readonly keyOutput?: string;
   /** Model names to send (`servedModelName`). */
   readonly models: readonly string[];
+  /** The tenant's ceilings in words, e.g. "requests 600/min; total tokens 400000/min". */
+  readonly limits: string;
   readonly curl: string;
 }
 
@@ -56,6 +59,22 @@ export function tenantBaseUrl(options: { hostname?: string; address?: string; sc
     return `https://${options.hostname}/v1`;
   }
   return `${options.scheme}://${options.address ?? "<gateway-address>"}/v1`;
+}
+
+const WINDOW_SHORT: Readonly<Record<keyof QuotaWindows, string>> = { perMinute: "min", perHour: "h", perDay: "day" };
+const QUOTA_WORDS: Readonly<Record<keyof TenantQuotas, string>> = { requests: "requests", inputTokens: "input tokens", outputTokens: "output tokens", totalTokens: "total tokens" };
+
+/** A tenant's ceilings in words, "unlimited" without any. */
+export function quotaSummary(quotas: TenantQuotas): string {
+  const parts = (Object.keys(QUOTA_WORDS) as (keyof TenantQuotas)[]).flatMap((key) => {
+    const windows = quotas[key];
+    if (windows === undefined) {
+      return [];
+    }
+    const each = (Object.keys(WINDOW_SHORT) as (keyof QuotaWindows)[]).flatMap((w) => (windows[w] !== undefined ? [`${windows[w]}/${WINDOW_SHORT[w]}`] : []));
+    return [`${QUOTA_WORDS[key]} ${each.join(", ")}`];
+  });
+  return parts.length > 0 ? parts.join("; ") : "unlimited";
 }
 
 export function tenantAccess(tenant: ResolvedTenant, servedName: (model: string) => string, baseUrl: string): TenantAccess {
@@ -71,6 +90,7 @@ export function tenantAccess(tenant: ResolvedTenant, servedName: (model: string)
     credential: tenant.credential.kind,
     ...(apiKey ? { keyOutput: `tenantKeys.${tenant.name}` } : {}),
     models,
+    limits: quotaSummary(tenant.quotas),
     curl: `curl -s ${baseUrl}/chat/completions -H "Authorization: Bearer ${token}" -H 'Content-Type: application/json' -d '${body}'`,
   };
 }
