@@ -1,7 +1,7 @@
 import { parser } from "@prometheus-io/lezer-promql";
 import * as assert from "assert";
 import { PLATFORM_ALERTS, platformDashboards } from "../components/monitoring";
-import { exposedSeries, METRIC_SOURCES } from "../components/monitoring/metric-sources";
+import { ExposedSeries, exposedSeries, METRIC_SOURCES } from "../components/monitoring/metric-sources";
 
 // Every query of every dashboard (as the SDK renders it) and every alert rule names only metrics
 // the pinned exporters expose (components/monitoring/metric-sources.ts lists them with their
@@ -10,28 +10,85 @@ import { exposedSeries, METRIC_SOURCES } from "../components/monitoring/metric-s
 /** Grafana's interval variables, replaced as Grafana does before the query reaches Prometheus. */
 const interpolate = (expr: string) => expr.replace(/\$__rate_interval|\$__interval/g, "5m");
 
-/** The metric names a query selects; throws on a query PromQL does not parse. */
-export function metricNames(expr: string): string[] {
+interface Selector {
+  readonly metric: string;
+  readonly from: number;
+  readonly to: number;
+  /** Label names its matchers test. */
+  readonly matchers: readonly string[];
+}
+
+interface Grouping {
+  readonly label: string;
+  /** The aggregation or binary operation whose operands must carry the label. */
+  readonly from: number;
+  readonly to: number;
+}
+
+/** The selectors and grouping labels of a query; throws on a query PromQL does not parse. */
+function analyse(expr: string): { selectors: Selector[]; groupings: Grouping[] } {
   const query = interpolate(expr);
-  const names: string[] = [];
+  const selectors: Selector[] = [];
+  const groupings: Grouping[] = [];
   const errors: number[] = [];
   parser.parse(query).iterate({
-    enter: (node) => {
-      if (node.type.isError) {
-        errors.push(node.from);
-      }
-      if (node.name === "Identifier" && node.node.parent?.name === "VectorSelector") {
-        names.push(query.slice(node.from, node.to));
-      }
-      if (node.name === "LabelName" && query.slice(node.from, node.to) === "__name__") {
-        throw new Error(`${expr}: selects a metric through __name__, which this check cannot follow`);
+    enter: (ref) => {
+      const text = query.slice(ref.from, ref.to);
+      if (ref.type.isError) {
+        errors.push(ref.from);
+      } else if (ref.name === "VectorSelector") {
+        const node = ref.node;
+        const id = node.getChild("Identifier");
+        const matchers = node.getChild("LabelMatchers");
+        const names = (matchers?.getChildren("UnquotedLabelMatcher") ?? []).map((m) => {
+          const name = m.getChild("LabelName");
+          return name === null ? "" : query.slice(name.from, name.to);
+        });
+        if (names.includes("__name__") || (matchers?.getChildren("QuotedLabelMatcher").length ?? 0) > 0) {
+          throw new Error(`${expr}: selects a metric through __name__ or a quoted name, which this check cannot follow`);
+        }
+        selectors.push({ metric: id === null ? "" : query.slice(id.from, id.to), from: ref.from, to: ref.to, matchers: names });
+      } else if (ref.name === "LabelName" && ref.node.parent?.name === "GroupingLabels") {
+        let owner: typeof ref.node.parent = ref.node.parent;
+        while (owner !== null && owner.name !== "AggregateExpr" && owner.name !== "BinaryExpr") {
+          owner = owner.parent;
+        }
+        if (owner !== null) {
+          groupings.push({ label: text, from: owner.from, to: owner.to });
+        }
       }
     },
   });
   if (errors.length > 0) {
     throw new Error(`${expr}: not valid PromQL at offset ${errors[0]}`);
   }
-  return names;
+  return { selectors, groupings };
+}
+
+/** The metric names a query selects; throws on a query PromQL does not parse. */
+export function metricNames(expr: string): string[] {
+  return analyse(expr).selectors.map((s) => s.metric);
+}
+
+/** What is wrong with a query: metrics no pinned source exposes, labels its series do not carry. */
+function queryProblems(expr: string, exposed: ReadonlyMap<string, ExposedSeries>): string[] {
+  const { selectors, groupings } = analyse(expr);
+  const problems: string[] = [];
+  for (const s of selectors) {
+    const series = exposed.get(s.metric);
+    if (series === undefined) {
+      problems.push(`${s.metric} is not exposed by any pinned source`);
+      continue;
+    }
+    problems.push(...s.matchers.filter((l) => !series.labels.has(l)).map((l) => `${s.metric} has no label ${l}`));
+  }
+  for (const g of groupings) {
+    const inside = selectors.filter((s) => s.from >= g.from && s.to <= g.to && exposed.has(s.metric));
+    if (inside.length > 0 && !inside.some((s) => exposed.get(s.metric)?.labels.has(g.label))) {
+      problems.push(`groups by ${g.label}, which none of ${[...new Set(inside.map((s) => s.metric))].join(", ")} carries`);
+    }
+  }
+  return problems;
 }
 
 interface NamedQuery {
@@ -50,13 +107,11 @@ function dashboardQueries(): NamedQuery[] {
 
 const ruleQueries = (): NamedQuery[] => PLATFORM_ALERTS.map((r) => ({ where: `alert ${r.alert}`, expr: r.expr }));
 
-/** Problems of the queries: unparseable ones and metrics no pinned exporter exposes. */
-function unknownMetrics(queries: readonly NamedQuery[], exposed: ReadonlyMap<string, string>): string[] {
+/** Problems of the queries, each naming where the query is. */
+function unknownMetrics(queries: readonly NamedQuery[], exposed: ReadonlyMap<string, ExposedSeries>): string[] {
   return queries.flatMap((q) => {
     try {
-      return metricNames(q.expr)
-        .filter((m) => !exposed.has(m))
-        .map((m) => `${q.where}: ${m} is not exposed by any pinned source`);
+      return queryProblems(q.expr, exposed).map((p) => `${q.where}: ${p}`);
     } catch (err) {
       return [`${q.where}: ${(err as Error).message}`];
     }
@@ -70,7 +125,7 @@ describe("dashboard and alert queries name only metrics the pinned exporters exp
     assert.strictEqual(ruleQueries().length, 4);
   });
 
-  it("every query parses and every metric it names is listed with its upstream source", () => {
+  it("every query parses, every metric it names is listed with its upstream source, and every label it uses is one the series carry", () => {
     assert.deepStrictEqual(unknownMetrics([...dashboardQueries(), ...ruleQueries()], exposedSeries()), []);
   });
 
@@ -96,6 +151,21 @@ describe("dashboard and alert queries name only metrics the pinned exporters exp
   it("reports a query that is not PromQL", () => {
     assert.deepStrictEqual(unknownMetrics([{ where: "x", expr: "sum by (pod (vllm:num_requests_waiting)" }], exposedSeries()), [
       "x: sum by (pod (vllm:num_requests_waiting): not valid PromQL at offset 12",
+    ]);
+  });
+
+  it("reports a label the metric does not carry, in a matcher or a grouping", () => {
+    const q = [
+      { where: "a", expr: 'max by (pod) (vllm:kv_cache_usage_perc{model="m"})' },
+      { where: "b", expr: "sum by (gpu_id) (DCGM_FI_DEV_GPU_UTIL)" },
+      { where: "c", expr: "max by (pod) (vllm:kv_cache_usage_perc) > 0.9 and on (Hostname) max by (Hostname) (DCGM_FI_DEV_XID_ERRORS)" },
+      { where: "d", expr: "histogram_quantile(0.9, sum by (le, model_name) (rate(vllm:time_to_first_token_seconds_bucket[5m])))" },
+      { where: "e", expr: "sum by (le) (vllm:num_requests_waiting)" },
+    ];
+    assert.deepStrictEqual(unknownMetrics(q, exposedSeries()), [
+      "a: vllm:kv_cache_usage_perc has no label model",
+      "b: groups by gpu_id, which none of DCGM_FI_DEV_GPU_UTIL carries",
+      "e: groups by le, which none of vllm:num_requests_waiting carries",
     ]);
   });
 

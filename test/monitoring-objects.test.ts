@@ -93,7 +93,7 @@ describe("monitoring add-on", () => {
         `--collector.textfile.directory=/host/root/mnt/k8s-disks/0/${path.basename(path.dirname(dirs[0]))}/.metrics`,
         `--collector.textfile.directory=/host/root/mnt/.ephemeral/${path.basename(path.dirname(dirs[1]))}/.metrics`,
       ]);
-      assert.strictEqual(kubePrometheusStackValues({ retention: "7d" })["prometheus-node-exporter"], undefined, "no cache, the chart's defaults");
+      assert.strictEqual(kubePrometheusStackValues({ retention: "7d" })["prometheus-node-exporter"].extraArgs, undefined, "no cache, the chart's defaults");
     });
 
     it("a stack restoring onto NVMe points node-exporter at its pools' cache roots", async () => {

@@ -14,7 +14,14 @@ export interface MetricSource {
   /** Repository, tag and file where the name is defined. */
   readonly source: string;
   readonly metrics: Readonly<Record<string, MetricType>>;
+  /** Labels its series carry: the exporter's own (from `source`) and those the scrape adds. */
+  readonly labels: readonly string[];
 }
+
+/** Labels the Prometheus operator gives every target of a PodMonitor or ServiceMonitor (v0.93.1). */
+const TARGET_LABELS = ["namespace", "pod", "container", "endpoint", "job", "instance"];
+/** ServiceMonitor targets also carry their Service. */
+const SERVICE_TARGET_LABELS = [...TARGET_LABELS, "service"];
 
 export const METRIC_SOURCES: readonly MetricSource[] = [
   {
@@ -33,6 +40,8 @@ export const METRIC_SOURCES: readonly MetricSource[] = [
       "vllm:time_to_first_token_seconds": "histogram",
       "vllm:inter_token_latency_seconds": "histogram",
     },
+    // model_name on every vLLM series (vLLM V1 adds engine); the platform's PodMonitor scrapes them.
+    labels: ["model_name", "engine", ...TARGET_LABELS],
   },
   {
     exporter: "router",
@@ -45,6 +54,8 @@ export const METRIC_SOURCES: readonly MetricSource[] = [
       llm_d_epp_average_kv_cache_utilization: "gauge",
       llm_d_epp_ready_endpoints: "gauge",
     },
+    // The router chart's ServiceMonitor scrapes the picker; namespace is also its own label on scheduler attempts.
+    labels: ["name", "status", "target_model_name", "endpoint_name", "port", "plugin_name", "plugin_type", ...SERVICE_TARGET_LABELS],
   },
   {
     exporter: "dcgm-exporter",
@@ -60,6 +71,7 @@ export const METRIC_SOURCES: readonly MetricSource[] = [
       DCGM_FI_DEV_GPU_TEMP: "gauge",
       DCGM_FI_DEV_XID_ERRORS: "gauge",
     },
+    labels: ["gpu", "UUID", "device", "modelName", "Hostname", "pci_bus_id", "DCGM_FI_DRIVER_VERSION", ...SERVICE_TARGET_LABELS],
   },
   {
     exporter: "kube-state-metrics",
@@ -71,6 +83,8 @@ export const METRIC_SOURCES: readonly MetricSource[] = [
       kube_pod_init_container_status_restarts_total: "counter",
       kube_pod_init_container_status_last_terminated_exitcode: "gauge",
     },
+    // The chart's ServiceMonitor honours kube-state-metrics' own namespace/pod/container labels.
+    labels: ["namespace", "pod", "uid", "container", ...SERVICE_TARGET_LABELS],
   },
   {
     exporter: "model-cache",
@@ -83,17 +97,26 @@ export const METRIC_SOURCES: readonly MetricSource[] = [
       llm_cache_restore_seconds: "gauge",
       llm_cache_restore_timestamp_seconds: "gauge",
     },
+    // node is the node-exporter ServiceMonitor's relabeling (stack-values.ts NODE_LABEL).
+    labels: ["model", "revision", "node", ...SERVICE_TARGET_LABELS],
   },
 ];
 
-/** Series names a query may use for each listed metric: histograms through their _bucket, _sum and _count. */
-export function exposedSeries(): ReadonlyMap<string, string> {
-  const series = new Map<string, string>();
+/** A series name a query may use, where it comes from and the labels it carries. */
+export interface ExposedSeries {
+  readonly source: string;
+  readonly labels: ReadonlySet<string>;
+}
+
+/** Series names a query may use for each listed metric: histograms through their _bucket (with `le`), _sum and _count. */
+export function exposedSeries(): ReadonlyMap<string, ExposedSeries> {
+  const series = new Map<string, ExposedSeries>();
   for (const source of METRIC_SOURCES) {
     for (const [name, type] of Object.entries(source.metrics)) {
       const names = type === "histogram" ? [`${name}_bucket`, `${name}_sum`, `${name}_count`] : [name];
       for (const n of names) {
-        series.set(n, `${source.exporter}: ${source.source}`);
+        const labels = new Set(n.endsWith("_bucket") ? [...source.labels, "le"] : source.labels);
+        series.set(n, { source: `${source.exporter}: ${source.source}`, labels });
       }
     }
   }

@@ -57,7 +57,15 @@ export interface KubePrometheusStackValues {
    * filesystem arguments, so those are repeated): the model cache's textfile directories, read
    * through the chart's host root mount (prometheus-node-exporter 4.56.1 `hostRootFsMount`, at /host/root).
    */
-  readonly "prometheus-node-exporter"?: { readonly extraArgs: readonly string[] };
+  readonly "prometheus-node-exporter": {
+    readonly extraArgs?: readonly string[];
+    /**
+     * values.yaml `prometheus-node-exporter.prometheus.monitor.relabelings` (the ServiceMonitor's
+     * RelabelConfigs, Prometheus operator v0.93.1): the node's name as a `node` label, which the
+     * model-cache dashboard groups by.
+     */
+    readonly prometheus: { readonly monitor: { readonly relabelings: readonly { readonly sourceLabels: readonly string[]; readonly targetLabel: string; readonly action: "replace" }[] } };
+  };
   /** kube-state-metrics 8.4.0 values.yaml `nodeSelector`. */
   readonly "kube-state-metrics": Placement;
   /**
@@ -85,6 +93,9 @@ export const NODE_EXPORTER_DEFAULT_ARGS: readonly string[] = [
   "--collector.filesystem.mount-points-exclude=^/(dev|proc|sys|run/containerd/.+|var/lib/docker/.+|var/lib/kubelet/.+)($|/)",
   "--collector.filesystem.fs-types-exclude=^(autofs|binfmt_misc|bpf|cgroup2?|configfs|debugfs|devpts|devtmpfs|fusectl|hugetlbfs|iso9660|mqueue|nsfs|overlay|proc|procfs|pstore|rpc_pipefs|securityfs|selinuxfs|squashfs|sysfs|tracefs|erofs)$",
 ];
+
+/** The label node-exporter's series carry the node's name in (set by the relabeling below). */
+export const NODE_LABEL = "node";
 
 /** Where node-exporter sees a node directory: under the chart's host root mount. */
 const HOST_ROOT = "/host/root";
@@ -121,8 +132,11 @@ export function kubePrometheusStackValues(options: StackValuesOptions): KubeProm
       },
     },
     alertmanager: { alertmanagerSpec: placement },
-    // node_exporter v1.12.1 takes the textfile directory flag repeatedly (collector/textfile.go).
-    ...(textfiles.length > 0 ? { "prometheus-node-exporter": { extraArgs: [...NODE_EXPORTER_DEFAULT_ARGS, ...textfiles] } } : {}),
+    "prometheus-node-exporter": {
+      // node_exporter v1.12.1 takes the textfile directory flag repeatedly (collector/textfile.go).
+      ...(textfiles.length > 0 ? { extraArgs: [...NODE_EXPORTER_DEFAULT_ARGS, ...textfiles] } : {}),
+      prometheus: { monitor: { relabelings: [{ sourceLabels: ["__meta_kubernetes_pod_node_name"], targetLabel: NODE_LABEL, action: "replace" }] } },
+    },
     "kube-state-metrics": placement,
     grafana: {
       ...placement,
