@@ -14,6 +14,7 @@ import {
   tenantsSecurityPolicy,
   tenantsTrafficPolicy,
 } from "../components/tenants/gateway-objects";
+import { envoyGatewayServes, sharedGateway } from "../components/addons/gateway-manifests";
 import { GatewayCrdValidator } from "./harness/gateway-crds";
 
 const keyTenant = (name: string, models: string[], quotas: ResolvedTenant["quotas"] = {}): ResolvedTenant => ({ name, credential: { kind: "apiKey", rotation: 1 }, models, quotas });
@@ -195,5 +196,23 @@ describe("tenant gateway objects", () => {
       const broken = { ...policy, spec: { ...policy.spec, apiKeyAuth: { ...policy.spec.apiKeyAuth, forwardClientIdHeader: "x" } } };
       assert.match(validator.problems(broken).join("\n"), /forwardClientIdHeader/);
     });
+  });
+});
+
+describe("the shared Gateway with tenants on GKE (pure)", () => {
+  it("Envoy Gateway serves the Gateway everywhere but GKE, and on GKE once there are tenants", () => {
+    const on = (provider: "aws" | "gcp" | "existing", tenants: unknown[], gateway = true) => envoyGatewayServes({ cloud: { provider }, addons: { gateway }, tenants });
+    assert.deepStrictEqual([on("aws", []), on("existing", []), on("gcp", []), on("gcp", [{}]), on("gcp", [{}], false)], [true, true, false, true, false]);
+  });
+
+  it("takes Envoy Gateway's class on GKE with tenants, behind an internal passthrough load balancer when internal", () => {
+    const internal = sharedGateway({ cloud: "gcp", exposure: "internal", labels: {}, envoyOnGke: true });
+    assert.strictEqual(internal.spec.gatewayClassName, "llm-platform-envoy");
+    assert.deepStrictEqual(internal.spec.infrastructure, { annotations: { "networking.gke.io/load-balancer-type": "Internal" } });
+    const internet = sharedGateway({ cloud: "gcp", exposure: "internet", hostname: "llm.example.com", labels: {}, envoyOnGke: true });
+    assert.strictEqual(internet.spec.gatewayClassName, "llm-platform-envoy");
+    assert.strictEqual(internet.spec.infrastructure, undefined);
+    // Without tenants GKE keeps its own classes.
+    assert.strictEqual(sharedGateway({ cloud: "gcp", exposure: "internet", labels: {} }).spec.gatewayClassName, "gke-l7-regional-external-managed");
   });
 });
