@@ -11,6 +11,7 @@ import { createNodes, startKubeControllers, startKwok } from "./kwok";
 import { LocalProcess } from "./local-process";
 import { startLws } from "./lws";
 import { NodeTaint, nodePools, simulatedNodes, SimulatedNode } from "./nodes";
+import { GKE_CRDS_DIR } from "../../harness/schema";
 
 // One planned stack on a cluster that behaves like the real one as far as the serving path goes:
 // the API server with the upstream CRDs, the core controllers and scheduler, kwok nodes shaped
@@ -100,7 +101,8 @@ export class SimulatedCluster {
   }
 
   private async boot(stack: PlannedStack): Promise<void> {
-    const crds = fs.readdirSync(CRDS).filter((f) => f.endsWith(".yaml")).map((f) => path.join(CRDS, f));
+    // With the ComputeClass schema GKE serves (transcribed, test/fixtures/gke-crds): GKE stacks' GPU pools create ComputeClasses.
+    const crds = [CRDS, GKE_CRDS_DIR].flatMap((dir) => fs.readdirSync(dir).filter((f) => f.endsWith(".yaml")).map((f) => path.join(dir, f)));
     await this.kubectlOrThrow(["apply", "--server-side", "--field-manager=llm-platform-e2e", ...crds.flatMap((f) => ["-f", f])], "upstream CRDs");
     await this.api.waitForCrds();
     const version = JSON.parse(await this.kubectlOrThrow(["version", "-o", "json"], "kubectl version")) as { serverVersion: { gitVersion: string } };
