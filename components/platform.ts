@@ -187,6 +187,7 @@ export class LlmPlatform extends pulumi.ComponentResource {
             hostname: config.gateway.hostname,
             restoreSeconds: restore.get(model.name),
             prometheusOperator: config.monitoring.prometheusOperator,
+            platformPrometheus: config.monitoring.install,
             prometheusUrl: prometheusQueryUrl(config.monitoring),
             autoscalingDependsOn: this.addons.autoscalingDependencies,
             gke: config.cloud.provider === "gcp" && !envoyGatewayServes(config),

@@ -10,6 +10,8 @@ import { ClusterAddons } from "../components/addons";
 import { parsePlatformConfig, PlatformConfig } from "../components/config";
 import { dashboardConfigMaps, kubePrometheusStackValues, monitoringNamespace, platformAlertRules, prometheusQueryUrl, restoreMetricsDir } from "../components/monitoring";
 import { METRICS_ACCESS_LABEL } from "../components/serving/network-policies";
+import { routerReleaseObjects } from "../components/serving/router-objects";
+import { routerValues } from "../components/serving/router-values";
 import { restoreContainer } from "../components/cache/workloads";
 import { RESTORE_CONTAINER } from "../components/monitoring/metric-sources";
 import { baseConfig } from "./harness/fixtures";
@@ -162,6 +164,26 @@ describe("monitoring add-on", () => {
       const model = parsePlatformConfig(baseConfig()).models[0];
       const settings = { store: { provider: "s3", bucket: "b", region: "us-east-1" }, verifyChecksums: false, transfers: 1, scriptsConfigMap: "s" } as unknown as Parameters<typeof restoreContainer>[1];
       assert.strictEqual(restoreContainer(model, settings).name, RESTORE_CONTAINER);
+    });
+  });
+
+  describe("router metrics on GKE", () => {
+    const kinds = (values: ReturnType<typeof routerValues>) =>
+      routerReleaseObjects({ name: "m-router", namespace: "llm-models", values })
+        .map((o) => o.kind)
+        .filter((k) => k === "ServiceMonitor" || k === "PodMonitoring");
+    const model = () => parsePlatformConfig(baseConfig()).models[0];
+
+    it("with the platform's Prometheus the picker gets a ServiceMonitor, not Managed Prometheus' PodMonitoring", () => {
+      const values = routerValues(model(), { prometheusOperator: true, gke: true, platformPrometheus: true });
+      assert.strictEqual(values.router?.monitoring?.provider?.name, "prometheusoperator");
+      assert.deepStrictEqual(kinds(values), ["ServiceMonitor"]);
+    });
+
+    it("otherwise GKE keeps Managed Prometheus and other clusters the operator", () => {
+      assert.deepStrictEqual(kinds(routerValues(model(), { prometheusOperator: true, gke: true })), ["PodMonitoring"]);
+      assert.deepStrictEqual(kinds(routerValues(model(), { prometheusOperator: true, gke: false })), ["ServiceMonitor"]);
+      assert.strictEqual(routerValues(model(), { prometheusOperator: true, gke: false, platformPrometheus: false }).router?.monitoring?.provider, undefined);
     });
   });
 

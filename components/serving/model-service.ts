@@ -28,6 +28,8 @@ export interface ModelServiceArgs {
   readonly restoreSeconds?: number;
   /** Whether the cluster runs the Prometheus operator. Default: false. */
   readonly prometheusOperator?: boolean;
+  /** Whether that Prometheus is the platform's own (monitoring.install), which reads ServiceMonitors on GKE too. Default: false. */
+  readonly platformPrometheus?: boolean;
   /** Prometheus the model's scaler queries; required when the model autoscales. */
   readonly prometheusUrl?: string;
   /** What the model's ScaledObject waits for (the KEDA release). Default: none. */
@@ -67,7 +69,7 @@ export class ModelService extends pulumi.ComponentResource {
             chart: `${charts.llmdRouter.repository}/${charts.llmdRouter.chart}`,
             version: charts.llmdRouter.version,
             namespace: args.namespace,
-            values: routerValues(model, { prometheusOperator: args.prometheusOperator ?? false, gke: args.gke ?? false }),
+            values: routerValues(model, { prometheusOperator: args.prometheusOperator ?? false, gke: args.gke ?? false, platformPrometheus: args.platformPrometheus ?? false }),
             timeout: 600,
             atomic: true,
           },

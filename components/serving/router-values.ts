@@ -76,7 +76,12 @@ export interface RouterValues {
   readonly httpRoute?: { readonly create?: boolean };
 }
 
-export function routerValues(model: ResolvedModel, options: { prometheusOperator: boolean; gke: boolean }): RouterValues {
+/**
+ * `platformPrometheus`: the platform's own Prometheus scrapes the picker, so on GKE too its metrics
+ * go out as a ServiceMonitor (routerlib `monitoring.provider.name: prometheusoperator`) rather than
+ * the Managed Prometheus PodMonitoring `provider.name: gke` would otherwise select.
+ */
+export function routerValues(model: ResolvedModel, options: { prometheusOperator: boolean; gke: boolean; platformPrometheus?: boolean }): RouterValues {
   const config = endpointPickerConfig({
     weights: model.scorerWeights,
     blockSize: model.blockSize,
@@ -97,7 +102,10 @@ export function routerValues(model: ResolvedModel, options: { prometheusOperator
         resources: { requests: { cpu: "1", memory: "2Gi" }, limits: { memory: "8Gi" } },
       },
       ...(model.routing === "precise" ? { tokenizer: { enabled: true, modelName: model.source.uri.replace(/^hf:\/\//, ""), env: [] } } : {}),
-      monitoring: { prometheus: { enabled: options.prometheusOperator, auth: { secretName: metricsReaderSecretName(routerReleaseName(model.name)) } } },
+      monitoring: {
+        ...(options.platformPrometheus === true ? { provider: { name: "prometheusoperator" } } : {}),
+        prometheus: { enabled: options.prometheusOperator, auth: { secretName: metricsReaderSecretName(routerReleaseName(model.name)) } },
+      },
     },
     provider: { name: options.gke ? "gke" : "none" },
     // KServe manages the HTTPRoute of each LLMInferenceService.
