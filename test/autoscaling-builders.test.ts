@@ -21,7 +21,6 @@ const base: ScaledObjectOptions = {
   maxReplicas: 4,
   signals: [{ kind: "waitingRequests", target: 4 }],
   pollingIntervalSeconds: 15,
-  initialCooldownSeconds: 900,
   scaleUpStabilizationSeconds: 0,
   scaleDownStabilizationSeconds: 600,
   prometheusUrl: "http://prometheus-operated.monitoring.svc:9090",
@@ -45,7 +44,7 @@ describe("model ScaledObject", () => {
     assert.deepStrictEqual(crds.validate(so), []);
     assert.deepStrictEqual(so.metadata, { name: "qwen3-32b-scaler", namespace: "llm-models", labels: { "llm-platform.io/model": "qwen3-32b" } });
     assert.deepStrictEqual(so.spec.scaleTargetRef, { apiVersion: "apps/v1", kind: "Deployment", name: "qwen3-32b-kserve" });
-    assert.deepStrictEqual([so.spec.minReplicaCount, so.spec.maxReplicaCount, so.spec.pollingInterval, so.spec.initialCooldownPeriod], [2, 4, 15, 900]);
+    assert.deepStrictEqual([so.spec.minReplicaCount, so.spec.maxReplicaCount, so.spec.pollingInterval], [2, 4, 15]);
     assert.deepStrictEqual(so.spec.advanced.horizontalPodAutoscalerConfig, {
       name: "qwen3-32b-hpa",
       behavior: { scaleUp: { stabilizationWindowSeconds: 0 }, scaleDown: { stabilizationWindowSeconds: 600 } },
@@ -87,7 +86,7 @@ describe("autoscaling signals and plan summary", () => {
   it("defaults to waiting requests, 15 s polling, 10 min before scaling down", () => {
     const a = parse({ minReplicas: 1, maxReplicas: 3 });
     assert.deepStrictEqual(scalingSignals(a), [{ kind: "waitingRequests", target: 4 }]);
-    assert.deepStrictEqual([a.pollingIntervalSeconds, a.scaleDownStabilizationSeconds, a.scaleUpStabilizationSeconds, a.initialCooldownSeconds], [15, 600, 0, 900]);
+    assert.deepStrictEqual([a.pollingIntervalSeconds, a.scaleDownStabilizationSeconds, a.scaleUpStabilizationSeconds], [15, 600, 0]);
     assert.deepStrictEqual(scalingSummary({ replicas: 3, autoscaling: a }), { minReplicas: 1, maxReplicas: 3, signal: "waiting requests 4/replica", scaleDownAfterSeconds: 600 });
   });
 

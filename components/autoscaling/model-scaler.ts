@@ -28,7 +28,6 @@ export function modelScaler(model: ScaledModel, options: { namespace: string; pr
     maxReplicas: a.maxReplicas,
     signals: scalingSignals(a),
     pollingIntervalSeconds: a.pollingIntervalSeconds,
-    initialCooldownSeconds: a.initialCooldownSeconds,
     scaleUpStabilizationSeconds: a.scaleUpStabilizationSeconds,
     scaleDownStabilizationSeconds: a.scaleDownStabilizationSeconds,
     prometheusUrl: options.prometheusUrl,

@@ -36,7 +36,6 @@ export interface ScaledObject {
   readonly spec: {
     readonly scaleTargetRef: { readonly apiVersion: string; readonly kind: string; readonly name: string };
     readonly pollingInterval: number;
-    readonly initialCooldownPeriod: number;
     readonly minReplicaCount: number;
     readonly maxReplicaCount: number;
     readonly fallback: { readonly failureThreshold: number; readonly replicas: number; readonly behavior: "currentReplicas" };
@@ -81,7 +80,6 @@ export interface ScaledObjectOptions {
   readonly maxReplicas: number;
   readonly signals: readonly ScalingSignal[];
   readonly pollingIntervalSeconds: number;
-  readonly initialCooldownSeconds: number;
   readonly scaleUpStabilizationSeconds: number;
   readonly scaleDownStabilizationSeconds: number;
   /** Base URL of the Prometheus HTTP API the scaler queries (without /api/v1). */
@@ -153,7 +151,9 @@ export function modelScaledObject(options: ScaledObjectOptions): ScaledObject {
     spec: {
       scaleTargetRef: scaleTarget(options.model, options.multiNode),
       pollingInterval: options.pollingIntervalSeconds,
-      initialCooldownPeriod: options.initialCooldownSeconds,
+      // No cooldownPeriod/initialCooldownPeriod: KEDA v2.20.2 applies them only to scaling to zero
+      // or idleReplicaCount (scale_scaledobjects.go scaleToZeroOrIdle), which the platform refuses;
+      // between min and max the HPA's stabilization windows below decide.
       minReplicaCount: options.minReplicas,
       maxReplicaCount: options.maxReplicas,
       // Prometheus unreachable or the series gone for three polls: keep the replicas there are

@@ -64,12 +64,6 @@ export const autoscalingSchema = z
       .max(3600)
       .default(0)
       .describe("How long load must stay high before replicas are added (the HPA's scale-up window). Default: 0."),
-    initialCooldownSeconds: z
-      .int()
-      .min(0)
-      .max(7200)
-      .default(900)
-      .describe("Seconds after the ScaledObject is created before KEDA scales at all, so the first replicas can restore and load. Default: 900."),
     backend: z
       .enum(["keda", "hpa"])
       .optional()

@@ -25,6 +25,9 @@ const CRDS = process.env.LLM_PLATFORM_CRDS_DIR ?? path.resolve(REPO, "..", "shar
 export const NO_CRD_HERE = new Set(["cert-manager.io/v1 Certificate", "monitoring.coreos.com/v1 ServiceMonitor", "monitoring.coreos.com/v1 PodMonitor"]);
 const kindOf = (o: { apiVersion: string; kind: string }) => `${o.apiVersion} ${o.kind}`;
 
+/** Charts whose CRDs (templates, not ../shared/crds) the platform's own objects are instances of. */
+const CRD_CHARTS: readonly string[] = ["keda", "karpenter-crd"];
+
 /** The Helm chart a release installs, by chart name; undefined when the stack has none. */
 export function releaseOf(releases: readonly PlannedRelease[], chart: string): PlannedRelease | undefined {
   return releases.find((r) => r.chart === chart);
@@ -107,6 +110,14 @@ export class SimulatedCluster {
     await this.api.waitForCrds();
     const version = JSON.parse(await this.kubectlOrThrow(["version", "-o", "json"], "kubectl version")) as { serverVersion: { gitVersion: string } };
     this.kubeVersion = version.serverVersion.gitVersion;
+    // The CRDs of KEDA and Karpenter as their charts render them, when the stack installs them:
+    // the autoscaled models' ScaledObjects and the GPU pools' NodePools/EC2NodeClasses are of
+    // those kinds.
+    for (const release of plannedReleases(stack.resources).filter((r) => CRD_CHARTS.includes(r.chart))) {
+      const crds = (await this.render(release)).filter((o) => o.kind === "CustomResourceDefinition");
+      await this.kubectlOrThrow(["apply", "--server-side", "--field-manager=llm-platform-e2e", "-f", "-"], `${describeRelease(release)}: its CRDs`, manifestStream(crds));
+      await this.api.waitForCrds();
+    }
 
     this.processes.push(...startKubeControllers(this.api), startKwok(this.api));
     const taints = Object.fromEntries(stack.gpuPools.map((p) => [p.name, p.taints]));
