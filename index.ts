@@ -14,6 +14,7 @@ export const endpoints = outputs.endpoints;
 export const gatewayAddress = outputs.gatewayAddress;
 export const tenants = outputs.tenants;
 export const tenantKeys = outputs.tenantKeys;
+export const monitoring = outputs.monitoring;
 export const kubeconfig = outputs.kubeconfig;
 export const snapshotStore = outputs.snapshotStore;
 export const cost = outputs.cost;

@@ -3,6 +3,7 @@ import { ConfigError, ConfigIssue, HF_TOKEN_CONFIG_KEY, KUBECONFIG_CONFIG_KEY, P
 import { seedingIssues } from "./cache/seeding";
 import { COST_CONFIG_KEY, StackCost, stackCost } from "./cost";
 import { LlmPlatform } from "./platform";
+import { monitoringSummary, MonitoringSummary } from "./monitoring";
 import { plainTextSecretIssues, receivedAsSecret, setSecretHint } from "./secret-config";
 
 /** The stack outputs of one environment. */
@@ -23,6 +24,8 @@ export interface PlatformStackOutputs {
   readonly tenants: LlmPlatform["tenantAccess"];
   /** Each API-key tenant's key by tenant name (secret). */
   readonly tenantKeys: LlmPlatform["tenantKeys"];
+  /** What monitoring runs: the installed stack, where Prometheus is queried, dashboards and alerts. */
+  readonly monitoring: MonitoringSummary;
   /**
    * The monthly cost estimate of this config and the quotas it needs at max scale, as `plan`
    * prints them. Recorded in the state by each update, so `deploy preview` can show what a change
@@ -132,6 +135,7 @@ export function platformProgram(raw?: unknown): PlatformStackOutputs {
     gatewayAddress: platform.gatewayAddress,
     tenants: platform.tenantAccess,
     tenantKeys: platform.tenantKeys,
+    monitoring: monitoringSummary(config.monitoring),
     cost: cost.cost,
   };
 }

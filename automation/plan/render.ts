@@ -5,6 +5,7 @@ import { costTables } from "./render-cost";
 import { RecordedResource } from "./recorder";
 import type { GpuPoolDescriptor } from "../../components/cluster/pool-descriptor";
 import { ResolvedOutputs } from "./run";
+import { monitoringLine } from "../../components/monitoring/summary";
 
 // Pure renderers from a recorded plan to the files `plan` writes. No I/O here.
 
@@ -229,6 +230,8 @@ export interface PlanSummary {
   readonly models: readonly (readonly string[])[];
   readonly totalGpusAtMaxScale: number;
   readonly addons: readonly (readonly string[])[];
+  /** The monitoring stack, where Prometheus is queried, the dashboards and alerts shipped. */
+  readonly monitoring: string;
   readonly endpoints: readonly (readonly string[])[];
   readonly curls: readonly string[];
   /** Who may call the gateway: tenant, credential, models, limits; only the header row without tenants. */
@@ -304,6 +307,7 @@ export function summarize(stack: string, resources: readonly RecordedResource[],
     models,
     totalGpusAtMaxScale,
     addons,
+    monitoring: monitoringLine(outputs.monitoring),
     endpoints,
     curls: outputs.endpoints.map((e) => e.curl),
     tenants,
@@ -326,6 +330,8 @@ export function renderSummaryText(s: PlanSummary): string {
     "",
     `Add-ons (dependency depth ${s.dependencyDepth}):`,
     s.addons.length > 1 ? indent(table(s.addons)) : "  none",
+    "",
+    `Monitoring: ${s.monitoring}`,
     "",
     `Endpoints (gateway address ${s.gatewayAddress}):`,
     s.endpoints.length > 1 ? indent(table(s.endpoints)) : "  none",
@@ -406,6 +412,8 @@ export function renderSummaryMarkdown(s: PlanSummary): string {
     `## Add-ons (dependency depth ${s.dependencyDepth})`,
     "",
     s.addons.length > 1 ? markdownTable(s.addons) : "none",
+    "",
+    `Monitoring: ${s.monitoring}.`,
     "",
     `## Endpoints (gateway address ${s.gatewayAddress})`,
     "",

@@ -7,3 +7,5 @@ export { dashboardConfigMaps } from "./dashboard-configmaps";
 export { registerMonitoringObjects } from "./monitoring-objects";
 export { RESTORE_METRICS_DIR, restoreMetricsDir } from "./restore-metrics";
 export { monitoringNamespace } from "./monitoring-namespace";
+export { monitoringLine, monitoringSummary } from "./summary";
+export type { MonitoringSummary } from "./summary";
