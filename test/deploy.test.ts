@@ -205,14 +205,15 @@ describe("deploy preview: the cost of a change", function () {
     assert.strictEqual(code, EXIT.ok, stderr);
     assert.ok(calls().some((c) => c.args[0] === "stack" && c.args[1] === "output"), "the deployed outputs were read");
     const md = fs.readFileSync(markdown, "utf8");
-    // p5.48xlarge at $55.04/hour × 730 h × 2 more nodes.
-    assert.match(md, /#### Cost\n\n\*\*\+\$80,358\/month at max scale: pool h100 max 2 → 4 \(known prices only: some parts are unknown on either side\)\*\*\n/);
-    assert.match(md, /\n- at min: \+\$0\/month \(\$80,\d{3} → \$80,\d{3}\)/);
-    assert.match(md, /\n- at max: \+\$80,358\/month \(\$80,\d{3} → \$160,\d{3}\)/);
-    assert.match(md, /\| at max \| ≥ \$160,815 \(unknown: system nodes, load balancer, snapshot storage\) \|/);
+    // p5.48xlarge at $55.04/hour × 730 h × 2 more nodes. prod's Karpenter pool has no minimum and
+    // reaches the sum of its steps: reservation 2 + on-demand (the pool's maxNodes) + spot 2.
+    assert.match(md, /#### Cost\n\n\*\*\+\$80,358\/month at max scale: pool h100 max 6 → 8 \(known prices only: some parts are unknown on either side\)\*\*\n/);
+    assert.match(md, /\n- at min: \+\$0\/month \(\$99 → \$99\)/);
+    assert.match(md, /\n- at max: \+\$80,358\/month \(\$241,\d{3} → \$321,\d{3}\)/);
+    assert.match(md, /\| at max \| ≥ \$321,532 \(unknown: system nodes, load balancer, snapshot storage\) \|/);
     const summary = JSON.parse(fs.readFileSync(json, "utf8")) as DeploySummary;
-    assert.deepStrictEqual(summary.cost?.diff?.changes, ["pool h100 max 2 → 4"]);
-    assert.strictEqual(summary.cost?.estimate?.pools[0].max.nodes, 4);
+    assert.deepStrictEqual(summary.cost?.diff?.changes, ["pool h100 max 6 → 8"]);
+    assert.strictEqual(summary.cost?.estimate?.pools[0].max.nodes, 8);
   });
 
   it("says why there is no delta: nothing deployed, no cost output, an output it cannot read, outputs that cannot be read", async () => {
@@ -230,7 +231,7 @@ describe("deploy preview: the cost of a change", function () {
       assert.strictEqual((await quietMain(["preview", "prod", "--pulumi-root", FAKE_ROOT, "--summary", markdown], env)).code, EXIT.ok);
       const md = fs.readFileSync(markdown, "utf8");
       assert.match(md, expected);
-      assert.match(md, /\| at min \| ≥ \$80,\d{3} \(unknown: system nodes, load balancer, snapshot storage\) \|/);
+      assert.match(md, /\| at min \| ≥ \$98\.55 \(unknown: system nodes, load balancer, snapshot storage\) \|/);
     }
     process.env.FAKE_PULUMI_OUTPUTS = "fail";
     const failed = await runDeploy({ operation: "preview", stack: "prod", pulumiRoot: FAKE_ROOT, env, onOutput: () => {} });
@@ -256,7 +257,7 @@ describe("deploy preview: the cost of a change", function () {
     const deployed = outputMap(outputsWith(estimateOf(prodWithMax(6))));
     const cost = previewCost(prodWithMax(4), deployed);
     assert.deepStrictEqual(cost.estimate, estimateOf(loadStackConfig(STACKS, "prod")));
-    assert.deepStrictEqual(cost.diff?.changes, ["pool h100 max 6 → 4"]);
+    assert.deepStrictEqual(cost.diff?.changes, ["pool h100 max 10 → 8"]);
     assert.strictEqual(Math.round((cost.diff?.deltas.find((d) => d.at === "max")?.usd ?? 0) * 100), -2 * 5504 * 730);
     const prod = loadStackConfig(STACKS, "prod");
     const bad = previewCost({ ...prod, values: { ...prod.values, "llm-platform:cost": { throughput: { nope: { outputTokensPerSecond: 1 } } } } }, deployed);
@@ -280,7 +281,7 @@ describe("deploy preview: the cost of a change", function () {
     assert.match(md, /\| at desired \| unknown \(unknown: pool a\) \|/);
     assert.ok(!md.includes("$0"));
     const lower: DeployCost = previewCost(prodWithMax(3), outputMap(outputsWith(estimateOf(prodWithMax(4)))));
-    assert.match(renderCostMarkdown(lower).join("\n"), /\*\*-\$40,179\/month at max scale: pool h100 max 4 → 3 /);
+    assert.match(renderCostMarkdown(lower).join("\n"), /\*\*-\$40,179\/month at max scale: pool h100 max 8 → 7 /);
   });
 });
 

@@ -89,6 +89,7 @@ describe("LlmPlatform on an existing cluster", () => {
       multiNode: false,
       minNodes: 1,
       maxNodes: 2,
+      capacity: { provisioner: "managed", steps: [{ type: "on-demand", maxNodes: 2 }], reachableNodes: 2 },
       nvme: { mountPath: "/mnt/k8s-disks/0", capacityGB: 8 * 3840, writeMBps: 8000 },
     });
   });
