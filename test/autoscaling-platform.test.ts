@@ -1,4 +1,7 @@
 import * as assert from "assert";
+import * as path from "path";
+import { summarize } from "../automation/plan/render";
+import { runPlan } from "../automation/plan/run";
 import { parsePlatformConfig, PlatformInput } from "../components/config";
 import { LlmPlatform } from "../components/platform";
 import { ChartCrdValidator } from "./harness/chart-crds";
@@ -124,5 +127,22 @@ describe("autoscaled models on the platform", () => {
     const { recorder } = await runMocked(() => new LlmPlatform("t", { config }));
     assert.deepStrictEqual(byType(recorder.resources, RELEASE).filter((r) => r.name === "keda"), []);
     assert.deepStrictEqual(byType(recorder.resources, SCALED_OBJECT), []);
+  });
+});
+
+describe("plan of the prod stack", () => {
+  it("prints each model's replica bounds and what it scales on", async function () {
+    this.timeout(240_000);
+    const run = await runPlan(path.resolve(__dirname, "..", "stacks"), "prod");
+    assert.ok(run.ok, run.ok ? "" : JSON.stringify(run.issues));
+    const [header, ...rows] = summarize("prod", run.resources, run.outputs).models;
+    const col = (name: string) => header.indexOf(name);
+    assert.deepStrictEqual(
+      rows.map((r) => [r[col("model")], r[col("replicas")], r[col("scales on")], r[col("GPUs")]]),
+      [
+        ["llama-3-1-70b", "2..4", "waiting requests 4/replica, KV cache 80%/replica; down after 600 s", "16"],
+        ["qwen3-32b", "2..6", "waiting requests 4/replica, KV cache 80%/replica; down after 600 s", "12"],
+      ],
+    );
   });
 });
