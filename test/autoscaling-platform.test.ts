@@ -7,7 +7,9 @@ import { LlmPlatform } from "../components/platform";
 import { ChartCrdValidator } from "./harness/chart-crds";
 import { expectIssue } from "./harness/config-issues";
 import { baseConfig } from "./harness/fixtures";
-import { RecordedResource, runMocked } from "./harness/pulumi";
+import * as k8s from "@pulumi/kubernetes";
+import { ModelService } from "../components/serving";
+import { RecordedResource, runMocked, runMockedExpectingError } from "./harness/pulumi";
 import { kubernetesSchemas } from "./harness/schema";
 
 // Autoscaled models through the whole platform under mocks: what the config refuses, the KEDA
@@ -120,6 +122,15 @@ describe("autoscaled models on the platform", () => {
     const { recorder } = await runMocked(() => new LlmPlatform("t", { config }));
     const [so] = byType(recorder.resources, SCALED_OBJECT);
     assert.strictEqual(so.spec.triggers[0].metadata.serverAddress, "http://kube-prometheus-stack-prometheus.monitoring.svc:9090");
+  });
+
+  it("a model service refuses an autoscaled model without a Prometheus URL, before registering its scaler", async () => {
+    const [model] = parsePlatformConfig(withModels([{ ...qwen, autoscaling: { minReplicas: 1, maxReplicas: 2 } }])).models;
+    const { recorder, error } = await runMockedExpectingError(
+      () => new ModelService("t", { model, namespace: "llm-models", provider: new k8s.Provider("k", {}), gateway: { name: "inference-gateway", namespace: "llm-gateway" } }),
+    );
+    assert.match(String(error), /model q: autoscaling needs the Prometheus URL its scaler queries/);
+    assert.deepStrictEqual(byType(recorder.resources, SCALED_OBJECT), []);
   });
 
   it("installs no KEDA when no model autoscales", async () => {
