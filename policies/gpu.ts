@@ -1,16 +1,31 @@
 import type { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
 import { checkFitBytes } from "../components/sizing";
-import { gpuNodeGroup, gpuSources, gpuTypesOf, gpusOfType, EKS_MANAGED_NODE_GROUP, EKS_NODE_GROUP, GKE_NODE_POOL, GKE_CLUSTER } from "./lib/gpu-nodes";
+import { gpuNodeGroup, gpuSources, gpuTypesOf, gpusOfType, karpenterGpuView, EKS_MANAGED_NODE_GROUP, EKS_NODE_GROUP, GKE_NODE_POOL, GKE_CLUSTER } from "./lib/gpu-nodes";
 import { allPlatformFacts, gpuModelsWithPools, platformFactsOf } from "./lib/facts";
-import { containersOf, gpuResources, HELM_RELEASE, isBlanketToleration, Json, k8sObjects, objectName, podSpecs, requestsGpus, requiredNodeLabels, tolerates, wholeGpus } from "./lib/kubernetes";
+import { containersOf, gpuResources, HELM_RELEASE, isBlanketToleration, isKind, Json, k8sObjects, objectName, podSpecs, requestsGpus, requiredNodeLabels, tolerates, wholeGpus } from "./lib/kubernetes";
 
 const GPU_TAINT = { key: "nvidia.com/gpu", value: "present", effect: "NoSchedule" };
+
+/** A Karpenter NodePool that can launch GPU nodes: its template's taints and the capacity types it allows. */
+function karpenterGpuPool(type: string, props: Json): { taints: Json[]; capacityTypes: string[] } | undefined {
+  if (!isKind(type, "karpenter.sh", "NodePool") || !karpenterGpuView(props).gpu) {
+    return undefined;
+  }
+  const template = props?.spec?.template?.spec ?? {};
+  const capacity = ((template.requirements ?? []) as Json[]).filter((r) => r?.key === "karpenter.sh/capacity-type" && r?.operator === "In").flatMap((r) => (r.values ?? []) as string[]);
+  // Without a capacity-type requirement Karpenter launches on-demand only.
+  return { taints: (template.taints ?? []) as Json[], capacityTypes: capacity.length > 0 ? capacity : ["on-demand"] };
+}
 
 export const gpuNodeTaint: ResourceValidationPolicy = {
   name: "gpu-node-taint",
   description: "GPU node pools carry the nvidia.com/gpu NoSchedule taint, so only GPU workloads land on GPU nodes.",
   enforcementLevel: "mandatory",
   validateResource: (args, report) => {
+    const karpenter = karpenterGpuPool(args.type, args.props);
+    if (karpenter !== undefined && !karpenter.taints.some((t) => t?.key === GPU_TAINT.key && t?.effect === "NoSchedule")) {
+      report(`Karpenter NodePool ${args.name} launches GPU nodes without the nvidia.com/gpu NoSchedule taint, so any pod can take them. Add it to spec.template.spec.taints.`);
+    }
     const group = gpuNodeGroup(args.type, args.props);
     if (group === undefined) {
       return;
@@ -221,6 +236,9 @@ export const spotGpuInProd: ResourceValidationPolicy = {
   description: "Spot GPU capacity can vanish under load; in prod it deserves a second look.",
   enforcementLevel: "advisory",
   validateResource: (args, report) => {
+    if (karpenterGpuPool(args.type, args.props)?.capacityTypes.includes("spot")) {
+      report(`Karpenter NodePool ${args.name} launches spot GPU nodes; a reclaim takes their replicas down (drained within their grace). Keep spot as the last fallback step of prod pools.`);
+    }
     const group = gpuNodeGroup(args.type, args.props);
     if (group?.spot) {
       report(`GPU node group ${args.name} runs on spot capacity; a reclaim takes its replicas down. Prefer on-demand or capacity blocks for prod serving.`);

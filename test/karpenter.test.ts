@@ -6,6 +6,7 @@ import { gpuLaunchTemplateSpec } from "../components/cluster/aws/node-group";
 import { parsePlatformConfig, PlatformInput, ResolvedPool } from "../components/config";
 import { MODEL_TERMINATION_GRACE_SECONDS } from "../components/serving/llm-inference-service";
 import { runPlan } from "../automation/plan/run";
+import { gpuNodeTaint, spotGpuInProd } from "../policies/gpu";
 import { iamLeastPrivilege } from "../policies/iam";
 import { ChartCrdValidator } from "./harness/chart-crds";
 import { resource, violations } from "./harness/policy";
@@ -119,6 +120,15 @@ describe("Karpenter NodePools and EC2NodeClasses", () => {
     }
     const broken = { ...nodePools[0], spec: { ...nodePools[0].spec, disruption: { ...nodePools[0].spec.disruption, consolidationPolicy: "Always" } } };
     assert.match(crds.validate(broken).join("\n"), /consolidationPolicy: must be equal to one of the allowed values/);
+  });
+
+  it("gpu-node-taint refuses a GPU NodePool without the GPU taint; spot-gpu-in-prod notes the spot step", async () => {
+    const asResource = (np: object, name: string) => resource("kubernetes:karpenter.sh/v1:NodePool", { ...np }, { name });
+    assert.deepStrictEqual(await violations(gpuNodeTaint, nodePools.map((np) => asResource(np, np.metadata.name))), []);
+    const untainted = { ...nodePools[1], spec: { ...nodePools[1].spec, template: { ...nodePools[1].spec.template, spec: { ...nodePools[1].spec.template.spec, taints: [] } } } };
+    assert.match((await violations(gpuNodeTaint, [asResource(untainted, "bare")]))[0], /Karpenter NodePool bare launches GPU nodes without the nvidia.com\/gpu NoSchedule taint/);
+    const spot = await violations(spotGpuInProd, nodePools.map((np) => asResource(np, np.metadata.name)));
+    assert.deepStrictEqual(spot.map((m) => /NodePool (\S+)/.exec(m)?.[1]), ["h100-spot"]);
   });
 
   it("refuses a Bottlerocket pool when building classes", () => {
