@@ -13,7 +13,10 @@ import {
   tenantsRoute,
   tenantsSecurityPolicy,
   tenantsTrafficPolicy,
+  tenantGatewayOptions,
 } from "../components/tenants/gateway-objects";
+import { parsePlatformConfig } from "../components/config";
+import { baseConfig } from "./harness/fixtures";
 import { envoyGatewayServes, sharedGateway } from "../components/addons/gateway-manifests";
 import { GatewayCrdValidator } from "./harness/gateway-crds";
 
@@ -55,6 +58,26 @@ describe("tenant gateway objects", () => {
       { metadataKey: "llm_output_token", type: "OutputToken" },
       { metadataKey: "llm_total_token", type: "TotalToken" },
     ]);
+  });
+
+  it("derives its options from a validated environment (what the e2e tier calls for a stack)", () => {
+    const raw = baseConfig();
+    raw.tenants = [{ name: "team-a", apiKey: {}, models: ["qwen3-8b"] }];
+    const opts = tenantGatewayOptions(parsePlatformConfig(raw), { l: "v" });
+    assert.deepStrictEqual(
+      { ...opts, tenants: opts.tenants.map((t) => t.name) },
+      {
+        tenants: ["team-a"],
+        models: [
+          { name: "llama-70b", servedModelName: "llama-70b", routing: "llm-d" },
+          { name: "qwen3-8b", servedModelName: "qwen3-8b", routing: "llm-d" },
+        ],
+        modelsNamespace: "llm-models",
+        gateway: { name: "inference-gateway", namespace: "llm-gateway" },
+        labels: { l: "v" },
+      },
+    );
+    assert.deepStrictEqual(tenantsRoute(opts).spec.rules.map((r) => r.backendRefs[0].name), ["qwen3-8b-router"]);
   });
 
   it("names the pool each routing mode creates, and none for round-robin", () => {

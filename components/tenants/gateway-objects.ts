@@ -1,4 +1,6 @@
 import type { ISecret } from "kubernetes-models/v1/Secret";
+import { GATEWAY_NAME, GATEWAY_NAMESPACE } from "../addons/gateway-manifests";
+import type { PlatformConfig } from "../config/resolve";
 import type { Named } from "../named-object";
 import { routerReleaseName } from "../serving/router-values";
 import type { ResolvedTenant } from "./config";
@@ -15,7 +17,9 @@ import type {
 } from "./gateway-types";
 
 // The objects that enforce tenants on the shared Gateway. Pure builders; the names below are
-// stable (the e2e tier applies these objects to the real controllers by these names).
+// stable (the e2e tier applies these objects to the real controllers by these names). For a
+// validated environment: tenantGatewayObjects(tenantGatewayOptions(config)) gives every policy and
+// the route, apiKeySecret(tenant, key, config.modelsNamespace, labels) each API-key tenant's Secret.
 //
 // How a tenant's request flows (Envoy Gateway v1.8.1, Envoy AI Gateway v1.0.0):
 // - `llm-tenants` AIGatewayRoute in the models namespace: one rule per model, matching the
@@ -290,6 +294,17 @@ export function gatewayTrafficPolicy(options: Pick<TenantGatewayOptions, "gatewa
     kind: "BackendTrafficPolicy",
     metadata: { name: TENANTS_GATEWAY_POLICY, namespace: options.gateway.namespace, labels: options.labels },
     spec: { targetRefs: [gatewayTarget(options.gateway.name)], responseOverride: errorOverrides([403]) },
+  };
+}
+
+/** The builders' options for a validated environment: its tenants, models, models namespace and the shared Gateway. */
+export function tenantGatewayOptions(config: Pick<PlatformConfig, "tenants" | "models" | "modelsNamespace">, labels: Readonly<Record<string, string>> = {}): TenantGatewayOptions {
+  return {
+    tenants: config.tenants,
+    models: config.models.map((m) => ({ name: m.name, servedModelName: m.servedModelName, routing: m.routing })),
+    modelsNamespace: config.modelsNamespace,
+    gateway: { name: GATEWAY_NAME, namespace: GATEWAY_NAMESPACE },
+    labels,
   };
 }
 

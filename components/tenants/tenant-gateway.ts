@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import type { PlatformConfig } from "../config";
 import { customObject } from "../kube-object";
-import { apiKeySecret, tenantGatewayObjects } from "./gateway-objects";
+import { apiKeySecret, tenantGatewayObjects, tenantGatewayOptions } from "./gateway-objects";
 import type { TenantGatewayObject } from "./gateway-types";
 import { tenantUsagePodMonitor } from "./usage";
 
@@ -73,8 +73,7 @@ export class TenantGateway extends pulumi.ComponentResource {
     }
     this.keys = pulumi.secret(pulumi.all(keys));
 
-    const models = config.models.map((m) => ({ name: m.name, servedModelName: m.servedModelName, routing: m.routing }));
-    this.objects = tenantGatewayObjects({ tenants: config.tenants, models, modelsNamespace: namespace, gateway: args.gateway, labels });
+    this.objects = tenantGatewayObjects({ ...tenantGatewayOptions(config, labels), gateway: args.gateway });
     for (const object of this.objects) {
       gatewayObject(`${name}-${object.kind.toLowerCase()}-${object.metadata.name}`, object, childOpts([...args.dependsOn, ...secrets]));
     }
