@@ -45,7 +45,13 @@ export async function startKedaOperator(api: TestApiServer): Promise<KedaOperato
     // directory in cluster.
     { WATCH_NAMESPACE: "", POD_NAMESPACE: "keda", KEDA_CLUSTER_OBJECT_NAMESPACE: "keda" },
   );
-  await waitForPort("KEDA operator: health probe", probe, 120_000, [proc]);
+  try {
+    await waitForPort("KEDA operator: health probe", probe, 120_000, [proc]);
+  } catch (err) {
+    // Not yet handed to the caller, so stopped here.
+    await proc.stop();
+    throw err;
+  }
   return { process: proc, metricsUrl: `http://127.0.0.1:${metrics}/metrics` };
 }
 
