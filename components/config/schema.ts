@@ -403,7 +403,7 @@ const addonsSchema = z
     certManager: switchSchema("cert-manager (KServe's webhook certificates, gateway TLS)"),
     gatewayApiCrds: switchSchema("the Gateway API standard CRDs and Envoy Gateway CRDs (never on GKE, whose gatewayApiConfig owns the Gateway API CRDs)"),
     inferenceExtensionCrds: switchSchema("the Gateway API Inference Extension CRDs (InferencePool v1)"),
-    gateway: switchSchema("the gateway implementation (Envoy Gateway + Envoy AI Gateway; none on GKE, which manages its own)"),
+    gateway: switchSchema("the gateway implementation (Envoy Gateway + Envoy AI Gateway; on GKE only with tenants, otherwise GKE's own Gateway serves)"),
     leaderWorkerSet: z
       .boolean()
       .optional()
