@@ -150,6 +150,10 @@ describe("tenants on the platform (mocked)", () => {
       assert.deepStrictEqual(crds.inputs.values, { crds: { gatewayAPI: { enabled: false, channel: "standard" }, envoyGateway: { enabled: true } } });
       assert.ok(recorder.resources.some((r) => r.name === "gke-addons-envoy-gateway"));
       assert.ok(recorder.resources.some((r) => r.name === "gke-addons-ratelimit-redis"));
+      // The model pods admit the Envoy proxies, not GKE's proxy-only subnet.
+      const serving = recorder.get("kubernetes:networking.k8s.io/v1:NetworkPolicy", "gke-netpol-qwen3-8b-serving");
+      assert.match(JSON.stringify(serving.inputs.spec), /"kubernetes.io\/metadata.name":"envoy-gateway-system"/);
+      assert.doesNotMatch(JSON.stringify(serving.inputs.spec), /ipBlock/);
     });
   });
 });
