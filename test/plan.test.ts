@@ -139,7 +139,7 @@ describe("offline plan", () => {
       { urn: "urn:h", type: "kubernetes:helm.sh/v3:Release", name: "t-rel", custom: true, dependencies: [], inputs: { name: "rel", chart: "c", values: { extraObjects: [secret] } } },
       { urn: "urn:c", type: "gcp:secretmanager/secretVersion:SecretVersion", name: "t-cloud", custom: true, dependencies: [], inputs: { manifest: secret } },
     ];
-    const outputs = { environment: "t", tier: "dev", cluster: "c", kubeconfig: undefined, snapshotStore: undefined, modelsNamespace: "llm-models", gpuPools: [], models: [], addons: [], endpoints: [], gatewayAddress: undefined, tenants: [], tenantKeys: {} };
+    const outputs = { environment: "t", tier: "dev", cluster: "c", kubeconfig: undefined, snapshotStore: undefined, modelsNamespace: "llm-models", gpuPools: [], models: [], addons: [], endpoints: [], gatewayAddress: undefined, tenants: [], tenantKeys: {}, monitoring: { scrapeObjects: false, dashboards: [], alerts: [] } };
     const run = { ok: true, stack: loadStackConfig(FIXTURES, "secret"), resources, outputs, seconds: 0 } as unknown as Extract<PlanRun, { ok: true }>;
     const { files } = planFiles(run);
     assert.ok(files.has("manifests.yaml") && files.has("cloud.yaml") && files.has(path.join("helm", "t-rel.values.yaml")));
