@@ -1,0 +1,63 @@
+#!/bin/sh
+# Builds what the e2e gateway tier runs, from the Go module proxy, into the cache install-tools.sh
+# uses: Envoy Gateway v1.8.1 (controller and egctl; recipe tools/gateway/envoy-gateway/go.mod) and
+# the Envoy AI Gateway v1.0.0 controller and external processor (tools/gateway/ai-gateway/go.mod).
+# Two modules because they pin two different k8s.io/* minors. Each has its own stamp, so a warm run
+# only compares hashes.
+set -eu
+here=$(cd "$(dirname "$0")" && pwd)
+mods="$here/tools/gateway"
+cache="${LLM_PLATFORM_E2E_CACHE:-$HOME/.cache/llm-platform/e2e}"
+bin="$cache/bin"
+mkdir -p "$bin"
+
+# fresh STAMP_FILE STAMP TOOL...: true when the stamp matches and every tool is there.
+fresh() {
+  file=$1 want=$2
+  shift 2
+  [ -f "$file" ] && [ "$(cat "$file")" = "$want" ] || return 1
+  for tool in "$@"; do
+    [ -x "$bin/$tool" ] || return 1
+  done
+}
+
+stamp_of() {
+  cat "$1/go.mod" "$1/go.sum" "$1/tools.go" | sha256sum | cut -c1-16
+}
+
+# build MODULE_DIR OUT PACKAGE LDFLAGS: a static, stripped binary as the upstream Makefiles build it.
+build() {
+  (cd "$1" && GOFLAGS=-mod=readonly CGO_ENABLED=0 go build -trimpath -ldflags "-w -s $4" -o "$bin/$2" "$3")
+}
+
+# Envoy Gateway: the version stamped as its Makefile does for a release (egctl prints it).
+mod="$mods/envoy-gateway"
+stamp=$(stamp_of "$mod")
+if fresh "$bin/.stamp-envoy-gateway" "$stamp" envoy-gateway egctl; then
+  echo "e2e gateway: envoy-gateway, egctl cached in $bin ($stamp)"
+else
+  started=$(date +%s)
+  eg=$(cd "$mod" && go list -m -f '{{.Version}}' github.com/envoyproxy/gateway)
+  flags="-X github.com/envoyproxy/gateway/internal/cmd/version.envoyGatewayVersion=$eg"
+  build "$mod" envoy-gateway github.com/envoyproxy/gateway/cmd/envoy-gateway "$flags"
+  build "$mod" egctl github.com/envoyproxy/gateway/cmd/egctl "$flags"
+  echo "$stamp" > "$bin/.stamp-envoy-gateway"
+  echo "e2e gateway: built envoy-gateway, egctl $eg into $bin in $(( $(date +%s) - started )) s"
+fi
+
+mod="$mods/ai-gateway"
+stamp=$(stamp_of "$mod")
+if fresh "$bin/.stamp-ai-gateway" "$stamp" ai-gateway-controller ai-gateway-extproc; then
+  echo "e2e gateway: ai-gateway-controller, ai-gateway-extproc cached in $bin ($stamp)"
+else
+  started=$(date +%s)
+  aigw=$(cd "$mod" && go list -m -f '{{.Version}}' github.com/envoyproxy/ai-gateway)
+  # Its Makefile stamps `git describe --tags --long` (<tag>-<commits>-g<hash>); anything else
+  # reads as "dev". The module proxy records the tag's commit.
+  commit=$(cd "$mod" && go mod download -json "github.com/envoyproxy/ai-gateway@$aigw" | sed -n 's/.*"Hash": "\([0-9a-f]\{12\}\).*/\1/p')
+  flags="-X github.com/envoyproxy/ai-gateway/internal/version.version=$aigw-0-g$commit"
+  build "$mod" ai-gateway-controller github.com/envoyproxy/ai-gateway/cmd/controller "$flags"
+  build "$mod" ai-gateway-extproc github.com/envoyproxy/ai-gateway/cmd/extproc "$flags"
+  echo "$stamp" > "$bin/.stamp-ai-gateway"
+  echo "e2e gateway: built ai-gateway-controller, ai-gateway-extproc $aigw into $bin in $(( $(date +%s) - started )) s"
+fi
