@@ -151,7 +151,7 @@ describe("plan of the prod stack", () => {
     assert.deepStrictEqual(
       rows.map((r) => [r[col("model")], r[col("replicas")], r[col("scales on")], r[col("GPUs")]]),
       [
-        ["llama-3-1-70b", "2..4", "waiting requests 4/replica, KV cache 80%/replica; down after 600 s", "16"],
+        ["llama-3-1-70b", "2..3", "waiting requests 4/replica, KV cache 80%/replica; down after 600 s", "12"],
         ["qwen3-32b", "2..6", "waiting requests 4/replica, KV cache 80%/replica; down after 600 s", "12"],
       ],
     );

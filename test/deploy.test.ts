@@ -197,7 +197,8 @@ describe("deploy preview: the cost of a change", function () {
   it("the summaries show the monthly delta from the estimate the last update recorded, and the totals at min/desired/max", async () => {
     const { dir, env, calls } = setup("ok");
     const outputsFile = path.join(dir, "outputs.json");
-    fs.writeFileSync(outputsFile, JSON.stringify(outputsWith(estimateOf(prodWithMax(2)))));
+    // 3, not fewer: prod's autoscaled models need 24 GPUs at their maximum.
+    fs.writeFileSync(outputsFile, JSON.stringify(outputsWith(estimateOf(prodWithMax(3)))));
     process.env.FAKE_PULUMI_OUTPUTS = outputsFile;
     const json = path.join(dir, "summary.json");
     const markdown = path.join(dir, "summary.md");
@@ -205,14 +206,14 @@ describe("deploy preview: the cost of a change", function () {
     assert.strictEqual(code, EXIT.ok, stderr);
     assert.ok(calls().some((c) => c.args[0] === "stack" && c.args[1] === "output"), "the deployed outputs were read");
     const md = fs.readFileSync(markdown, "utf8");
-    // p5.48xlarge at $55.04/hour × 730 h × 2 more nodes. prod's Karpenter pool has no minimum and
+    // p5.48xlarge at $55.04/hour × 730 h × 1 more node. prod's Karpenter pool has no minimum and
     // reaches the sum of its steps: reservation 2 + on-demand (the pool's maxNodes) + spot 2.
-    assert.match(md, /#### Cost\n\n\*\*\+\$80,358\/month at max scale: pool h100 max 6 → 8 \(known prices only: some parts are unknown on either side\)\*\*\n/);
+    assert.match(md, /#### Cost\n\n\*\*\+\$40,179\/month at max scale: pool h100 max 7 → 8 \(known prices only: some parts are unknown on either side\)\*\*\n/);
     assert.match(md, /\n- at min: \+\$0\/month \(\$99 → \$99\)/);
-    assert.match(md, /\n- at max: \+\$80,358\/month \(\$241,\d{3} → \$321,\d{3}\)/);
+    assert.match(md, /\n- at max: \+\$40,179\/month \(\$281,\d{3} → \$321,\d{3}\)/);
     assert.match(md, /\| at max \| ≥ \$321,532 \(unknown: system nodes, load balancer, snapshot storage\) \|/);
     const summary = JSON.parse(fs.readFileSync(json, "utf8")) as DeploySummary;
-    assert.deepStrictEqual(summary.cost?.diff?.changes, ["pool h100 max 6 → 8"]);
+    assert.deepStrictEqual(summary.cost?.diff?.changes, ["pool h100 max 7 → 8"]);
     assert.strictEqual(summary.cost?.estimate?.pools[0].max.nodes, 8);
   });
 
