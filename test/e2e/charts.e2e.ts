@@ -26,7 +26,7 @@ import {
   servedByCrds,
   unknownValueKeys,
 } from "./harness/charts";
-import { chartDir, CHARTS, helmTemplate, readChartFiles } from "./harness/helm";
+import { chartDir, CHARTS, helmTemplate, missingSubcharts, readChartFiles } from "./harness/helm";
 import { releaseDir, runTool, trackDir } from "./harness/processes";
 import { GKE_CRDS_DIR } from "../harness/schema";
 
@@ -87,8 +87,13 @@ describe("Helm releases rendered from the pinned charts and applied to a real AP
 
       // (a) Keys the platform sets that the chart does not have; Helm checks the schema below.
       const dirs = new Map(releases.map((r) => [r, chartDir(r)]));
+      const uncheckedSubcharts: string[] = [];
       for (const r of releases) {
-        const model = chartModel(readChartFiles(dirs.get(r) as string));
+        const files = readChartFiles(dirs.get(r) as string);
+        if ((files.uncheckedSubcharts ?? []).length > 0) {
+          uncheckedSubcharts.push(`${describeRelease(r)}: ${(files.uncheckedSubcharts ?? []).join(", ")}`);
+        }
+        const model = chartModel(files);
         for (const u of unknownValueKeys(r.values, model)) {
           problems.push(`${stack}: ${describeRelease(r)}: value ${u.key}: ${u.reason}`);
         }
@@ -101,7 +106,7 @@ describe("Helm releases rendered from the pinned charts and applied to a real AP
       const kubeVersion = (JSON.parse(version.stdout) as { serverVersion: { gitVersion: string } }).serverVersion.gitVersion;
 
       const sources: Source[] = [];
-      const notes: string[] = [];
+      const notes: string[] = uncheckedSubcharts.map((u) => `rendered without its sub-charts missing from ${CHARTS}, their values unchecked: ${u}`);
       const createdNamespaces = new Set(releases.filter((r) => r.createNamespace).map((r) => r.namespace));
       for (const r of releases) {
         const out = await helmTemplate(r, dirs.get(r) as string, kubeVersion, work);
@@ -290,6 +295,22 @@ describe("the chart checks catch deliberately broken releases, rendered by the r
     assert.deepStrictEqual(unknownValueKeys({ driver: { enabeld: false }, daemonsets: { labels: { team: "ml" } }, nfd: { enabled: false } }, model), [
       { key: "driver.enabeld", reason: "not in the chart's values.yaml" },
     ]);
+  });
+
+  it("a chart missing a listed sub-chart is refused by name unless it is a known gap of the shared copy", () => {
+    const charts = trackDir(fs.mkdtempSync(path.join(os.tmpdir(), "llm-platform-missing-sub-")));
+    fs.mkdirSync(path.join(charts, "demo"));
+    fs.writeFileSync(path.join(charts, "demo", "Chart.yaml"), "apiVersion: v2\nname: demo\nversion: 1.0.0\ndependencies:\n  - name: absent\n    version: 1.0.0\n");
+    try {
+      assert.throws(() => chartDir(release("demo", "demo", "1.0.0", "ns", {}), charts), /release demo \(chart demo 1\.0\.0 .*\): .*demo: dependency absent is not under charts\//);
+    } finally {
+      releaseDir(charts);
+    }
+    const kps = release("kube-prometheus-stack", "kube-prometheus-stack", "88.5.3", "monitoring", {});
+    const missing = missingSubcharts(path.join(CHARTS, "kube-prometheus-stack")).map((d) => d.name);
+    const dir = chartDir(kps);
+    assert.deepStrictEqual(missingSubcharts(dir), [], "the chart handed to helm lists only sub-charts it holds");
+    assert.deepStrictEqual([...(readChartFiles(dir).uncheckedSubcharts ?? [])].sort(), missing.sort());
   });
 
   it("a release whose chart is not among the pinned charts, or at another version, is refused by name", () => {

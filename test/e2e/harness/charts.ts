@@ -219,12 +219,17 @@ export interface ChartFiles {
   readonly templates?: readonly TemplateFile[];
   /** A library chart's templates run in the parent's context: their paths are the parent's. */
   readonly library?: boolean;
+  /** Sub-charts the local copy lacks (helm.ts KNOWN_MISSING_SUBCHARTS): any key fits under them. */
+  readonly uncheckedSubcharts?: readonly string[];
 }
 
 export function chartModel(files: ChartFiles): ChartModel {
   let defaults = isMap(files.values) ? files.values : {};
   const subSchemas: Record<string, SchemaNode> = {};
   const wholeMaps = wholeMapsInTemplates(files.templates ?? []);
+  for (const key of files.uncheckedSubcharts ?? []) {
+    wholeMaps.add(key);
+  }
   for (const [key, sub] of Object.entries(files.subcharts)) {
     const model = chartModel(sub);
     for (const p of model.wholeMaps ?? []) {

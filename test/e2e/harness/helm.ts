@@ -1,10 +1,11 @@
 import * as fs from "fs";
-import { load, loadAll } from "js-yaml";
+import { dump, load, loadAll } from "js-yaml";
+import * as os from "os";
 import * as path from "path";
 import type { KubernetesObject } from "../../../automation/plan/render";
 import { E2E_BIN } from "./api-server";
 import { ChartFiles, describeRelease, PlannedRelease, SchemaNode, TemplateFile } from "./charts";
-import { runTool } from "./processes";
+import { runTool, trackDir } from "./processes";
 
 // The real Helm (built by test/e2e/install-tools.sh) rendering the pinned charts in
 // ../shared/charts, which stand in for the OCI and HTTP repositories this machine cannot reach.
@@ -24,7 +25,80 @@ export function chartDir(release: PlannedRelease, charts = CHARTS): string {
   if (String(meta.version) !== release.version) {
     throw new Error(`${describeRelease(release)}: ${dir} holds version ${String(meta.version)}, not the pinned ${release.version}`);
   }
-  return dir;
+  const missing = missingSubcharts(dir);
+  if (missing.length === 0) {
+    return dir;
+  }
+  const allowed = KNOWN_MISSING_SUBCHARTS[release.chart] ?? [];
+  const unexpected = missing.filter((d) => !allowed.includes(d.name));
+  if (unexpected.length > 0) {
+    throw new Error(`${describeRelease(release)}: ${dir}: dependency ${unexpected.map((d) => d.name).join(", ")} is not under charts/`);
+  }
+  return chartWithoutDependencies(dir, missing.map((d) => d.name));
+}
+
+/**
+ * Sub-charts that ../shared/charts' copy of a chart lacks although its Chart.yaml lists them: the
+ * shared kube-prometheus-stack 88.5.3 holds only its `crds` sub-chart (its README says the other
+ * four are there too), and this machine reaches no chart repository to fetch them. Only these may
+ * be missing. The release is then rendered without them (`helm template` refuses a chart whose
+ * listed dependencies are absent) with their conditions set false, since the parent's templates
+ * read their values, and the values under their keys go unchecked; the chart test says so in its
+ * notes. Once the shared copy holds them they are rendered and checked again.
+ */
+export const KNOWN_MISSING_SUBCHARTS: Readonly<Record<string, readonly string[]>> = {
+  "kube-prometheus-stack": ["kube-state-metrics", "prometheus-node-exporter", "grafana", "prometheus-windows-exporter"],
+};
+
+interface Dependency {
+  readonly name: string;
+  readonly alias?: string;
+  /** Value paths that switch the sub-chart on, comma-separated (Helm takes the first that is set). */
+  readonly condition?: string;
+}
+
+function chartMeta(dir: string): { name?: string; type?: string; dependencies?: Dependency[] } {
+  return load(fs.readFileSync(path.join(dir, "Chart.yaml"), "utf8")) as { name?: string; type?: string; dependencies?: Dependency[] };
+}
+
+/** Dependencies a chart lists that are not under its charts/ directory. */
+export function missingSubcharts(dir: string): Dependency[] {
+  return (chartMeta(dir).dependencies ?? []).filter((dep) => !fs.existsSync(path.join(dir, "charts", dep.name, "Chart.yaml")));
+}
+
+let trimmedRoot: string | undefined;
+const trimmed = new Map<string, string>();
+/** Per trimmed copy, the conditions of the sub-charts it dropped: set false when rendering. */
+const droppedConditions = new Map<string, string[]>();
+
+/** A copy of the chart with the named dependencies dropped from its Chart.yaml, removed at exit. */
+function chartWithoutDependencies(dir: string, drop: readonly string[]): string {
+  const cached = trimmed.get(dir);
+  if (cached !== undefined) {
+    return cached;
+  }
+  if (trimmedRoot === undefined) {
+    trimmedRoot = trackDir(fs.mkdtempSync(path.join(os.tmpdir(), "llm-platform-charts-trimmed-")));
+  }
+  const copy = path.join(trimmedRoot, path.basename(dir));
+  fs.cpSync(dir, copy, { recursive: true });
+  // The shared tree is read-only and cpSync keeps modes: make the copy writable before editing it.
+  for (const entry of fs.readdirSync(copy, { recursive: true, withFileTypes: true })) {
+    fs.chmodSync(path.join(entry.parentPath, entry.name), entry.isDirectory() ? 0o755 : 0o644);
+  }
+  fs.chmodSync(copy, 0o755);
+  const meta = chartMeta(copy);
+  const dropped = (meta.dependencies ?? []).filter((dep) => drop.includes(dep.name));
+  meta.dependencies = (meta.dependencies ?? []).filter((dep) => !drop.includes(dep.name));
+  fs.writeFileSync(path.join(copy, "Chart.yaml"), dump(meta));
+  // The parent's own templates read a sub-chart's values when its condition holds (as
+  // kube-prometheus-stack's Prometheus ClusterRole does for node-exporter): switch them off.
+  droppedConditions.set(
+    copy,
+    dropped.flatMap((dep) => (dep.condition ?? "").split(",").map((c) => c.trim()).filter((c) => c !== "")),
+  );
+  trimmed.set(dir, copy);
+  return copy;
 }
 
 function templatesUnder(dir: string): TemplateFile[] {
@@ -39,10 +113,11 @@ function templatesUnder(dir: string): TemplateFile[] {
 
 /** values.yaml, values.schema.json, templates and subcharts (under charts/, keyed by alias) of a chart. */
 export function readChartFiles(dir: string): ChartFiles {
-  const meta = load(fs.readFileSync(path.join(dir, "Chart.yaml"), "utf8")) as { type?: string; dependencies?: { name: string; alias?: string }[] };
+  const meta = chartMeta(dir);
   const valuesFile = path.join(dir, "values.yaml");
   const schemaFile = path.join(dir, "values.schema.json");
   const subcharts: Record<string, ChartFiles> = {};
+  const allowedMissing = KNOWN_MISSING_SUBCHARTS[meta.name ?? ""] ?? [];
   for (const dep of meta.dependencies ?? []) {
     const sub = path.join(dir, "charts", dep.name);
     if (!fs.existsSync(path.join(sub, "Chart.yaml"))) {
@@ -50,7 +125,10 @@ export function readChartFiles(dir: string): ChartFiles {
     }
     subcharts[dep.alias ?? dep.name] = readChartFiles(sub);
   }
+  // Dropped from a trimmed copy's Chart.yaml: their values cannot be checked, so say which.
+  const uncheckedSubcharts = allowedMissing.filter((name) => subcharts[name] === undefined);
   return {
+    uncheckedSubcharts,
     values: fs.existsSync(valuesFile) ? load(fs.readFileSync(valuesFile, "utf8")) : {},
     schema: fs.existsSync(schemaFile) ? (JSON.parse(fs.readFileSync(schemaFile, "utf8")) as SchemaNode) : undefined,
     subcharts,
@@ -83,6 +161,7 @@ export async function helmTemplate(release: PlannedRelease, dir: string, kubeVer
     valuesFile,
     "--skip-tests",
     ...(release.skipCrds ? ["--skip-crds"] : ["--include-crds"]),
+    ...(droppedConditions.get(dir) ?? []).flatMap((condition) => ["--set", `${condition}=false`]),
   ];
   const out = await runTool(HELM, args, HELM_TIMEOUT_MS, env);
   if (out.code !== 0) {
