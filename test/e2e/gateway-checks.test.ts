@@ -8,6 +8,7 @@ import type { KubernetesObject } from "../../automation/plan/render";
 import { forOfflineTranslation, objectProblems, ownedByEnvoyGateway, settled, StoredObject, translatedObjects, xdsSummary } from "./harness/envoy-gateway-checks";
 import { localAiGatewayArgs, localEnvoyGatewayConfig, renderedEnvoyGatewayConfig } from "./harness/envoy-gateway-config";
 import { forward, parseEndpoint } from "./harness/envoy-gateway-forward";
+import { staticBootstrap } from "./harness/envoy-gateway-static";
 
 // The pure parts of the gateway tier (test/e2e/gateway-controllers.e2e.ts): how the controllers
 // are configured out of cluster, and how their status is read, on hand-made objects.
@@ -268,5 +269,48 @@ describe("gateway tier: the forwarder between loopback and Unix sockets", () => 
       echo.close();
       fs.rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe("gateway tier: the translated xDS as a static Envoy bootstrap", () => {
+  const hcm = (rds: object) => ({ name: "envoy.filters.network.http_connection_manager", typedConfig: { "@type": "type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager", ...rds } });
+  const dump = {
+    configs: [
+      {
+        "@type": "type.googleapis.com/envoy.admin.v3.ListenersConfigDump",
+        dynamicListeners: [
+          {
+            activeState: {
+              listener: {
+                "@type": "type.googleapis.com/envoy.config.listener.v3.Listener",
+                name: "https",
+                address: { socketAddress: { address: "0.0.0.0", portValue: 10443 } },
+                filterChains: [{ filters: [hcm({ rds: { routeConfigName: "r443", configSource: { ads: {} } } })], transportSocket: { commonTlsContext: { tlsCertificateSdsSecretConfigs: [{ name: "s", sdsConfig: { ads: {} } }] } } }],
+              },
+            },
+          },
+        ],
+      },
+      { "@type": "type.googleapis.com/envoy.admin.v3.RoutesConfigDump", dynamicRouteConfigs: [{ routeConfig: { "@type": "x", name: "r443", virtualHosts: [{ name: "v" }] } }] },
+      { "@type": "type.googleapis.com/envoy.admin.v3.ClustersConfigDump", dynamicActiveClusters: [{ cluster: { "@type": "x", name: "c", type: "EDS", edsClusterConfig: { edsConfig: { ads: {} } } } }] },
+      { "@type": "type.googleapis.com/envoy.admin.v3.EndpointsConfigDump", dynamicEndpointConfigs: [{ endpointConfig: { "@type": "x", clusterName: "c", endpoints: [{ lbEndpoints: [] }] } }] },
+    ],
+  };
+  const cert = { certificateChain: "/c/tls.crt", privateKey: "/c/tls.key" };
+
+  it("inlines RDS routes, EDS endpoints and SDS certificates, and moves listeners to loopback", () => {
+    const boot = staticBootstrap(dump, cert, 30000) as { staticResources: { listeners: Record<string, any>[]; clusters: object[] } }; // eslint-disable-line @typescript-eslint/no-explicit-any -- read field by field below
+    const [listener] = boot.staticResources.listeners;
+    assert.deepStrictEqual(listener.address, { socketAddress: { address: "127.0.0.1", portValue: 40443 } });
+    assert.deepStrictEqual(listener.filterChains[0].filters[0].typedConfig.routeConfig, { name: "r443", virtualHosts: [{ name: "v" }] });
+    assert.strictEqual(listener.filterChains[0].filters[0].typedConfig.rds, undefined);
+    assert.deepStrictEqual(listener.filterChains[0].transportSocket.commonTlsContext, { tlsCertificates: [{ certificateChain: { filename: "/c/tls.crt" }, privateKey: { filename: "/c/tls.key" } }] });
+    assert.deepStrictEqual(boot.staticResources.clusters, [{ name: "c", type: "STATIC", loadAssignment: { clusterName: "c", endpoints: [{ lbEndpoints: [] }] } }]);
+  });
+
+  it("a route configuration RDS names but the translation lacks, or no listener, is an error", () => {
+    const broken = JSON.parse(JSON.stringify(dump).replace('"name":"r443"', '"name":"other"')) as unknown;
+    assert.throws(() => staticBootstrap(broken, cert, 0), /RDS names route configuration r443, which the translation does not have/);
+    assert.throws(() => staticBootstrap({ configs: [] }, cert, 0), /the translated configuration has no RoutesConfigDump/);
   });
 });

