@@ -3,24 +3,34 @@ import * as fs from "fs";
 import * as path from "path";
 import { kubernetesObjects, KubernetesObject } from "../../automation/plan/render";
 import { runPlan } from "../../automation/plan/run";
+import { chartCrdTexts, gkeCrdTexts } from "../harness/schema";
 import { manifestStream, TestApiServer } from "./harness/api-server";
 
 const REPO = path.resolve(__dirname, "..", "..");
 const STACKS = path.join(REPO, "stacks");
 const CRDS = process.env.LLM_PLATFORM_CRDS_DIR ?? path.resolve(REPO, "..", "shared", "crds");
+const CHARTS = process.env.LLM_PLATFORM_CHARTS_DIR ?? path.resolve(REPO, "..", "shared", "charts");
+/** The Prometheus operator's PrometheusRule CRD as the kube-prometheus-stack chart ships it. */
+const PROMETHEUS_RULE_CRD = path.join(CHARTS, "kube-prometheus-stack", "charts", "crds", "crds", "crd-prometheusrules.yaml");
 
 /** Kinds the plan renders whose CRDs are not among the upstream CRDs the tests load. */
 const NO_CRD_HERE = new Set(["cert-manager.io/v1 Certificate", "monitoring.coreos.com/v1 ServiceMonitor", "monitoring.coreos.com/v1 PodMonitor"]);
 
 const kindOf = (o: KubernetesObject) => `${o.apiVersion} ${o.kind}`;
 
-/** A fresh API server with the upstream CRDs loaded and established; stopped again if that fails. */
+/**
+ * A fresh API server with the upstream CRDs loaded and established: ../shared/crds, the CRDs the
+ * charts ship as templates (Karpenter, KEDA, Envoy Gateway, Envoy AI Gateway), the PrometheusRule
+ * CRD and the kinds GKE serves itself; stopped again if that fails.
+ */
 async function apiServerWithCrds(): Promise<TestApiServer> {
   const api = await TestApiServer.start();
   try {
-    const crds = fs.readdirSync(CRDS).filter((f) => f.endsWith(".yaml")).map((f) => path.join(CRDS, f));
+    const crds = [...fs.readdirSync(CRDS).filter((f) => f.endsWith(".yaml")).map((f) => path.join(CRDS, f)), PROMETHEUS_RULE_CRD];
     const applied = await api.kubectl(["apply", "--server-side", "--field-manager=llm-platform-e2e", ...crds.flatMap((f) => ["-f", f])]);
     assert.strictEqual(applied.code, 0, applied.stderr);
+    const templated = await api.kubectl(["apply", "--server-side", "--field-manager=llm-platform-e2e", "-f", "-"], [...chartCrdTexts(), ...gkeCrdTexts()].join("\n---\n"));
+    assert.strictEqual(templated.code, 0, templated.stderr);
     await api.waitForCrds();
     return api;
   } catch (err) {

@@ -87,7 +87,7 @@ const CHART_CRD_DIRS: readonly (readonly [string, string])[] = [
  * The CRD files of CHART_CRD_DIRS in ../shared/charts (or LLM_PLATFORM_CHARTS_DIR), with every line
  * that holds a Helm action dropped: those templates only template metadata annotations.
  */
-function chartCrdTexts(): string[] {
+export function chartCrdTexts(): string[] {
   const charts = process.env.LLM_PLATFORM_CHARTS_DIR ?? path.resolve(__dirname, "..", "..", "..", "shared", "charts");
   return CHART_CRD_DIRS.flatMap(([chart, sub]) => {
     const dir = path.join(charts, chart, sub);
@@ -108,7 +108,7 @@ function chartCrdTexts(): string[] {
 /** Kinds GKE serves without a published CRD file, transcribed from its API reference (test/fixtures/gke-crds). */
 export const GKE_CRDS_DIR = path.resolve(__dirname, "..", "fixtures", "gke-crds");
 
-function gkeCrdTexts(): string[] {
+export function gkeCrdTexts(): string[] {
   return fs
     .readdirSync(GKE_CRDS_DIR)
     .filter((f) => f.endsWith(".yaml"))
