@@ -182,8 +182,8 @@ describe("one owner per object", () => {
           owners.push({ owner: `release ${release.name}`, objects });
         }
       }
-      const cloud = (run.stack.values["llm-platform:platform"] as { cloud: { provider: "aws" | "gcp" | "existing" } }).cloud.provider;
-      if (gatewayApiCrdsOwner(cloud) === "gke") {
+      const platform = run.stack.values["llm-platform:platform"] as { cloud: { provider: "aws" | "gcp" | "existing" }; addons?: { gateway?: boolean }; tenants?: unknown[] };
+      if (gatewayApiCrdsOwner({ cloud: platform.cloud, addons: { gateway: platform.addons?.gateway ?? true }, tenants: platform.tenants ?? [] }) === "gke") {
         owners.push({ owner: "GKE gatewayApiConfig", objects: gatewayApiCrds("standard") });
       }
       // Every router release is among the modelled owners, so the check covers the repeated chart.

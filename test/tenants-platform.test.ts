@@ -135,7 +135,7 @@ describe("tenants on the platform (mocked)", () => {
   });
 
   describe("on GKE", () => {
-    it("serves the Gateway with Envoy Gateway when tenants are configured, installing only Envoy Gateway's CRDs", async () => {
+    it("serves the Gateway with Envoy Gateway when tenants are configured, with GKE's Gateway API off and the v1.5 CRDs installed by the platform", async () => {
       const config = parsePlatformConfig({
         environment: { name: "gke", tier: "dev" },
         cloud: { provider: "gcp", region: "us-central1", project: "acme-llm-test" },
@@ -147,7 +147,11 @@ describe("tenants on the platform (mocked)", () => {
       const gateway = recorder.resources.find((r) => r.type === "kubernetes:gateway.networking.k8s.io/v1:Gateway");
       assert.strictEqual((gateway?.inputs.spec as { gatewayClassName: string }).gatewayClassName, "llm-platform-envoy");
       const crds = recorder.get("kubernetes:helm.sh/v3:Release", "gke-addons-gateway-crds");
-      assert.deepStrictEqual(crds.inputs.values, { crds: { gatewayAPI: { enabled: false, channel: "standard" }, envoyGateway: { enabled: true } } });
+      // Envoy Gateway v1.8.1 exits unless ListenerSet, TLSRoute and BackendTLSPolicy are served: GKE's
+      // managed channel does not promise them, so the platform owns the Gateway API CRDs here.
+      assert.deepStrictEqual(crds.inputs.values, { crds: { gatewayAPI: { enabled: true, channel: "standard" }, envoyGateway: { enabled: true } } });
+      const cluster = recorder.resources.find((r) => r.type === "gcp:container/cluster:Cluster");
+      assert.deepStrictEqual(cluster?.inputs.gatewayApiConfig, { channel: "CHANNEL_DISABLED" });
       assert.ok(recorder.resources.some((r) => r.name === "gke-addons-envoy-gateway"));
       assert.ok(recorder.resources.some((r) => r.name === "gke-addons-ratelimit-redis"));
       // The model pods admit the Envoy proxies, not GKE's proxy-only subnet.

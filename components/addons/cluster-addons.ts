@@ -15,7 +15,7 @@ import {
   kserveRuntimeConfigsValues,
   leaderWorkerSetValues,
 } from "./chart-values";
-import { envoyGatewayClass, envoyGatewayServes, GATEWAY_NAME, GATEWAY_NAMESPACE, gatewayCertificate, gkeGpuOperatorQuota, sharedGateway } from "./gateway-manifests";
+import { envoyGatewayClass, envoyGatewayServes, gatewayApiCrdsOwner, GATEWAY_NAME, GATEWAY_NAMESPACE, gatewayCertificate, gkeGpuOperatorQuota, sharedGateway } from "./gateway-manifests";
 import { rateLimitStoreDeployment, rateLimitStoreService, rateLimitStoreUrl } from "../tenants/rate-limit-store";
 import { TENANT_METRIC_LABELS } from "../tenants/usage";
 import { gpuOperatorValues } from "./gpu-operator-values";
@@ -39,14 +39,6 @@ export interface AddonRelease {
   readonly version: string;
   readonly namespace: string;
   readonly source: string;
-}
-
-/**
- * Who owns the Gateway API CRDs on a cloud: GKE clusters are created with `gatewayApiConfig` on
- * (components/cluster/gcp), which makes GKE their owner; elsewhere the gateway-crds release is.
- */
-export function gatewayApiCrdsOwner(cloud: PlatformConfig["cloud"]["provider"]): "gke" | "platform" {
-  return cloud === "gcp" ? "gke" : "platform";
 }
 
 /** Helm timeouts in seconds: long enough for image pulls on fresh nodes, short enough to fail a stuck `up`. */
@@ -142,8 +134,8 @@ export class ClusterAddons extends pulumi.ComponentResource {
     const envoy = envoyGatewayServes(config);
     const tenants = config.tenants.length > 0;
     // One owner per CRD: GKE's gatewayApiConfig installs and upgrades the Gateway API CRDs itself,
-    // and a release claiming them fails (or fights it), so on GKE the platform installs only Envoy Gateway's.
-    const ownsGatewayApi = gatewayApiCrdsOwner(cloud) === "platform";
+    // and a release claiming them fails (or fights it); GKE with tenants turns it off (gatewayApiCrdsOwner).
+    const ownsGatewayApi = gatewayApiCrdsOwner(config) === "platform";
     const gatewayCrds = addons.gatewayApiCrds && (ownsGatewayApi || envoy)
       ? release("gateway-crds", charts.gatewayCrds, gatewayCrdsValues({ envoyGateway: envoy, gatewayAPI: ownsGatewayApi }), TIMEOUT.crds)
       : undefined;

@@ -35,6 +35,17 @@ export function envoyGatewayServes(config: { readonly cloud: { readonly provider
   return config.addons.gateway && (config.cloud.provider !== "gcp" || config.tenants.length > 0);
 }
 
+/**
+ * Who owns the Gateway API CRDs: GKE when it serves the Gateway (the cluster is created with
+ * `gatewayApiConfig` on, components/cluster/gcp), else the platform's gateway-crds release. Envoy
+ * Gateway v1.8.1 exits at start unless the cluster serves Gateway API v1.5's standard ListenerSet,
+ * TLSRoute and BackendTLSPolicy, which GKE's managed channel does not promise; so on GKE with
+ * tenants the cluster's gatewayApiConfig is off and the platform installs the v1.5 CRDs itself.
+ */
+export function gatewayApiCrdsOwner(config: Parameters<typeof envoyGatewayServes>[0]): "gke" | "platform" {
+  return config.cloud.provider === "gcp" && !envoyGatewayServes(config) ? "gke" : "platform";
+}
+
 /** Envoy Gateway's class; GKE brings its own managed classes. */
 export function envoyGatewayClass(labels: Record<string, string>): GatewayClass {
   return {

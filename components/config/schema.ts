@@ -401,7 +401,7 @@ const switchSchema = (what: string) => z.boolean().default(true).describe(`Insta
 const addonsSchema = z
   .strictObject({
     certManager: switchSchema("cert-manager (KServe's webhook certificates, gateway TLS)"),
-    gatewayApiCrds: switchSchema("the Gateway API standard CRDs and Envoy Gateway CRDs (never on GKE, whose gatewayApiConfig owns the Gateway API CRDs)"),
+    gatewayApiCrds: switchSchema("the Gateway API standard CRDs and Envoy Gateway CRDs (on GKE without tenants, its gatewayApiConfig owns the Gateway API CRDs)"),
     inferenceExtensionCrds: switchSchema("the Gateway API Inference Extension CRDs (InferencePool v1)"),
     gateway: switchSchema("the gateway implementation (Envoy Gateway + Envoy AI Gateway; on GKE only with tenants, otherwise GKE's own Gateway serves)"),
     leaderWorkerSet: z

@@ -1,6 +1,7 @@
 import * as gcp from "@pulumi/gcp";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { gatewayApiCrdsOwner } from "../../addons/gateway-manifests";
 import { cacheReaders } from "../../cache/identities";
 import type { PlatformConfig, ResolvedNetwork } from "../../config";
 import { CacheServiceAccountAnnotations, ClusterOutputs, SnapshotStoreOutputs } from "../outputs";
@@ -70,7 +71,8 @@ export class GkeCluster extends pulumi.ComponentResource implements ClusterOutpu
         minMasterVersion: cluster.kubernetesVersion,
         releaseChannel: { channel: cluster.releaseChannel },
         workloadIdentityConfig: { workloadPool: `${project}.svc.id.goog` },
-        gatewayApiConfig: { channel: "CHANNEL_STANDARD" },
+        // Off when Envoy Gateway serves the Gateway (tenants): the platform installs the CRDs then.
+        gatewayApiConfig: { channel: gatewayApiCrdsOwner(config) === "gke" ? "CHANNEL_STANDARD" : "CHANNEL_DISABLED" },
         addonsConfig: { httpLoadBalancing: { disabled: false } },
         // Dataplane V2 enforces NetworkPolicies (the models namespace's); it is fixed at creation.
         datapathProvider: "ADVANCED_DATAPATH",

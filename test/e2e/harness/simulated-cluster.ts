@@ -39,7 +39,7 @@ export function releaseOf(releases: readonly PlannedRelease[], chart: string): P
  * routes attach to, so the simulated GKE cluster has them as the real one does.
  */
 export function cloudGatewayClasses(resources: readonly RecordedResource[]): KubernetesObject[] {
-  const gke = resources.some((r) => r.type === "gcp:container/cluster:Cluster" && (r.inputs as { gatewayApiConfig?: { channel?: string } }).gatewayApiConfig?.channel !== undefined);
+  const gke = resources.some((r) => r.type === "gcp:container/cluster:Cluster" && ![undefined, "CHANNEL_DISABLED"].includes((r.inputs as { gatewayApiConfig?: { channel?: string } }).gatewayApiConfig?.channel));
   if (!gke) {
     return [];
   }
