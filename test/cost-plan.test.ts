@@ -37,7 +37,8 @@ describe("plan: cost and --compare", function () {
     assert.match(before.out, /source: 109 — What an H100 actually costs per hour: hyperscalers\.json \(data-receipts\) \(2026-11-09\) https:\/\/raw\.githubusercontent\.com\/datareceipts\//);
     const summary = JSON.parse(fs.readFileSync(path.join(tmp, "before", "summary.json"), "utf8")) as { cost: { estimate: { pools: { max: { nodes: number } }[] }; quotas: { needs: { quota: string; needed: number }[] } } };
     assert.strictEqual(summary.cost.estimate.pools[0].max.nodes, 8);
-    assert.deepStrictEqual(summary.cost.quotas.needs.map((n) => [n.quota, n.needed]), [["L-417A185B", 768], ["L-1216C47A", 24]]);
+    // Every step can run at once: reservation + on-demand (6 × 192 vCPUs) on the on-demand P quota, spot (2 × 192) on the spot one.
+    assert.deepStrictEqual(summary.cost.quotas.needs.map((n) => [n.quota, n.needed]), [["L-417A185B", 1152], ["L-7212CCBC", 384], ["L-1216C47A", 24]]);
 
     const grown = path.join(tmp, "stacks");
     fs.mkdirSync(grown, { recursive: true });

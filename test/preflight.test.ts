@@ -109,7 +109,7 @@ describe("deploy preflight <stack>", () => {
       },
     });
     assert.deepStrictEqual(asked, ["us-east-1"]);
-    assert.deepStrictEqual(report.quotas.map((q) => [q.quota, q.needed]), [["L-417A185B", 768], ["L-1216C47A", 24]]);
+    assert.deepStrictEqual(report.quotas.map((q) => [q.quota, q.needed]), [["L-417A185B", 1152], ["L-7212CCBC", 384], ["L-1216C47A", 24]]);
     assert.deepStrictEqual(report.zones.map((z) => [z.zones, z.missing]), [[["us-east-1a", "us-east-1b", "us-east-1c"], ["us-east-1c"]]]);
   });
 

@@ -24,7 +24,16 @@ export async function runPreflight(
     throw new StackFileError(`stack ${stack} runs on an existing cluster: preflight checks the quotas of aws and gcp stacks`);
   }
   const { needs } = quotaNeeds(provider, region, quotaPoolsOf(config), config.cluster.systemNodes);
-  const pools = quotaPoolsOf(config).filter((p) => p.capacityType !== "capacity-block");
+  // A fallback pool's steps share its instance type and zones: their availability is checked once.
+  const seen = new Set<string>();
+  const pools = quotaPoolsOf(config)
+    .filter((p) => p.capacityType !== "capacity-block")
+    .filter((p) => {
+      const key = `${p.instanceType ?? ""}|${(p.zones ?? []).join(",")}`;
+      const first = !seen.has(key);
+      seen.add(key);
+      return first;
+    });
   if (provider === "aws") {
     const network = config.network;
     const zones = network?.cloud === "aws" && network.create ? [...new Set(network.subnets.map((s) => s.zone))] : [];

@@ -129,13 +129,26 @@ export function stackCost(config: PlatformConfig, rawCost: unknown): { ok: true;
   };
 }
 
-/** The quota inputs of a validated stack's pools. */
+/**
+ * The quota inputs of a validated stack's pools. A Karpenter or ComputeClass pool can run every
+ * fallback step at once (their limits are per step), so each step draws on its own quota: spot
+ * steps on the spot one, reservation and on-demand steps on the on-demand one (reserved capacity
+ * counts against the running-instance quota on both clouds).
+ */
 export function quotaPoolsOf(config: PlatformConfig): QuotaPoolInput[] {
-  return config.gpuPools.map((p) => ({
-    name: p.name,
-    ...(p.hardware.instanceType !== undefined ? { instanceType: p.hardware.instanceType } : {}),
-    capacityType: p.capacityType,
-    maxNodes: p.maxNodes,
-    ...(p.zones !== undefined ? { zones: p.zones } : {}),
-  }));
+  return config.gpuPools.flatMap((p) => {
+    const hardware = {
+      ...(p.hardware.instanceType !== undefined ? { instanceType: p.hardware.instanceType } : {}),
+      ...(p.zones !== undefined ? { zones: p.zones } : {}),
+    };
+    if (p.capacity.provisioner === "managed") {
+      return [{ name: p.name, ...hardware, capacityType: p.capacityType, maxNodes: p.maxNodes }];
+    }
+    return p.capacity.steps.map((step) => ({
+      name: `${p.name} (${step.type})`,
+      ...hardware,
+      capacityType: step.type === "spot" ? ("spot" as const) : ("on-demand" as const),
+      maxNodes: step.maxNodes,
+    }));
+  });
 }
