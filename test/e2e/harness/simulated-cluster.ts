@@ -26,7 +26,7 @@ export const NO_CRD_HERE = new Set(["cert-manager.io/v1 Certificate", "monitorin
 const kindOf = (o: { apiVersion: string; kind: string }) => `${o.apiVersion} ${o.kind}`;
 
 /** Charts whose CRDs (templates, not ../shared/crds) the platform's own objects are instances of. */
-const CRD_CHARTS: readonly string[] = ["keda", "karpenter-crd", "gateway-crds-helm", "ai-gateway-crds-helm"];
+const CRD_CHARTS: readonly string[] = ["keda", "karpenter-crd", "gateway-crds-helm", "ai-gateway-crds-helm", "kube-prometheus-stack"];
 
 /** The Helm chart a release installs, by chart name; undefined when the stack has none. */
 export function releaseOf(releases: readonly PlannedRelease[], chart: string): PlannedRelease | undefined {
@@ -110,9 +110,10 @@ export class SimulatedCluster {
     await this.api.waitForCrds();
     const version = JSON.parse(await this.kubectlOrThrow(["version", "-o", "json"], "kubectl version")) as { serverVersion: { gitVersion: string } };
     this.kubeVersion = version.serverVersion.gitVersion;
-    // The CRDs of KEDA, Karpenter, Envoy Gateway and the AI Gateway as their charts render them,
-    // when the stack installs them: the autoscaled models' ScaledObjects, the GPU pools'
-    // NodePools/EC2NodeClasses and the tenants' policies and AI routes are of those kinds.
+    // The CRDs of KEDA, Karpenter, Envoy Gateway, the AI Gateway and the Prometheus operator as
+    // their charts render them, when the stack installs them: the autoscaled models'
+    // ScaledObjects, the GPU pools' NodePools/EC2NodeClasses, the tenants' policies and AI routes
+    // and the monitoring add-on's PrometheusRule are of those kinds.
     for (const release of plannedReleases(stack.resources).filter((r) => CRD_CHARTS.includes(r.chart))) {
       const crds = (await this.render(release)).filter((o) => o.kind === "CustomResourceDefinition");
       await this.kubectlOrThrow(["apply", "--server-side", "--field-manager=llm-platform-e2e", "-f", "-"], `${describeRelease(release)}: its CRDs`, manifestStream(crds));
