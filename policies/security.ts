@@ -207,22 +207,28 @@ export function internetFacing(props: Json, envoyProxies: ReadonlyMap<string, Js
   );
 }
 
+/** A stack's Kubernetes objects, with the EnvoyProxies and GatewayClasses that decide a Gateway's exposure. */
+function gatewayObjects(resources: readonly PolicyResource[]): { objects: (K8sObject & { r: PolicyResource })[]; envoyProxies: Map<string, Json>; classes: Map<string, Json> } {
+  const objects: (K8sObject & { r: PolicyResource })[] = resources.flatMap((r) => k8sObjects(r.type, r.props).map((o) => ({ ...o, r })));
+  const envoyProxies = new Map<string, Json>();
+  const classes = new Map<string, Json>();
+  for (const o of objects) {
+    if (isKind(o.type, "gateway.envoyproxy.io", "EnvoyProxy")) {
+      envoyProxies.set(`${o.props?.metadata?.namespace ?? ""}/${o.props?.metadata?.name}`, o.props);
+      envoyProxies.set(String(o.props?.metadata?.name), o.props);
+    } else if (isKind(o.type, "gateway.networking.k8s.io", "GatewayClass")) {
+      classes.set(String(o.props?.metadata?.name ?? o.r.name), o.props);
+    }
+  }
+  return { objects, envoyProxies, classes };
+}
+
 export const gatewayTls: StackValidationPolicy = {
   name: "internet-gateway-tls",
   description: "Internet-facing gateways (any Gateway API version, GKE and Envoy classes, EnvoyProxy parameters) and LoadBalancer Services terminate TLS on every listener.",
   enforcementLevel: "mandatory",
   validateStack: (args, report) => {
-    const objects: (K8sObject & { r: PolicyResource })[] = args.resources.flatMap((r) => k8sObjects(r.type, r.props).map((o) => ({ ...o, r })));
-    const envoyProxies = new Map<string, Json>();
-    const classes = new Map<string, Json>();
-    for (const o of objects) {
-      if (isKind(o.type, "gateway.envoyproxy.io", "EnvoyProxy")) {
-        envoyProxies.set(`${o.props?.metadata?.namespace ?? ""}/${o.props?.metadata?.name}`, o.props);
-        envoyProxies.set(String(o.props?.metadata?.name), o.props);
-      } else if (isKind(o.type, "gateway.networking.k8s.io", "GatewayClass")) {
-        classes.set(String(o.props?.metadata?.name ?? o.r.name), o.props);
-      }
-    }
+    const { objects, envoyProxies, classes } = gatewayObjects(args.resources);
     for (const o of objects) {
       if (isKind(o.type, "gateway.networking.k8s.io", "Gateway") && internetFacing(o.props, envoyProxies, classes)) {
         for (const l of (o.props?.spec?.listeners ?? []) as Json[]) {
@@ -264,17 +270,7 @@ export const gatewayAuthenticated: StackValidationPolicy = {
     "Internet-facing gateways authenticate their callers: an Envoy Gateway SecurityPolicy on the Gateway that authenticates or denies, with every route-level SecurityPolicy authenticating too (the platform renders these from `tenants`), unless the platform config opens the gateway explicitly with a reason (gateway.authentication mode none).",
   enforcementLevel: "mandatory",
   validateStack: (args, report) => {
-    const objects: (K8sObject & { r: PolicyResource })[] = args.resources.flatMap((r) => k8sObjects(r.type, r.props).map((o) => ({ ...o, r })));
-    const envoyProxies = new Map<string, Json>();
-    const classes = new Map<string, Json>();
-    for (const o of objects) {
-      if (isKind(o.type, "gateway.envoyproxy.io", "EnvoyProxy")) {
-        envoyProxies.set(`${o.props?.metadata?.namespace ?? ""}/${o.props?.metadata?.name}`, o.props);
-        envoyProxies.set(String(o.props?.metadata?.name), o.props);
-      } else if (isKind(o.type, "gateway.networking.k8s.io", "GatewayClass")) {
-        classes.set(String(o.props?.metadata?.name ?? o.r.name), o.props);
-      }
-    }
+    const { objects, envoyProxies, classes } = gatewayObjects(args.resources);
     const policies = objects.filter((o) => isKind(o.type, "gateway.envoyproxy.io", "SecurityPolicy"));
     // The explicit opt-out is a platform fact: the config's gateway.authentication with its reason.
     const openedOnPurpose = allPlatformFacts(args.resources).some((f) => f.gateway?.authentication === "none" && (f.gateway.openReason ?? "").length > 0);
