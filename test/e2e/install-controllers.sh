@@ -8,23 +8,7 @@
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 mods="$here/tools/controllers"
-cache="${LLM_PLATFORM_E2E_CACHE:-$HOME/.cache/llm-platform/e2e}"
-bin="$cache/bin"
-mkdir -p "$bin"
-
-# fresh STAMP_FILE STAMP TOOL...: true when the stamp matches and every tool is there.
-fresh() {
-  file=$1 want=$2
-  shift 2
-  [ -f "$file" ] && [ "$(cat "$file")" = "$want" ] || return 1
-  for tool in "$@"; do
-    [ -x "$bin/$tool" ] || return 1
-  done
-}
-
-stamp_of() {
-  cat "$1/go.mod" "$1/go.sum" "$1/tools.go" | sha256sum | cut -c1-16
-}
+. "$here/tools/cache.sh"
 
 # KServe llmisvc + LWS: one binary per go build, named after the component.
 stamp=$(stamp_of "$mods")

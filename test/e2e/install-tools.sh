@@ -5,19 +5,7 @@
 # Each module has its own stamp, so a warm run only compares two hashes.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
-cache="${LLM_PLATFORM_E2E_CACHE:-$HOME/.cache/llm-platform/e2e}"
-bin="$cache/bin"
-mkdir -p "$bin"
-
-# fresh STAMP_FILE STAMP TOOL...: true when the stamp matches and every tool is there.
-fresh() {
-  file=$1 want=$2
-  shift 2
-  [ -f "$file" ] && [ "$(cat "$file")" = "$want" ] || return 1
-  for tool in "$@"; do
-    [ -x "$bin/$tool" ] || return 1
-  done
-}
+. "$here/tools/cache.sh"
 
 stamp=$(cat "$here/tools/go.mod" "$here/tools/go.sum" "$here/tools/cmd/etcd/main.go" | sha256sum | cut -c1-16)
 if fresh "$bin/.stamp" "$stamp" kube-apiserver etcd kubectl; then
