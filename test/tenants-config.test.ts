@@ -112,6 +112,43 @@ describe("tenants config", () => {
     });
   });
 
+  describe("priority", () => {
+    it("resolves a priority, negative ones included, and leaves it out when unset", () => {
+      const config = parsePlatformConfig(withTenants([{ ...keyTenant("batch"), priority: -1 }, { ...keyTenant("search"), priority: 2147483647 }, keyTenant("plain")]));
+      assert.deepStrictEqual(
+        config.tenants.map((t) => [t.name, t.priority]),
+        [
+          ["batch", -1],
+          ["search", 2147483647],
+          ["plain", undefined],
+        ],
+      );
+      assert.ok(!("priority" in config.tenants[2]));
+    });
+
+    it("refuses a priority outside the InferenceObjective's int32 or not a whole number", () => {
+      expectIssue(withTenants([{ ...keyTenant("a"), priority: 2147483648 }]), "tenants[0].priority", /at most 2147483647 \(the InferenceObjective's int32\)/);
+      expectIssue(withTenants([{ ...keyTenant("a"), priority: -2147483649 }]), "tenants[0].priority", /at least -2147483648/);
+      expectIssue(withTenants([{ ...keyTenant("a"), priority: 1.5 }]), "tenants[0].priority", /expected int/);
+      expectIssue(withTenants([{ ...keyTenant("a"), priority: "high" as unknown as number }]), "tenants[0].priority", /number/i);
+    });
+
+    it("refuses a priority on a tenant granted a model that KServe's own scheduler routes", () => {
+      expectIssue(
+        withTenants([{ ...keyTenant("a", ["qwen3-8b", "llama-70b"]), priority: 1 }], (c) => (c.models![0].routing = "kserve")),
+        "tenants[0].priority",
+        /tenant "a" has a priority but model\(s\) "llama-70b" use routing kserve.*routing llm-d or precise/,
+      );
+      // Without a priority the same grant is fine.
+      assert.strictEqual(parsePlatformConfig(withTenants([keyTenant("a", ["llama-70b"])], (c) => (c.models![0].routing = "kserve"))).tenants.length, 1);
+    });
+
+    it("refuses two JWT tenants whose claim values match across issuers: the tenant header could not tell them apart", () => {
+      const other = { ...jwtTenant("b"), jwt: { ...jwtTenant("b").jwt!, issuer: "https://other.example.com", value: "a" } };
+      expectIssue(withTenants([jwtTenant("a"), other]), "tenants[1].jwt.value", /tenants\[0\] also has the value "a".*limits, usage and priority/);
+    });
+  });
+
   describe("quotas", () => {
     it("refuses a shorter window above a longer one", () => {
       assert.deepStrictEqual(quotaIssues({ requests: { perMinute: 100, perHour: 50 } }).map((i) => i.path), ["q.requests.perMinute"]);

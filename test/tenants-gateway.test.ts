@@ -7,9 +7,13 @@ import {
   modelInferencePool,
   openAiError,
   quotaRules,
+  luaString,
+  objectiveScript,
   TenantGatewayOptions,
   tenantGatewayObjects,
   tenantHeaderStrip,
+  tenantObjectivePolicy,
+  tenantObjectives,
   tenantsRoute,
   tenantsSecurityPolicy,
   tenantsTrafficPolicy,
@@ -19,6 +23,7 @@ import { parsePlatformConfig } from "../components/config";
 import { baseConfig } from "./harness/fixtures";
 import { envoyGatewayServes, sharedGateway } from "../components/addons/gateway-manifests";
 import { GatewayCrdValidator } from "./harness/gateway-crds";
+import { kubernetesSchemas } from "./harness/schema";
 
 const keyTenant = (name: string, models: string[], quotas: ResolvedTenant["quotas"] = {}): ResolvedTenant => ({ name, credential: { kind: "apiKey", rotation: 1 }, models, quotas });
 const jwtTenant = (name: string, models: string[], value = name): ResolvedTenant => ({
@@ -169,8 +174,94 @@ describe("tenant gateway objects", () => {
       authorization: { defaultAction: "Deny" },
     });
     assert.strictEqual(gatewayDenyPolicy(keyed).metadata.namespace, "llm-gateway");
-    assert.deepStrictEqual(tenantHeaderStrip(keyed).spec.headers, { earlyRequestHeaders: { remove: ["x-llm-tenant"] } });
+    assert.deepStrictEqual(tenantHeaderStrip(keyed).spec.headers, { earlyRequestHeaders: { remove: ["x-llm-tenant", "x-llm-d-inference-objective", "x-gateway-inference-objective"] } });
     assert.deepStrictEqual(gatewayTrafficPolicy(keyed).spec.responseOverride?.map((o) => o.match.statusCodes[0].value), [403]);
+  });
+
+  describe("priority", () => {
+    const prioritised = options([
+      { ...keyTenant("search", ["qwen3-8b"]), priority: 10 },
+      { ...keyTenant("batch", ["qwen3-8b", "unused"]), priority: -1 },
+      keyTenant("plain", ["qwen3-8b", "llama-70b"]),
+    ]);
+
+    it("gives each tenant with a priority one InferenceObjective per granted model, on that model's pool, named <tenant>.<model>", () => {
+      assert.deepStrictEqual(tenantObjectives(prioritised), [
+        {
+          apiVersion: "inference.networking.x-k8s.io/v1alpha2",
+          kind: "InferenceObjective",
+          metadata: { name: "search.qwen3-8b", namespace: "llm-models", labels: { l: "v", "llm-platform.io/tenant": "search" } },
+          spec: { priority: 10, poolRef: { group: "inference.networking.k8s.io", kind: "InferencePool", name: "qwen3-8b-router" } },
+        },
+        {
+          apiVersion: "inference.networking.x-k8s.io/v1alpha2",
+          kind: "InferenceObjective",
+          metadata: { name: "batch.qwen3-8b", namespace: "llm-models", labels: { l: "v", "llm-platform.io/tenant": "batch" } },
+          spec: { priority: -1, poolRef: { group: "inference.networking.k8s.io", kind: "InferencePool", name: "qwen3-8b-router" } },
+        },
+        {
+          apiVersion: "inference.networking.x-k8s.io/v1alpha2",
+          kind: "InferenceObjective",
+          metadata: { name: "batch.unused", namespace: "llm-models", labels: { l: "v", "llm-platform.io/tenant": "batch" } },
+          spec: { priority: -1, poolRef: { group: "inference.networking.k8s.io", kind: "InferencePool", name: "unused-router" } },
+        },
+      ]);
+    });
+
+    it("sets the objective header by Lua on the tenants' route, from the tenant header and the served model name", () => {
+      const policy = tenantObjectivePolicy(prioritised);
+      assert.deepStrictEqual(policy && { ...policy, spec: { ...policy.spec, lua: policy.spec.lua.map((l) => l.type) } }, {
+        apiVersion: "gateway.envoyproxy.io/v1alpha1",
+        kind: "EnvoyExtensionPolicy",
+        metadata: { name: "llm-tenants", namespace: "llm-models", labels: { l: "v" } },
+        spec: { targetRefs: [{ group: "gateway.networking.k8s.io", kind: "HTTPRoute", name: "llm-tenants" }], lua: ["Inline"] },
+      });
+      const script = policy?.spec.lua[0].inline ?? "";
+      assert.strictEqual(script, objectiveScript(prioritised));
+      // The table maps "<x-llm-tenant>\n<x-ai-eg-model>" to the objective; clients' own values are always dropped first.
+      assert.deepStrictEqual(script.split("\n").filter((l) => l.startsWith("  [")), [
+        '  ["search\\010Qwen/Qwen3-8B"] = "search.qwen3-8b",',
+        '  ["batch\\010Qwen/Qwen3-8B"] = "batch.qwen3-8b",',
+        '  ["batch\\010unused"] = "batch.unused",',
+      ]);
+      assert.match(script, /headers:remove\("x-llm-d-inference-objective"\)\n {2}headers:remove\("x-gateway-inference-objective"\)/);
+      assert.match(script, /local objective = objectives\[tenant \.\. "\\n" \.\. model\]\n {2}if objective ~= nil then\n {4}headers:add\("x-llm-d-inference-objective", objective\)/);
+    });
+
+    it("keys a JWT tenant's entry on its claim value, as the tenant header carries it", () => {
+      const script = objectiveScript(options([{ ...jwtTenant("research", ["qwen3-8b"], "org-42"), priority: 3 }]));
+      assert.deepStrictEqual(script.split("\n").filter((l) => l.startsWith("  [")), ['  ["org-42\\010Qwen/Qwen3-8B"] = "research.qwen3-8b",']);
+    });
+
+    it("renders neither Lua nor objectives when no tenant has a priority, and none for KServe-scheduled models", () => {
+      assert.strictEqual(tenantObjectivePolicy(keyed), undefined);
+      assert.deepStrictEqual(tenantObjectives(keyed), []);
+      // llama-70b is routed by KServe's scheduler here; the config refuses that pairing, the builder skips it.
+      assert.deepStrictEqual(tenantObjectives(options([{ ...keyTenant("a", ["llama-70b"]), priority: 1 }])), []);
+      assert.strictEqual(tenantObjectivePolicy(options([{ ...keyTenant("a", ["llama-70b"]), priority: 1 }])), undefined);
+    });
+
+    it("writes Lua string literals byte for byte", () => {
+      assert.strictEqual(luaString("plain/Model-1"), '"plain/Model-1"');
+      assert.strictEqual(luaString('a"b\\c'), '"a\\"b\\\\c"');
+      assert.strictEqual(luaString("a\nb\u0000\u007f"), '"a\\010b\\000\\127"');
+      assert.strictEqual(luaString("modèle"), '"modèle"');
+    });
+
+    it("adds the Lua policy and the objectives after the gateway objects, each valid against its CRD", async () => {
+      const objects = tenantGatewayObjects(prioritised);
+      assert.deepStrictEqual(
+        objects.slice(6).map((o) => `${o.kind}/${o.metadata.name}`),
+        ["EnvoyExtensionPolicy/llm-tenants", "InferenceObjective/search.qwen3-8b", "InferenceObjective/batch.qwen3-8b", "InferenceObjective/batch.unused"],
+      );
+      for (const o of objects.slice(6)) {
+        assert.deepStrictEqual(await kubernetesSchemas().validate(o), [], `${o.kind}/${o.metadata.name}`);
+      }
+      // A priority the CRD cannot hold would be caught here too.
+      const [objective] = tenantObjectives(prioritised);
+      const broken = { ...objective, spec: { ...objective.spec, priority: "high" } };
+      assert.match(JSON.stringify(await kubernetesSchemas().validate(broken)), /priority/);
+    });
   });
 
   it("keeps a tenant's key in a Secret of its own under the tenant's name (the client ID)", () => {

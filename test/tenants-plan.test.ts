@@ -3,11 +3,18 @@ import * as path from "path";
 import { renderSummaryMarkdown, renderSummaryText, summarize } from "../automation/plan/render";
 import { runPlan } from "../automation/plan/run";
 import { planFiles } from "../automation/plan/write";
-import { quotaSummary } from "../components/tenants/usage";
+import { prioritySummary, quotaSummary } from "../components/tenants/usage";
 
 const STACKS = path.resolve(__dirname, "..", "stacks");
 
 describe("plan: tenants", () => {
+  it("words a priority by what the endpoint picker does with it", () => {
+    assert.strictEqual(prioritySummary(undefined), "default (0)");
+    assert.strictEqual(prioritySummary(-5), "-5 (shed when a pool is saturated)");
+    assert.strictEqual(prioritySummary(0), "0 (not shed)");
+    assert.strictEqual(prioritySummary(7), "7 (not shed)");
+  });
+
   it("words each tenant's ceilings", () => {
     assert.strictEqual(quotaSummary({}), "unlimited");
     assert.strictEqual(
@@ -22,10 +29,13 @@ describe("plan: tenants", () => {
     assert.ok(run.ok);
     const summary = summarize("prod", run.resources, run.outputs);
     assert.deepStrictEqual(summary.tenants, [
-      ["tenant", "credential", "models", "limits"],
-      ["search", "API key (tenantKeys.search)", "Qwen/Qwen3-32B", "requests 600/min, 500000/day; total tokens 400000/min, 200000000/day"],
-      ["support-bot", "API key (tenantKeys.support-bot)", "meta-llama/Llama-3.1-70B-Instruct, Qwen/Qwen3-32B", "requests 120/min; input tokens 4000000/h; output tokens 1000000/h, 12000000/day"],
+      ["tenant", "credential", "models", "limits", "priority"],
+      ["search", "API key (tenantKeys.search)", "Qwen/Qwen3-32B", "requests 600/min, 500000/day; total tokens 400000/min, 200000000/day", "-1 (shed when a pool is saturated)"],
+      ["support-bot", "API key (tenantKeys.support-bot)", "meta-llama/Llama-3.1-70B-Instruct, Qwen/Qwen3-32B", "requests 120/min; input tokens 4000000/h; output tokens 1000000/h, 12000000/day", "default (0)"],
     ]);
+    // search's priority is an InferenceObjective on qwen3-32b's pool, named by the Lua policy on the tenants' route.
+    const kinds = run.resources.map((r) => r.inputs as { kind?: string; metadata?: { name?: string } }).filter((o) => o.kind === "InferenceObjective" || o.kind === "EnvoyExtensionPolicy");
+    assert.deepStrictEqual(kinds.map((o) => `${o.kind}/${o.metadata?.name}`).sort(), ["EnvoyExtensionPolicy/llm-tenants", "InferenceObjective/search.qwen3-32b"]);
     assert.match(renderSummaryText(summary), /^Tenants \(https:\/\/llm\.example\.com\/v1, header Authorization: Bearer <API key or JWT>; the per-model paths above answer 403\):$/m);
     assert.match(renderSummaryMarkdown(summary), /## Tenants\n\nBase URL `https:\/\/llm\.example\.com\/v1`/);
     // The keys themselves never reach the plan's files.

@@ -97,6 +97,23 @@ describe("tenants on the platform (mocked)", () => {
     }
   });
 
+  it("registers the Lua policy and one InferenceObjective per model of a tenant with a priority, after the model services", async () => {
+    const config = parsePlatformConfig(tenantConfig([{ ...keyTenants[0], priority: -1 }, { ...keyTenants[1], apiKey: {} }]));
+    const { recorder } = await runMocked(() => new LlmPlatform("test", { config }));
+    const objective = recorder.get("kubernetes:inference.networking.x-k8s.io/v1alpha2:InferenceObjective", "test-tenants-inferenceobjective-team-a.qwen3-8b");
+    assert.deepStrictEqual(objective.inputs.metadata, { name: "team-a.qwen3-8b", namespace: "llm-models", labels: { ...(objective.inputs.metadata as { labels: Record<string, string> }).labels, "llm-platform.io/tenant": "team-a" } });
+    assert.deepStrictEqual(objective.inputs.spec, { priority: -1, poolRef: { group: "inference.networking.k8s.io", kind: "InferencePool", name: "qwen3-8b-router" } });
+    // Only team-a has a priority: no objective for team-b.
+    assert.deepStrictEqual(recorder.resources.filter((r) => r.type.endsWith(":InferenceObjective")).map((r) => r.name), ["test-tenants-inferenceobjective-team-a.qwen3-8b"]);
+    const lua = recorder.get("kubernetes:gateway.envoyproxy.io/v1alpha1:EnvoyExtensionPolicy", "test-tenants-envoyextensionpolicy-llm-tenants");
+    assert.match((lua.inputs.spec as { lua: { inline: string }[] }).lua[0].inline, /\["team-a\\010qwen3-8b"\] = "team-a\.qwen3-8b"/);
+    for (const r of [objective, lua]) {
+      assert.deepStrictEqual(await kubernetesSchemas().validate(r.inputs), [], r.name);
+      // The objective names the model's pool, which its router release creates.
+      assert.ok(r.dependencies.join(" ").includes("Release::test-qwen3-8b-router"), `${r.name} depends on the model's router: ${r.dependencies.join(" ")}`);
+    }
+  });
+
   it("registers nothing of the tenants without tenants, and keeps the gateway values as they were", async () => {
     const { recorder, result } = await runMocked(() => new LlmPlatform("test", { config: parsePlatformConfig(baseConfig()) }));
     assert.deepStrictEqual(recorder.resources.filter((r) => /tenant|ratelimit|random:/.test(r.name + r.type)).map((r) => r.name), []);

@@ -289,8 +289,8 @@ export function summarize(stack: string, resources: readonly RecordedResource[],
     ...outputs.endpoints.map((e) => [e.model, e.servedModelName, e.baseUrl, e.source]),
   ];
   const tenants = [
-    ["tenant", "credential", "models", "limits"],
-    ...outputs.tenants.map((t) => [t.tenant, t.credential === "apiKey" ? `API key (${t.keyOutput ?? ""})` : "JWT", t.models.join(", "), t.limits]),
+    ["tenant", "credential", "models", "limits", "priority"],
+    ...outputs.tenants.map((t) => [t.tenant, t.credential === "apiKey" ? `API key (${t.keyOutput ?? ""})` : "JWT", t.models.join(", "), t.limits, t.priority ?? "default (0)"]),
   ];
   const first = outputs.tenants[0];
   return {

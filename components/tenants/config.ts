@@ -23,6 +23,8 @@ export interface ResolvedTenant {
   /** Names of the models (`models[].name`) the tenant may call. */
   readonly models: readonly string[];
   readonly quotas: TenantQuotas;
+  /** Priority at the models' endpoint pickers; undefined leaves the picker's default (0). */
+  readonly priority?: number;
 }
 
 /** How the shared gateway treats callers; `explicit` when the config says so rather than the default. */
@@ -118,6 +120,7 @@ export function resolveTenants(input: TenantsInput, report: Report): { tenants: 
   const byName = new Map(models.map((m) => [m.name, m]));
   const firstIndex = new Map<string, number>();
   const identities = new Map<string, number>();
+  const headerValues = new Map<string, number>();
   const secretKeys = new Map<string, number>();
   tenants.forEach((tenant, i) => {
     const path = `tenants[${i}]`;
@@ -144,14 +147,31 @@ export function resolveTenants(input: TenantsInput, report: Report): { tenants: 
       }
     });
     checkQuotas(tenant.quotas, `${path}.quotas`, report);
+    if (tenant.priority !== undefined) {
+      // KServe's own scheduler (routing kserve) is not the platform's llm-d router v0.10.0, whose
+      // objective header and InferenceObjective group the platform's objectives are built for.
+      const kserve = [...seen].filter((m) => byName.get(m)?.routing === "kserve");
+      if (kserve.length > 0) {
+        report(
+          `${path}.priority`,
+          `tenant "${tenant.name}" has a priority but model(s) ${kserve.map((m) => `"${m}"`).join(", ")} use routing kserve, whose endpoint picker KServe configures itself; ` +
+            "priorities reach models with routing llm-d or precise (the platform's llm-d router). Drop the priority or change the model's routing",
+        );
+      }
+    }
     const credential = credentialOf(tenant);
     if (credential.kind === "jwt") {
       const identity = `${credential.issuer} ${credential.claim}=${credential.value}`;
       const other = identities.get(identity);
+      const sameHeader = headerValues.get(credential.value);
       if (other !== undefined) {
         report(`${path}.jwt.value`, `tenants[${other}] is already identified by ${credential.claim}=${credential.value} from ${credential.issuer}`);
+      } else if (sameHeader !== undefined) {
+        // The gateway copies only the claim's value into x-llm-tenant, which keys rate limits, usage and priority.
+        report(`${path}.jwt.value`, `tenants[${sameHeader}] also has the value "${credential.value}" (from another issuer or claim); the gateway could not tell their limits, usage and priority apart`);
       } else {
         identities.set(identity, i);
+        headerValues.set(credential.value, i);
       }
     } else if (credential.secretConfig !== undefined) {
       const other = secretKeys.get(credential.secretConfig);
@@ -203,6 +223,7 @@ export function resolveTenants(input: TenantsInput, report: Report): { tenants: 
     credential: credentialOf(t),
     models: [...new Set(t.models.filter((m) => byName.has(m)))],
     quotas: t.quotas,
+    ...(t.priority !== undefined ? { priority: t.priority } : {}),
   }));
   return { tenants: resolved, authentication };
 }

@@ -10,10 +10,13 @@ import type {
   AuthorizationRule,
   BackendTrafficPolicy,
   ClientTrafficPolicy,
+  EnvoyExtensionPolicy,
   GlobalRateLimitRule,
+  InferenceObjective,
   PolicyTargetRef,
   ResponseOverride,
   SecurityPolicy,
+  TenantGatewayObject,
 } from "./gateway-types";
 
 // The objects that enforce tenants on the shared Gateway. Pure builders; the names below are
@@ -46,8 +49,13 @@ import type {
 // - `llm-tenants-gateway` SecurityPolicy on the Gateway: every other route (KServe's per-model
 //   paths) refuses all requests with 403, so the only way in is as a tenant. A route's own policy
 //   replaces the Gateway's (gateway internal/gatewayapi/securitypolicy.go marks the Gateway's policy Overridden for it).
-// - `llm-tenants` ClientTrafficPolicy on the Gateway: removes a client-sent `x-llm-tenant` before
-//   any filter runs, so a caller cannot pick the tenant its requests are counted against.
+// - `llm-tenants` ClientTrafficPolicy on the Gateway: removes a client-sent `x-llm-tenant` and
+//   objective header before any filter runs, so a caller cannot pick the tenant its requests are
+//   counted against, nor the priority they are served with.
+// - Tenant priority (only when a tenant sets one): one InferenceObjective `<tenant>.<model>` per
+//   granted model, on that model's pool, and a `llm-tenants` EnvoyExtensionPolicy whose Lua script
+//   sets `x-llm-d-inference-objective` from the authenticated tenant and the model header. See
+//   tenantObjectives for how the endpoint picker reads them.
 
 /** Header carrying the authenticated tenant after authentication; metrics and rate limits key on it. */
 export const TENANT_HEADER = "x-llm-tenant";
@@ -61,6 +69,14 @@ export const TENANTS_ROUTE = "llm-tenants";
 export const TENANTS_GATEWAY_POLICY = "llm-tenants-gateway";
 /** Where an API key is read from: what OpenAI clients send. */
 export const API_KEY_HEADER = "authorization";
+
+/**
+ * Header naming a request's InferenceObjective at llm-d-router v0.10.0's endpoint picker
+ * (pkg/epp/metadata/consts.go ObjectiveKey, read in pkg/epp/handlers/request.go).
+ */
+export const OBJECTIVE_HEADER = "x-llm-d-inference-objective";
+/** Its deprecated alias, which the picker still reads when the current name is absent (consts.go OldObjectiveKey). */
+export const LEGACY_OBJECTIVE_HEADER = "x-gateway-inference-objective";
 
 /** Token metadata keys the AIGatewayRoute fills and the rate limits read. */
 export const TOKEN_METADATA = { inputTokens: "llm_input_token", outputTokens: "llm_output_token", totalTokens: "llm_total_token" } as const;
@@ -203,6 +219,134 @@ export function tenantsSecurityPolicy(options: TenantGatewayOptions): SecurityPo
   };
 }
 
+/**
+ * Name of a tenant's InferenceObjective on one model's pool. Tenant and model names are DNS labels
+ * (no dots), so `<tenant>.<model>` is a unique DNS subdomain. One per pool is needed: the picker
+ * keys objectives by name alone, and all pools share the models namespace.
+ */
+export function tenantObjectiveName(tenant: string, model: string): string {
+  return `${tenant}.${model}`;
+}
+
+/** The (tenant, model) pairs that get an objective: tenants with a priority, models with a platform-run picker. */
+function objectivePairs(options: TenantGatewayOptions): { tenant: ResolvedTenant; model: TenantRoutedModel; pool: string; priority: number }[] {
+  const models = tenantModels(options);
+  return options.tenants.flatMap((tenant) => {
+    const priority = tenant.priority;
+    if (priority === undefined) {
+      return [];
+    }
+    // routing kserve runs KServe's own scheduler; the config refuses a priority there (config.ts).
+    return models
+      .filter((m) => tenant.models.includes(m.name) && (m.routing === "llm-d" || m.routing === "precise"))
+      .map((model) => ({ tenant, model, pool: modelInferencePool(model) as string, priority }));
+  });
+}
+
+/**
+ * One InferenceObjective per (tenant with a priority, granted model), on that model's pool.
+ *
+ * How llm-d-router v0.10.0's endpoint picker uses it:
+ * - It watches InferenceObjective in llm-d.ai/v1alpha2, or, when only that is absent, in
+ *   inference.networking.x-k8s.io/v1alpha2 (pkg/epp/server/controller_config.go
+ *   populateWithDiscovery). The platform installs the Inference Extension v1.5.0 manifests (the
+ *   x-k8s group) and keeps KServe's bundled llm-d.ai copies off (addons/chart-values.ts), so the
+ *   objectives are built in the x-k8s group; the router chart's Role reads both groups.
+ * - It caches objectives of its pool's namespace only, keeps those whose poolRef names its pool,
+ *   and looks one up by the name in the request's `x-llm-d-inference-objective` header
+ *   (pkg/epp/server/controller_manager.go, pkg/epp/controller/inferenceobjective_reconciler.go,
+ *   pkg/epp/datastore/datastore.go ObjectiveGet); no objective means priority 0
+ *   (pkg/epp/requestcontrol/director.go getInferenceObjective).
+ * - With flow control off, as the platform runs it, admission is the legacy controller: a request
+ *   with priority below 0 is sheddable and refused with 429 while the pool's saturation detector
+ *   reports saturation; others are always admitted (pkg/epp/requestcontrol/admission.go
+ *   LegacyAdmissionController, pkg/epp/util/request/sheddable.go, cmd/epp/runner/runner.go
+ *   initAdmissionControl). The priority also labels the picker's request metrics.
+ */
+export function tenantObjectives(options: TenantGatewayOptions): InferenceObjective[] {
+  return objectivePairs(options).map(({ tenant, model, pool, priority }) => ({
+    apiVersion: "inference.networking.x-k8s.io/v1alpha2",
+    kind: "InferenceObjective",
+    metadata: { name: tenantObjectiveName(tenant.name, model.name), namespace: options.modelsNamespace, labels: { ...options.labels, "llm-platform.io/tenant": tenant.name } },
+    spec: { priority, poolRef: { group: "inference.networking.k8s.io", kind: "InferencePool", name: pool } },
+  }));
+}
+
+/** A Lua string literal holding `value` byte for byte: quotes, backslashes and control bytes escaped (Lua 5.1 `\ddd`). */
+export function luaString(value: string): string {
+  const out: number[] = [];
+  for (const byte of Buffer.from(value, "utf8")) {
+    if (byte === 0x22 || byte === 0x5c) {
+      out.push(0x5c, byte);
+    } else if (byte < 0x20 || byte === 0x7f) {
+      out.push(...Buffer.from(`\\${String(byte).padStart(3, "0")}`, "latin1"));
+    } else {
+      out.push(byte);
+    }
+  }
+  return `"${Buffer.from(out).toString("utf8")}"`;
+}
+
+/**
+ * Lua for the tenants' route: sets the objective header from the authenticated tenant
+ * (`x-llm-tenant`) and the requested model (`x-ai-eg-model`), and drops any other value.
+ *
+ * Why a script: the header has to be in place before the picker's ext_proc filter, which the AI
+ * Gateway appends right before the router (ai-gateway internal/extensionserver/
+ * post_translate_modify.go patchListenerWithInferencePoolFilters); a route's header modifiers are
+ * applied by the router itself, too late. Its value depends on tenant and model together, which
+ * neither the API-key client ID nor a JWT claim header carries. The Lua filter runs after
+ * authentication and after the AI Gateway's own ext_proc, which sets the model header (the AI
+ * Gateway inserts that before the first Lua/ext_proc/RBAC filter, insertAIGatewayExtProcFilter;
+ * Envoy Gateway orders Lua at 12, internal/xds/translator/httpfilters.go newOrderedHTTPFilter).
+ */
+export function objectiveScript(options: TenantGatewayOptions): string {
+  const seen = new Set<string>();
+  const entries: string[] = [];
+  for (const { tenant, model } of objectivePairs(options)) {
+    const key = `${tenantIdentity(tenant)}\n${model.servedModelName}`;
+    // Two tenants sharing an identity are refused by the config; the first one wins here.
+    if (!seen.has(key)) {
+      seen.add(key);
+      entries.push(`  [${luaString(key)}] = ${luaString(tenantObjectiveName(tenant.name, model.name))},`);
+    }
+  }
+  return [
+    "-- The endpoint picker's objective for the authenticated tenant and the requested model.",
+    "local objectives = {",
+    ...entries,
+    "}",
+    "function envoy_on_request(request_handle)",
+    "  local headers = request_handle:headers()",
+    `  headers:remove(${luaString(OBJECTIVE_HEADER)})`,
+    `  headers:remove(${luaString(LEGACY_OBJECTIVE_HEADER)})`,
+    `  local tenant = headers:get(${luaString(TENANT_HEADER)})`,
+    `  local model = headers:get(${luaString(MODEL_HEADER)})`,
+    "  if tenant == nil or model == nil then",
+    "    return",
+    "  end",
+    '  local objective = objectives[tenant .. "\\n" .. model]',
+    "  if objective ~= nil then",
+    `    headers:add(${luaString(OBJECTIVE_HEADER)}, objective)`,
+    "  end",
+    "end",
+    "",
+  ].join("\n");
+}
+
+/** The Lua policy on the tenants' route; undefined when no tenant has a priority. */
+export function tenantObjectivePolicy(options: TenantGatewayOptions): EnvoyExtensionPolicy | undefined {
+  if (objectivePairs(options).length === 0) {
+    return undefined;
+  }
+  return {
+    apiVersion: "gateway.envoyproxy.io/v1alpha1",
+    kind: "EnvoyExtensionPolicy",
+    metadata: { name: TENANTS_ROUTE, namespace: options.modelsNamespace, labels: options.labels },
+    spec: { targetRefs: [routeTarget], lua: [{ type: "Inline", inline: objectiveScript(options) }] },
+  };
+}
+
 /** Every other route on the Gateway (KServe's per-model paths) refuses requests. */
 export function gatewayDenyPolicy(options: Pick<TenantGatewayOptions, "gateway" | "labels">): SecurityPolicy {
   return {
@@ -213,13 +357,13 @@ export function gatewayDenyPolicy(options: Pick<TenantGatewayOptions, "gateway" 
   };
 }
 
-/** Strips a client-sent tenant header before any filter runs. */
+/** Strips a client-sent tenant header and objective headers before any filter runs. */
 export function tenantHeaderStrip(options: Pick<TenantGatewayOptions, "gateway" | "labels">): ClientTrafficPolicy {
   return {
     apiVersion: "gateway.envoyproxy.io/v1alpha1",
     kind: "ClientTrafficPolicy",
     metadata: { name: TENANTS_GATEWAY_POLICY, namespace: options.gateway.namespace, labels: options.labels },
-    spec: { targetRefs: [gatewayTarget(options.gateway.name)], headers: { earlyRequestHeaders: { remove: [TENANT_HEADER] } } },
+    spec: { targetRefs: [gatewayTarget(options.gateway.name)], headers: { earlyRequestHeaders: { remove: [TENANT_HEADER, OBJECTIVE_HEADER, LEGACY_OBJECTIVE_HEADER] } } },
   };
 }
 
@@ -308,8 +452,12 @@ export function tenantGatewayOptions(config: Pick<PlatformConfig, "tenants" | "m
   };
 }
 
-/** Every custom object the tenants need on the gateway, in apply order (Secrets are built apart: they hold keys). */
-export function tenantGatewayObjects(options: TenantGatewayOptions): (AIGatewayRoute | SecurityPolicy | BackendTrafficPolicy | ClientTrafficPolicy)[] {
+/**
+ * Every custom object the tenants need, in apply order (Secrets are built apart: they hold keys):
+ * the gateway's policies and route, then, with priorities, the Lua policy and the objectives.
+ */
+export function tenantGatewayObjects(options: TenantGatewayOptions): TenantGatewayObject[] {
+  const objectivePolicy = tenantObjectivePolicy(options);
   return [
     tenantHeaderStrip(options),
     gatewayDenyPolicy(options),
@@ -317,5 +465,7 @@ export function tenantGatewayObjects(options: TenantGatewayOptions): (AIGatewayR
     tenantsRoute(options),
     tenantsSecurityPolicy(options),
     tenantsTrafficPolicy(options),
+    ...(objectivePolicy !== undefined ? [objectivePolicy] : []),
+    ...tenantObjectives(options),
   ];
 }

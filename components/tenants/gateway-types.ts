@@ -5,6 +5,7 @@
 //   gateway-crds-helm/templates/generated/gateway.envoyproxy.io_securitypolicies.yaml
 //   gateway-crds-helm/templates/generated/gateway.envoyproxy.io_backendtrafficpolicies.yaml
 //   gateway-crds-helm/templates/generated/gateway.envoyproxy.io_clienttrafficpolicies.yaml
+//   gateway-crds-helm/templates/generated/gateway.envoyproxy.io_envoyextensionpolicies.yaml
 //   ai-gateway-crds-helm/templates/aigateway.envoyproxy.io_aigatewayroutes.yaml (v1beta1, the storage version)
 
 interface Metadata {
@@ -99,6 +100,32 @@ export interface ClientTrafficPolicy {
   };
 }
 
+/** api/v1alpha1/envoyextensionypolicy_types.go with an inline Lua script (lua_types.go). */
+export interface EnvoyExtensionPolicy {
+  readonly apiVersion: "gateway.envoyproxy.io/v1alpha1";
+  readonly kind: "EnvoyExtensionPolicy";
+  readonly metadata: Metadata;
+  readonly spec: {
+    readonly targetRefs: readonly PolicyTargetRef[];
+    readonly lua: readonly { readonly type: "Inline"; readonly inline: string }[];
+  };
+}
+
+/**
+ * InferenceObjective as the Inference Extension v1.5.0 release manifests serve it
+ * (inference.networking.x-k8s.io/v1alpha2; ../shared/crds/inference.networking.x-k8s.io_inferenceobjectives.yaml),
+ * the group llm-d-router v0.10.0 watches when its own llm-d.ai group is not installed.
+ */
+export interface InferenceObjective {
+  readonly apiVersion: "inference.networking.x-k8s.io/v1alpha2";
+  readonly kind: "InferenceObjective";
+  readonly metadata: Metadata;
+  readonly spec: {
+    readonly priority: number;
+    readonly poolRef: { readonly group: "inference.networking.k8s.io"; readonly kind: "InferencePool"; readonly name: string };
+  };
+}
+
 /** envoyproxy/ai-gateway v1.0.0 api/v1beta1 AIGatewayRoute (the fields set here). */
 export interface AIGatewayRoute {
   readonly apiVersion: "aigateway.envoyproxy.io/v1beta1";
@@ -115,4 +142,4 @@ export interface AIGatewayRoute {
 }
 
 /** Every custom object the tenants render. */
-export type TenantGatewayObject = SecurityPolicy | BackendTrafficPolicy | ClientTrafficPolicy | AIGatewayRoute;
+export type TenantGatewayObject = SecurityPolicy | BackendTrafficPolicy | ClientTrafficPolicy | EnvoyExtensionPolicy | AIGatewayRoute | InferenceObjective;

@@ -8,6 +8,9 @@ import { z } from "zod";
 const TENANT_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 /** Longest tenant name: Secret names `llm-tenant-<name>-api-key` and rule names stay short. */
 export const TENANT_NAME_MAX = 40;
+/** Range of InferenceObjective `spec.priority` (an int32 in llm-d-router v0.10.0 apix/v1alpha2). */
+export const INT32_MIN = -2147483648;
+export const INT32_MAX = 2147483647;
 
 /** One quota: a ceiling per minute, hour and/or day. */
 const windowsSchema = z
@@ -77,6 +80,16 @@ export const tenantSchema = z
     jwt: jwtSchema.optional().describe("Authenticate with a JWT from an OpenID Connect issuer. One of apiKey or jwt is required."),
     models: z.array(z.string().min(1)).min(1).describe("Names of the configured models the tenant may call (`models[].name`); others get 403. Required."),
     quotas: quotasSchema.default({}),
+    priority: z
+      .int()
+      .min(INT32_MIN, `must be at least ${INT32_MIN} (the InferenceObjective's int32)`)
+      .max(INT32_MAX, `must be at most ${INT32_MAX} (the InferenceObjective's int32)`)
+      .optional()
+      .describe(
+        "Priority of the tenant's requests at each model's endpoint picker (an InferenceObjective per model, named by a header the gateway sets). " +
+          "Below 0 the requests are sheddable: the picker answers 429 while the model's pool is saturated, and serves them otherwise; 0 and above are never shed. " +
+          "Higher values are served first only under the picker's flow control, which the platform leaves off. Models with routing llm-d or precise only. Default: none (0).",
+      ),
   })
   .refine((t) => (t.apiKey === undefined) !== (t.jwt === undefined), { message: "needs exactly one of apiKey or jwt", path: ["apiKey"] });
 

@@ -9,7 +9,8 @@ import { tenantUsagePodMonitor } from "./usage";
 
 // Registers the tenants' objects: one API key per API-key tenant (generated with @pulumi/random,
 // or read from the secret stack-config key the tenant names), its Secret, the gateway policies
-// and route of gateway-objects.ts, and the usage PodMonitor when Prometheus runs.
+// and route of gateway-objects.ts (with priorities: the Lua policy and the InferenceObjectives),
+// and the usage PodMonitor when Prometheus runs.
 
 export interface TenantGatewayArgs {
   /** The validated environment with at least one tenant. Required. */

@@ -50,6 +50,8 @@ export interface TenantAccess {
   readonly models: readonly string[];
   /** The tenant's ceilings in words, e.g. "requests 600/min; total tokens 400000/min". */
   readonly limits: string;
+  /** The tenant's priority at the models' endpoint pickers in words, e.g. "-1 (shed when a pool is saturated)". */
+  readonly priority: string;
   readonly curl: string;
 }
 
@@ -77,6 +79,14 @@ export function quotaSummary(quotas: TenantQuotas): string {
   return parts.length > 0 ? parts.join("; ") : "unlimited";
 }
 
+/** A priority in words: below 0 the picker sheds the requests while the pool is saturated (gateway-objects.ts tenantObjectives). */
+export function prioritySummary(priority: number | undefined): string {
+  if (priority === undefined) {
+    return "default (0)";
+  }
+  return priority < 0 ? `${priority} (shed when a pool is saturated)` : `${priority} (not shed)`;
+}
+
 export function tenantAccess(tenant: ResolvedTenant, servedName: (model: string) => string, baseUrl: string): TenantAccess {
   const models = tenant.models.map(servedName);
   const apiKey = tenant.credential.kind === "apiKey";
@@ -91,6 +101,7 @@ export function tenantAccess(tenant: ResolvedTenant, servedName: (model: string)
     ...(apiKey ? { keyOutput: `tenantKeys.${tenant.name}` } : {}),
     models,
     limits: quotaSummary(tenant.quotas),
+    priority: prioritySummary(tenant.priority),
     curl: `curl -s ${baseUrl}/chat/completions -H "Authorization: Bearer ${token}" -H 'Content-Type: application/json' -d '${body}'`,
   };
 }
