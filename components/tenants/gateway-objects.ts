@@ -259,7 +259,8 @@ function objectivePairs(options: TenantGatewayOptions): { tenant: ResolvedTenant
  *   (pkg/epp/requestcontrol/director.go getInferenceObjective).
  * - With flow control off, as the platform runs it, admission is the legacy controller: a request
  *   with priority below 0 is sheddable and refused with 429 while the pool's saturation detector
- *   reports saturation; others are always admitted (pkg/epp/requestcontrol/admission.go
+ *   reports saturation (default: saturationdetector/utilization/detector.go, the pool's mean of
+ *   max(waiting queue / 5, KV cache / 0.8) reaching 1); others are always admitted (pkg/epp/requestcontrol/admission.go
  *   LegacyAdmissionController, pkg/epp/util/request/sheddable.go, cmd/epp/runner/runner.go
  *   initAdmissionControl). The priority also labels the picker's request metrics.
  */
