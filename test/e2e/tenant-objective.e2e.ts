@@ -6,6 +6,8 @@ import * as path from "path";
 import { E2E_BIN } from "./harness/api-server";
 import { freePort, LocalProcess, waitForPort } from "./harness/local-process";
 import { trackDir } from "./harness/processes";
+import { kubernetesObjects } from "../../automation/plan/render";
+import { runPlan } from "../../automation/plan/run";
 import type { ResolvedTenant } from "../../components/tenants/config";
 import { LEGACY_OBJECTIVE_HEADER, MODEL_HEADER, OBJECTIVE_HEADER, objectiveScript, TENANT_HEADER, TenantGatewayOptions } from "../../components/tenants/gateway-objects";
 
@@ -88,45 +90,74 @@ function get(port: number, headers: Record<string, string>): Promise<http.Incomi
   });
 }
 
+/** Starts Envoy with `script` as its Lua filter; returns it and its port. */
+async function startEnvoy(label: string, script: string, baseId: number): Promise<{ envoy: LocalProcess; port: number }> {
+  if (!fs.existsSync(ENVOY)) {
+    throw new Error(`${ENVOY} not found: run sh test/e2e/install-gateway-controllers.sh`);
+  }
+  const dir = trackDir(fs.mkdtempSync(path.join(os.tmpdir(), `tenant-objective-${label}-`)));
+  const port = await freePort();
+  const admin = await freePort();
+  const config = path.join(dir, "envoy.json");
+  fs.writeFileSync(config, JSON.stringify(envoyConfig(port, admin, script)));
+  // A base id of its own, so it never shares shared memory with another Envoy on the machine.
+  const envoy = LocalProcess.startFile(dir, "envoy", ENVOY, ["-c", config, "--base-id", String(baseId), "-l", "warning"], {}, `${ENVOY} not found`);
+  await waitForPort(`envoy (${label})`, port, 60_000, [envoy]);
+  return { envoy, port };
+}
+
+async function objectiveOf(port: number, headers: Record<string, string>): Promise<{ objective: unknown; legacy: unknown }> {
+  const got = await get(port, headers);
+  return { objective: got[`x-seen-${OBJECTIVE_HEADER}`], legacy: got[`x-seen-${LEGACY_OBJECTIVE_HEADER}`] };
+}
+
 describe("tenant objective header (real Envoy 1.40.0 Lua filter)", function () {
   let envoy: LocalProcess | undefined;
   let port = 0;
 
   before(async function () {
-    if (!fs.existsSync(ENVOY)) {
-      throw new Error(`${ENVOY} not found: run sh test/e2e/install-gateway-controllers.sh`);
-    }
-    const dir = trackDir(fs.mkdtempSync(path.join(os.tmpdir(), "tenant-objective-")));
-    port = await freePort();
-    const admin = await freePort();
-    const config = path.join(dir, "envoy.json");
-    fs.writeFileSync(config, JSON.stringify(envoyConfig(port, admin, objectiveScript(OPTIONS))));
-    // A base id of its own, so it never shares shared memory with another Envoy on the machine.
-    envoy = LocalProcess.startFile(dir, "envoy", ENVOY, ["-c", config, "--base-id", String(40000 + (process.pid % 20000)), "-l", "warning"], {}, `${ENVOY} not found`);
-    await waitForPort("envoy", port, 60_000, [envoy]);
+    ({ envoy, port } = await startEnvoy("sample", objectiveScript(OPTIONS), 40000 + (process.pid % 10000)));
   });
 
   after(async () => {
     await envoy?.stop();
   });
 
-  const objectiveOf = async (headers: Record<string, string>) => {
-    const got = await get(port, headers);
-    return { objective: got[`x-seen-${OBJECTIVE_HEADER}`], legacy: got[`x-seen-${LEGACY_OBJECTIVE_HEADER}`] };
-  };
-
   it("names the tenant's objective on the requested model", async () => {
-    assert.deepStrictEqual(await objectiveOf({ [TENANT_HEADER]: "search", [MODEL_HEADER]: "Qwen/Qwen3-32B" }), { objective: "search.qwen3-32b", legacy: undefined });
-    assert.deepStrictEqual(await objectiveOf({ [TENANT_HEADER]: "batch", [MODEL_HEADER]: "Qwen/Qwen3-32B" }), { objective: "batch.qwen3-32b", legacy: undefined });
-    assert.deepStrictEqual(await objectiveOf({ [TENANT_HEADER]: "batch", [MODEL_HEADER]: 'team"odd\\model' }), { objective: "batch.odd", legacy: undefined });
+    assert.deepStrictEqual(await objectiveOf(port, { [TENANT_HEADER]: "search", [MODEL_HEADER]: "Qwen/Qwen3-32B" }), { objective: "search.qwen3-32b", legacy: undefined });
+    assert.deepStrictEqual(await objectiveOf(port, { [TENANT_HEADER]: "batch", [MODEL_HEADER]: "Qwen/Qwen3-32B" }), { objective: "batch.qwen3-32b", legacy: undefined });
+    assert.deepStrictEqual(await objectiveOf(port, { [TENANT_HEADER]: "batch", [MODEL_HEADER]: 'team"odd\\model' }), { objective: "batch.odd", legacy: undefined });
   });
 
   it("drops objective headers a client sent, whatever the tenant", async () => {
     const forged = { [OBJECTIVE_HEADER]: "search.qwen3-32b", [LEGACY_OBJECTIVE_HEADER]: "search.qwen3-32b" };
-    assert.deepStrictEqual(await objectiveOf({ ...forged, [TENANT_HEADER]: "batch", [MODEL_HEADER]: "Qwen/Qwen3-32B" }), { objective: "batch.qwen3-32b", legacy: undefined });
+    assert.deepStrictEqual(await objectiveOf(port, { ...forged, [TENANT_HEADER]: "batch", [MODEL_HEADER]: "Qwen/Qwen3-32B" }), { objective: "batch.qwen3-32b", legacy: undefined });
     // A tenant without a priority, a model outside the tenant's list, no tenant at all: no objective.
-    assert.deepStrictEqual(await objectiveOf({ ...forged, [TENANT_HEADER]: "plain", [MODEL_HEADER]: "Qwen/Qwen3-32B" }), { objective: undefined, legacy: undefined });
-    assert.deepStrictEqual(await objectiveOf({ ...forged, [TENANT_HEADER]: "search", [MODEL_HEADER]: 'team"odd\\model' }), { objective: undefined, legacy: undefined });
-    assert.deepStrictEqual(await objectiveOf({ ...forged, [MODEL_HEADER]: "Qwen/Qwen3-32B" }), { objective: undefined, legacy: undefined });
+    assert.deepStrictEqual(await objectiveOf(port, { ...forged, [TENANT_HEADER]: "plain", [MODEL_HEADER]: "Qwen/Qwen3-32B" }), { objective: undefined, legacy: undefined });
+    assert.deepStrictEqual(await objectiveOf(port, { ...forged, [TENANT_HEADER]: "search", [MODEL_HEADER]: 'team"odd\\model' }), { objective: undefined, legacy: undefined });
+    assert.deepStrictEqual(await objectiveOf(port, { ...forged, [MODEL_HEADER]: "Qwen/Qwen3-32B" }), { objective: undefined, legacy: undefined });
+  });
+});
+
+describe("prod's objective script (real Envoy 1.40.0)", function () {
+  let envoy: LocalProcess | undefined;
+  let port = 0;
+
+  before(async function () {
+    const run = await runPlan(path.resolve(__dirname, "..", "..", "stacks"), "prod");
+    assert.ok(run.ok, "prod plans");
+    const policies = kubernetesObjects(run.resources).filter((o) => o.kind === "EnvoyExtensionPolicy");
+    assert.deepStrictEqual(policies.map((p) => `${String(p.metadata.namespace)}/${String(p.metadata.name)}`), ["llm-models/llm-tenants"]);
+    const script = (policies[0].spec as { lua: { inline: string }[] }).lua[0].inline;
+    ({ envoy, port } = await startEnvoy("prod", script, 50000 + (process.pid % 10000)));
+  });
+
+  after(async () => {
+    await envoy?.stop();
+  });
+
+  it("names search's objective on qwen3-32b and none for support-bot, which has no priority", async () => {
+    assert.deepStrictEqual(await objectiveOf(port, { [TENANT_HEADER]: "search", [MODEL_HEADER]: "Qwen/Qwen3-32B" }), { objective: "search.qwen3-32b", legacy: undefined });
+    assert.deepStrictEqual(await objectiveOf(port, { [TENANT_HEADER]: "support-bot", [MODEL_HEADER]: "Qwen/Qwen3-32B", [OBJECTIVE_HEADER]: "search.qwen3-32b" }), { objective: undefined, legacy: undefined });
   });
 });
