@@ -52,7 +52,22 @@ export interface RateLimitService {
   readonly redis: LocalProcess;
   /** The limits the service has loaded now (its /rlconfig). */
   limits(): Promise<LoadedLimit[]>;
+  /**
+   * One ShouldRateLimit call through the service's JSON API (the same service logic Envoy's gRPC
+   * call reaches): `hits` added to the counter of one descriptor in `domain`.
+   */
+  check(domain: string, entries: readonly { readonly key: string; readonly value: string }[], hits: number): Promise<RateLimitAnswer>;
   stop(): Promise<void>;
+}
+
+export interface RateLimitAnswer {
+  /** 200 when under the limit, 429 over it. */
+  readonly status: number;
+  /** OK or OVER_LIMIT. */
+  readonly code: string;
+  /** The limit that applied (requests per unit), or undefined when no configured limit matched. */
+  readonly limit?: { readonly requestsPerUnit: number; readonly unit: string };
+  readonly limitRemaining: number;
 }
 
 /** The socket startGatewayControllers forwards to Envoy Gateway's rate-limit xDS server. */
@@ -70,9 +85,10 @@ function redisServer(): string {
   throw new Error("redis-server is not installed: apt-get install redis-server (.ci/run does)");
 }
 
-function get(at: HostPort, route: string): Promise<{ status: number; body: string } | undefined> {
+function get(at: HostPort, route: string, body?: string): Promise<{ status: number; body: string } | undefined> {
   return new Promise((resolve) => {
-    const req = http.get({ host: at.host, port: at.port, path: route, timeout: 2_000 }, (res) => {
+    const options = { host: at.host, port: at.port, path: route, timeout: 2_000, method: body === undefined ? "GET" : "POST" };
+    const req = http.request(options, (res) => {
       let body = "";
       res.setEncoding("utf8");
       res.on("data", (d: string) => (body += d));
@@ -81,6 +97,7 @@ function get(at: HostPort, route: string): Promise<{ status: number; body: strin
     });
     req.on("timeout", () => req.destroy());
     req.on("error", () => resolve(undefined));
+    req.end(body);
   });
 }
 
@@ -119,9 +136,14 @@ async function readJson(api: TestApiServer, args: readonly string[]): Promise<Js
 export async function startRateLimit(api: TestApiServer, controllers: GatewayControllers, opts: RateLimitOptions): Promise<RateLimitService> {
   const ns = controllers.namespace;
   const timeout = opts.timeoutMs ?? START_TIMEOUT_MS;
-  const deployment = await waitForGateway(controllers, `Envoy Gateway lays out Deployment ${ns}/${RATE_LIMIT_NAME}`, timeout, () => readJson(api, ["get", "deployment", RATE_LIMIT_NAME, "-n", ns])).catch((err: Error) => {
-    const said = controllers.envoyGateway.grep(/ratelimit infra/i, 3).join("\n");
-    throw new Error(`${err.message}${said === "" ? "" : `\nEnvoy Gateway said:\n${said}`}`);
+  const what = `Envoy Gateway lays out Deployment ${ns}/${RATE_LIMIT_NAME}`;
+  const deployment = await waitForGateway(controllers, what, timeout, async () => {
+    // It tries once, at start (internal/infrastructure/runner): a failure is final.
+    const failed = controllers.envoyGateway.grep(/failed to create ratelimit infra/, 1);
+    if (failed.length > 0) {
+      throw new Error(`${what}: it failed:\n${failed[0]}`);
+    }
+    return readJson(api, ["get", "deployment", RATE_LIMIT_NAME, "-n", ns]);
   });
   const xdsSocket = rateLimitXdsSocket(api);
   if (!fs.existsSync(xdsSocket)) {
@@ -200,7 +222,18 @@ export async function startRateLimit(api: TestApiServer, controllers: GatewayCon
     await waitFor("rate-limit service: its limits from Envoy Gateway", timeout, async () => (until(await limits()) ? true : undefined), watched).catch(async (err: Error) => {
       throw new Error(`${err.message}\nloaded:\n${(await limits().catch(() => [])).map((l) => l.fullKey).join("\n")}\nits log:\n${service.tail(15)}`);
     });
-    return { deployment, local, addresses, service, redis, limits, stop: stopAll };
+    const check = async (domain: string, entries: readonly { key: string; value: string }[], hits: number): Promise<RateLimitAnswer> => {
+      const got = await get(addresses.http, "/json", JSON.stringify({ domain, descriptors: [{ entries }], hitsAddend: hits }));
+      if (got === undefined || (got.status !== 200 && got.status !== 429)) {
+        throw new Error(`rate-limit service: /json answered ${got === undefined ? "nothing" : `${got.status} ${got.body}`}`);
+      }
+      // protojson leaves out zero values: no limitRemaining is 0.
+      const answer = JSON.parse(got.body) as { overallCode?: string; statuses?: { currentLimit?: { requestsPerUnit?: number; unit?: string }; limitRemaining?: number }[] };
+      const status = answer.statuses?.[0];
+      const limit = status?.currentLimit === undefined ? undefined : { requestsPerUnit: status.currentLimit.requestsPerUnit ?? 0, unit: status.currentLimit.unit ?? "" };
+      return { status: got.status, code: answer.overallCode ?? "", limit, limitRemaining: status?.limitRemaining ?? 0 };
+    };
+    return { deployment, local, addresses, service, redis, limits, check, stop: stopAll };
   } catch (err) {
     await stopAll();
     throw err;
