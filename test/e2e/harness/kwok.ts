@@ -28,6 +28,10 @@ export function startKubeControllers(api: TestApiServer): LocalProcess[] {
     "--secure-port=0",
     `--controllers=${CONTROLLERS.join(",")}`,
     "--concurrent-deployment-syncs=10",
+    // kwok renews the nodes' heartbeats; on a busy machine it can fall behind the default 50 s
+    // grace, and the node lifecycle controller then marks every Pod NotReady, which kwok never
+    // undoes. No test here fails a node through missed heartbeats.
+    "--node-monitor-grace-period=1h",
   ]);
   const scheduler = LocalProcess.start(api.dir, "kube-scheduler", "kube-scheduler", [`--kubeconfig=${kubeconfig}`, "--leader-elect=false", "--secure-port=0"]);
   return [manager, scheduler];
