@@ -131,16 +131,17 @@ describe("tenant gateway objects", () => {
     });
   });
 
-  it("turns quotas into global rate limits keyed by the tenant: requests count one, tokens their response's count", () => {
+  it("turns quotas into global rate limits keyed by the tenant, each one counter across the tenant's models: requests count one, tokens their response's count", () => {
     const rules = quotaRules("team-a", { requests: { perMinute: 60, perDay: 10000 }, totalTokens: { perHour: 200000 } });
     const tenant = [{ headers: [{ name: "x-llm-tenant", type: "Exact", value: "team-a" }] }];
     assert.deepStrictEqual(rules, [
-      { clientSelectors: tenant, limit: { requests: 60, unit: "Minute" } },
-      { clientSelectors: tenant, limit: { requests: 10000, unit: "Day" } },
+      { clientSelectors: tenant, limit: { requests: 60, unit: "Minute" }, shared: true },
+      { clientSelectors: tenant, limit: { requests: 10000, unit: "Day" }, shared: true },
       {
         clientSelectors: tenant,
         limit: { requests: 200000, unit: "Hour" },
         cost: { request: { from: "Number", number: 0 }, response: { from: "Metadata", metadata: { namespace: "io.envoy.ai_gateway", key: "llm_total_token" } } },
+        shared: true,
       },
     ]);
     assert.deepStrictEqual(quotaRules("x", {}), []);
