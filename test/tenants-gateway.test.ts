@@ -131,7 +131,7 @@ describe("tenant gateway objects", () => {
     });
   });
 
-  it("turns quotas into global rate limits keyed by the tenant, each one counter across the tenant's models: requests count one, tokens their response's count", () => {
+  it("turns quotas into global rate limits keyed by the tenant: requests count one across the tenant's models, tokens their response's count per model", () => {
     const rules = quotaRules("team-a", { requests: { perMinute: 60, perDay: 10000 }, totalTokens: { perHour: 200000 } });
     const tenant = [{ headers: [{ name: "x-llm-tenant", type: "Exact", value: "team-a" }] }];
     assert.deepStrictEqual(rules, [
@@ -141,7 +141,6 @@ describe("tenant gateway objects", () => {
         clientSelectors: tenant,
         limit: { requests: 200000, unit: "Hour" },
         cost: { request: { from: "Number", number: 0 }, response: { from: "Metadata", metadata: { namespace: "io.envoy.ai_gateway", key: "llm_total_token" } } },
-        shared: true,
       },
     ]);
     assert.deepStrictEqual(quotaRules("x", {}), []);
