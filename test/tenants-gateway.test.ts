@@ -164,6 +164,9 @@ describe("tenant gateway objects", () => {
       ],
     );
     assert.deepStrictEqual(Object.keys(JSON.parse(openAiError(429)).error).sort(), ["code", "message", "param", "type"]);
+    // The endpoint picker's 429 for a sheddable tenant on a saturated pool is a local reply too, and
+    // gets this body (seen with Envoy Gateway's custom_response filter): it must not claim a quota only.
+    assert.match((JSON.parse(openAiError(429)) as { error: { message: string } }).error.message, /quota.*saturated/);
     // No ceilings at all: no rateLimit section (Envoy Gateway requires rules when it is set).
     assert.strictEqual(tenantsTrafficPolicy(options([keyTenant("a", ["qwen3-8b"])])).spec.rateLimit, undefined);
   });

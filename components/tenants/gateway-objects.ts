@@ -410,7 +410,13 @@ export function openAiError(status: 401 | 403 | 429): string {
   const errors = {
     401: { message: "Missing or invalid credentials: send Authorization: Bearer <your tenant key or token>.", type: "invalid_request_error", code: "invalid_api_key" },
     403: { message: "This tenant may not use the requested model.", type: "invalid_request_error", code: "model_not_allowed" },
-    429: { message: "Tenant quota exceeded; retry after the current window.", type: "rate_limit_exceeded", code: "rate_limit_exceeded" },
+    // Also the body of the endpoint picker's 429 for a sheddable tenant (priority below 0) on a
+    // saturated model: Envoy sends that as a local reply, which the same override replaces.
+    429: {
+      message: "Too many requests: the tenant's quota for the current window is used up, or the model is saturated and this tenant's requests are shed first. Retry later.",
+      type: "rate_limit_exceeded",
+      code: "rate_limit_exceeded",
+    },
   } as const;
   return JSON.stringify({ error: { ...errors[status], param: null } });
 }
