@@ -149,52 +149,67 @@ describe("gateway tier: the rate-limit service's local environment", () => {
 });
 
 describe("gateway tier: the rate-limit service's loaded limits", () => {
-  const domain = "llm-gateway/inference-gateway/https";
+  const listener = "llm-gateway/inference-gateway/https";
+  const policy = { namespace: "llm-models", name: "llm-tenants" };
+  const policyDomain = "llm-models/llm-tenants";
   const route = (i: number) => `httproute/llm-models/llm-tenants/rule/${i}/match/0/llm_example_com`;
   const header = { headers: [{ name: "x-llm-tenant", type: "Exact", value: "search" }] };
   const rules: PlannedRule[] = [
-    { clientSelectors: [header], limit: { requests: 600, unit: "Minute" } },
-    { clientSelectors: [header], limit: { requests: 400000, unit: "Minute" } },
-    { clientSelectors: [header], limit: { requests: 2000000, unit: "Day" } },
+    { clientSelectors: [header], limit: { requests: 600, unit: "Minute" }, shared: true },
+    { clientSelectors: [header], limit: { requests: 400000, unit: "Minute" }, shared: true },
+    { clientSelectors: [header], limit: { requests: 2000000, unit: "Day" }, shared: true },
   ];
-  const line = (r: number, i: number, unit: string, n: number) => `${domain}.${route(r)}_${route(r)}.rule-${i}-match-0_rule-${i}-match-0: unit=${unit} requests_per_unit=${n}, shadow_mode: false, quota_mode: false`;
-  const routeLines = (r: number) => [line(r, 0, "MINUTE", 600), line(r, 1, "MINUTE", 400000), line(r, 2, "DAY", 2000000)];
-  const page = [...routeLines(0), ...routeLines(1), ""].join("\n");
+  const entry = (domain: string, outer: string, j: number, unit: string, n: number) =>
+    `${domain}.${outer}_${outer}.rule-${j}-match-0_rule-${j}-match-0: unit=${unit} requests_per_unit=${n}, shadow_mode: false, quota_mode: false`;
+  const sharedPage = [entry(policyDomain, `${policyDomain}/rule/0`, 0, "MINUTE", 600), entry(policyDomain, `${policyDomain}/rule/1`, 1, "MINUTE", 400000), entry(policyDomain, `${policyDomain}/rule/2`, 2, "DAY", 2000000), ""].join("\n");
+  const byKey = (a: { fullKey: string }, b: { fullKey: string }) => a.fullKey.localeCompare(b.fullKey);
 
-  it("reads /rlconfig into limits, finds each route's scope in its listener's domain, and matches the planned rules one per ceiling", () => {
+  it("reads /rlconfig; shared rules are one limit each in the policy's domain, under the rule's name", () => {
+    const loaded = parseRlconfig(sharedPage);
+    assert.strictEqual(loaded.length, 3);
+    assert.deepStrictEqual(loaded[2], { fullKey: `${policyDomain}.${policyDomain}/rule/2_${policyDomain}/rule/2.rule-2-match-0_rule-2-match-0`, unit: "DAY", requestsPerUnit: 2000000, shadowMode: false, quotaMode: false });
+    assert.deepStrictEqual(
+      limitScopes(loaded).map((s) => s.descriptor),
+      [0, 1, 2].map((i) => `${policyDomain}/rule/${i}`),
+    );
+    assert.deepStrictEqual(expectedLimits(policy, rules, []), loaded);
+  });
+
+  it("unshared rules are one limit per route scope in the listener's domain, indexed among the unshared; both kinds mix", () => {
+    const mixed: PlannedRule[] = [rules[0], { ...rules[1], shared: undefined }, { ...rules[2], shared: false }];
+    const page = [
+      entry(policyDomain, `${policyDomain}/rule/0`, 0, "MINUTE", 600),
+      ...[0, 1].flatMap((r) => [entry(listener, route(r), 0, "MINUTE", 400000), entry(listener, route(r), 1, "DAY", 2000000)]),
+    ].join("\n");
     const loaded = parseRlconfig(page);
-    assert.strictEqual(loaded.length, 6);
-    assert.deepStrictEqual(loaded[2], { fullKey: `${domain}.${route(0)}_${route(0)}.rule-2-match-0_rule-2-match-0`, unit: "DAY", requestsPerUnit: 2000000, shadowMode: false, quotaMode: false });
-    const scopes = limitScopes(loaded);
-    assert.deepStrictEqual(scopes, [
-      { domain, route: route(0) },
-      { domain, route: route(1) },
+    const routes = limitScopes(loaded).filter((s) => s.domain === listener);
+    assert.deepStrictEqual(routes, [
+      { domain: listener, descriptor: route(0) },
+      { domain: listener, descriptor: route(1) },
     ]);
-    for (const scope of scopes) {
-      assert.deepStrictEqual(limitsIn(loaded, scope), expectedLimits(scope, rules));
-    }
+    assert.deepStrictEqual(limitsIn(loaded, routes[1]).length, 2);
+    assert.deepStrictEqual(expectedLimits(policy, mixed, routes).sort(byKey), [...loaded].sort(byKey));
   });
 
   it("finds the domain when a listener name has dots, and ignores keys of other shapes", () => {
     const dotted = "gw/llm.example/https";
-    const key = `${dotted}.${route(0)}_${route(0)}.rule-0-match-0_rule-0-match-0`;
-    const loaded = parseRlconfig(`${key}: unit=HOUR requests_per_unit=5, shadow_mode: false, quota_mode: false\nother.key_value: unit=SECOND requests_per_unit=1, shadow_mode: true, quota_mode: false\n`);
-    assert.deepStrictEqual(limitScopes(loaded), [{ domain: dotted, route: route(0) }]);
+    const loaded = parseRlconfig(`${entry(dotted, route(0), 0, "HOUR", 5)}\nother.key_value: unit=SECOND requests_per_unit=1, shadow_mode: true, quota_mode: false\n`);
+    assert.deepStrictEqual(limitScopes(loaded), [{ domain: dotted, descriptor: route(0) }]);
     assert.strictEqual(loaded[1].shadowMode, true);
   });
 
-  it("tells a changed ceiling, a missing one and an empty page apart", () => {
-    const scope = { domain, route: route(0) };
-    assert.notDeepStrictEqual(limitsIn(parseRlconfig(page.replace("requests_per_unit=600,", "requests_per_unit=60,")), scope), expectedLimits(scope, rules));
-    assert.notDeepStrictEqual(limitsIn(parseRlconfig(page.split("\n").slice(1).join("\n")), scope), expectedLimits(scope, rules));
+  it("tells a changed ceiling, a missing one, a per-route copy and an empty page apart", () => {
+    const expected = expectedLimits(policy, rules, []);
+    assert.notDeepStrictEqual(parseRlconfig(sharedPage.replace("requests_per_unit=600,", "requests_per_unit=60,")), expected);
+    assert.notDeepStrictEqual(parseRlconfig(sharedPage.split("\n").slice(1).join("\n")), expected);
+    assert.notDeepStrictEqual(parseRlconfig(`${sharedPage}${entry(listener, route(0), 0, "MINUTE", 600)}\n`), expected);
     assert.deepStrictEqual(parseRlconfig(""), []);
     assert.deepStrictEqual(limitScopes([]), []);
   });
 
   it("refuses an unexpected /rlconfig line and a rule shape it does not model", () => {
-    const scope = { domain, route: route(0) };
     assert.throws(() => parseRlconfig("garbage"), /\/rlconfig: unexpected line "garbage"/);
-    assert.throws(() => expectedLimits(scope, [{ clientSelectors: [{ headers: [header.headers[0], header.headers[0]] }], limit: { requests: 1, unit: "Hour" } }]), /global rule 0: expected one client selector with one header match/);
-    assert.throws(() => expectedLimits(scope, [{ limit: { requests: 1, unit: "Hour" } }]), /global rule 0/);
+    assert.throws(() => expectedLimits(policy, [{ clientSelectors: [{ headers: [header.headers[0], header.headers[0]] }], limit: { requests: 1, unit: "Hour" } }], []), /global rule 0: expected one client selector with one header match/);
+    assert.throws(() => expectedLimits(policy, [rules[0], { limit: { requests: 1, unit: "Hour" } }], []), /global rule 1/);
   });
 });

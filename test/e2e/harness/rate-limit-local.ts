@@ -204,28 +204,33 @@ export function parseRlconfig(text: string): LoadedLimit[] {
 export interface PlannedRule {
   readonly clientSelectors?: readonly { readonly headers?: readonly unknown[] }[];
   readonly limit: { readonly requests: number; readonly unit: string };
+  readonly shared?: boolean;
 }
 
 /**
- * Where Envoy Gateway v1.8.1 puts a route's own (not shared) global rules: in the domain of the
- * listener (its name), under a descriptor keyed and valued by the route's IR name (one per
- * HTTPRoute rule and match, e.g. `httproute/<ns>/<name>/rule/0/match/0/<host>`), so each such
- * route counts on its own (internal/xds/translator/ratelimit.go addRateLimitDescriptor).
+ * Where Envoy Gateway v1.8.1 puts a loaded limit (internal/xds/translator/ratelimit.go
+ * BuildRateLimitServiceConfig, addRateLimitDescriptor): a domain, and in it an outer descriptor
+ * keyed and valued by the same name, under which each rule's own descriptor sits.
+ * - A rule that is not `shared`: the domain is the listener's name, the outer descriptor the
+ *   route's IR name (one per HTTPRoute rule and match, e.g.
+ *   `httproute/<ns>/<name>/rule/0/match/0/<host>`), so each route rule counts on its own.
+ * - A `shared` rule: the domain is `<policy namespace>/<policy name>`, the outer descriptor the
+ *   rule's name `<ns>/<policy>/rule/<i>`: one counter whichever route the request took.
  */
 export interface LimitScope {
   readonly domain: string;
-  readonly route: string;
+  readonly descriptor: string;
 }
 
 const RULE_KEY = /^(.+?)\.(.+)_\2\.(rule-\d+-match-\d+)_\3$/;
 
-/** The (domain, route) scopes of the loaded limits that are route rules' descriptors, sorted. */
+/** The (domain, outer descriptor) scopes of the loaded limits that are rules' descriptors, sorted. */
 export function limitScopes(limits: readonly LoadedLimit[]): LimitScope[] {
   const seen = new Map<string, LimitScope>();
   for (const l of limits) {
     const m = RULE_KEY.exec(l.fullKey);
     if (m !== null) {
-      seen.set(`${m[1]}\n${m[2]}`, { domain: m[1], route: m[2] });
+      seen.set(`${m[1]}\n${m[2]}`, { domain: m[1], descriptor: m[2] });
     }
   }
   return [...seen.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([, v]) => v);
@@ -233,22 +238,37 @@ export function limitScopes(limits: readonly LoadedLimit[]): LimitScope[] {
 
 /** The loaded limits in one scope. */
 export function limitsIn(limits: readonly LoadedLimit[], scope: LimitScope): LoadedLimit[] {
-  return limits.filter((l) => l.fullKey.startsWith(`${scope.domain}.${scope.route}_${scope.route}.`));
+  return limits.filter((l) => l.fullKey.startsWith(`${scope.domain}.${scope.descriptor}_${scope.descriptor}.`));
 }
 
+const ruleEntry = (domain: string, outer: string, j: number, r: PlannedRule): LoadedLimit => {
+  const key = `rule-${j}-match-0`;
+  return { fullKey: `${domain}.${outer}_${outer}.${key}_${key}`, unit: r.limit.unit.toUpperCase(), requestsPerUnit: r.limit.requests, shadowMode: false, quotaMode: false };
+};
+
 /**
- * The `/rlconfig` entries a route's global rules get in one scope: rule i with one exact header
- * match is the descriptor `rule-<i>-match-0` with that value under the route's descriptor
- * (buildRateLimitServiceDescriptors). Only rules of that shape are expected here; anything else
- * is refused by index.
+ * The `/rlconfig` entries one BackendTrafficPolicy's global rules get: a shared rule once, in its
+ * policy's domain; an unshared one under each of `routes` (the route scopes, from the loaded
+ * limits: their IR names are not in the plan). Rule i is the descriptor `rule-<j>-match-0`, j
+ * its index among the rules of its kind (getDomainRuleIndex), for one exact header match
+ * (buildRateLimitServiceDescriptors); other rule shapes are refused by index.
  */
-export function expectedLimits(scope: LimitScope, rules: readonly PlannedRule[]): LoadedLimit[] {
-  return rules.map((r, i) => {
+export function expectedLimits(policy: { readonly namespace: string; readonly name: string }, rules: readonly PlannedRule[], routes: readonly LimitScope[]): LoadedLimit[] {
+  const out: LoadedLimit[] = [];
+  let shared = 0;
+  let unshared = 0;
+  rules.forEach((r, i) => {
     const selectors = r.clientSelectors ?? [];
     if (selectors.length !== 1 || selectors[0].headers?.length !== 1) {
       throw new Error(`global rule ${i}: expected one client selector with one header match`);
     }
-    const key = `rule-${i}-match-0`;
-    return { fullKey: `${scope.domain}.${scope.route}_${scope.route}.${key}_${key}`, unit: r.limit.unit.toUpperCase(), requestsPerUnit: r.limit.requests, shadowMode: false, quotaMode: false };
+    if (r.shared === true) {
+      const domain = `${policy.namespace}/${policy.name}`;
+      out.push(ruleEntry(domain, `${domain}/rule/${i}`, shared++, r));
+    } else {
+      out.push(...routes.map((s) => ruleEntry(s.domain, s.descriptor, unshared, r)));
+      unshared++;
+    }
   });
+  return out;
 }
