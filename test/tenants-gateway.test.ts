@@ -131,12 +131,12 @@ describe("tenant gateway objects", () => {
     });
   });
 
-  it("turns quotas into global rate limits keyed by the tenant: requests count one across the tenant's models, tokens their response's count per model", () => {
+  it("turns quotas into global rate limits keyed by the tenant, counted per model: requests count one, tokens their response's count", () => {
     const rules = quotaRules("team-a", { requests: { perMinute: 60, perDay: 10000 }, totalTokens: { perHour: 200000 } });
     const tenant = [{ headers: [{ name: "x-llm-tenant", type: "Exact", value: "team-a" }] }];
     assert.deepStrictEqual(rules, [
-      { clientSelectors: tenant, limit: { requests: 60, unit: "Minute" }, shared: true },
-      { clientSelectors: tenant, limit: { requests: 10000, unit: "Day" }, shared: true },
+      { clientSelectors: tenant, limit: { requests: 60, unit: "Minute" } },
+      { clientSelectors: tenant, limit: { requests: 10000, unit: "Day" } },
       {
         clientSelectors: tenant,
         limit: { requests: 200000, unit: "Hour" },

@@ -42,8 +42,7 @@ import type {
 //   valid credential, 403 for a model outside the list. Principal headers and jwt are ANDed
 //   (internal/xds/translator/authorization.go buildRBACPerRoute).
 // - `llm-tenants` BackendTrafficPolicy on the same route: global rate limits keyed by
-//   `x-llm-tenant`; request ceilings are shared across the route's rules (one per model), so they
-//   hold for the tenant whichever models it calls, token ceilings hold per model (windowRules); token ceilings cost 0 per request and the token count of the response, read
+//   `x-llm-tenant`, one counter per model the tenant calls (windowRules says why); token ceilings cost 0 per request and the token count of the response, read
 //   from the `io.envoy.ai_gateway` metadata the route's `llmRequestCosts` fill (ai-gateway
 //   site/docs/capabilities/traffic/usage-based-ratelimiting.md). responseOverride gives 401, 403
 //   and 429 an OpenAI-shaped JSON body.
@@ -380,13 +379,12 @@ function windowRules(identity: string, windows: QuotaWindows | undefined, cost: 
     if (requests === undefined) {
       return [];
     }
-    // Envoy Gateway keys an unshared rule's counter on the route rule, one per model
-    // (internal/xds/translator/ratelimit.go buildRouteRateLimits): a request ceiling is shared
-    // so it holds for the tenant across its models. A token ceiling is not: Envoy Gateway v1.8.1
-    // puts shared rules on the route's rate_limits, where the gateway's data path saw each
-    // request and each response charged 1 instead of 0 and the response's token count; so
-    // token ceilings hold per model the tenant calls.
-    return [{ clientSelectors: [{ headers: [{ name: TENANT_HEADER, type: "Exact" as const, value: identity }] }], limit: { requests, unit: UNITS[w] }, ...(cost ? { cost } : { shared: true }) }];
+    // One counter per route rule, so per model (Envoy Gateway keys an unshared rule on the route
+    // rule, internal/xds/translator/ratelimit.go buildRouteRateLimits). Not `shared`: a policy
+    // with any shared rule has all its limits put on the route's rate_limits
+    // (patchRouteWithRateLimit), where on the gateway's data path a token ceiling's counter grew by
+    // 2 per request whatever the response's token count, so it was never reached.
+    return [{ clientSelectors: [{ headers: [{ name: TENANT_HEADER, type: "Exact" as const, value: identity }] }], limit: { requests, unit: UNITS[w] }, ...(cost ? { cost } : {}) }];
   });
 }
 

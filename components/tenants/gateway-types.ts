@@ -68,8 +68,6 @@ export interface GlobalRateLimitRule {
     readonly request: { readonly from: "Number"; readonly number: number };
     readonly response: { readonly from: "Metadata"; readonly metadata: { readonly namespace: string; readonly key: string } };
   };
-  /** One counter across every route rule the policy applies to, instead of one per rule. */
-  readonly shared?: boolean;
 }
 
 /** api/v1alpha1/backendtrafficpolicy_types.go ResponseOverride. */
