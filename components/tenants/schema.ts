@@ -31,7 +31,7 @@ const quotasSchema = z
     totalTokens: windowsSchema.optional().describe("Prompt plus completion tokens. Default: unlimited."),
   })
   .describe(
-    "Ceilings over all of the tenant's models, enforced by Envoy Gateway's global rate limit (429 once reached). Token counts come from " +
+    "Ceilings for each model the tenant calls (one counter per model), enforced by Envoy Gateway's global rate limit (429 once reached). Token counts come from " +
       "the usage the model returns, so the request that crosses a ceiling completes and the next one is refused. Default: none.",
   );
 
