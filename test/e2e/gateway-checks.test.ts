@@ -46,12 +46,12 @@ provider:
 `;
 
 describe("gateway tier: the controllers' local configuration", () => {
-  it("Envoy Gateway: the extension manager reaches the AI Gateway through its socket; hooks, backend resources, rate limit and provider settings stay as rendered", () => {
+  it("Envoy Gateway: the extension manager reaches the AI Gateway through its socket; hooks, backend resources, the rate-limit backend and provider settings stay as rendered", () => {
     const local = load(localEnvoyGatewayConfig(renderedEnvoyGatewayConfig([configMap(RENDERED)]), ports)) as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- a parsed YAML document read field by field
     assert.deepStrictEqual(local.extensionManager.service, { unix: { path: "/tmp/x/extension.sock" } });
     assert.deepStrictEqual(local.extensionManager.hooks, { xdsTranslator: { post: ["Translation", "Cluster", "Route"] } });
     assert.deepStrictEqual(local.extensionManager.backendResources, [{ group: "inference.networking.k8s.io", kind: "InferencePool", version: "v1" }]);
-    assert.deepStrictEqual(local.rateLimit, { backend: { type: "Redis", redis: { url: "redis.envoy-gateway-system.svc.cluster.local:6379" } } });
+    assert.deepStrictEqual(local.rateLimit, { backend: { type: "Redis", redis: { url: "redis.envoy-gateway-system.svc.cluster.local:6379" } }, timeout: "1s" });
     assert.deepStrictEqual(local.provider, {
       type: "Kubernetes",
       kubernetes: { shutdownManager: { image: "docker.io/envoyproxy/gateway:v1.8.1" }, leaderElection: { disable: true }, topologyInjector: { disable: true } },
@@ -163,6 +163,30 @@ describe("gateway tier: reading the controllers' status", () => {
     const aiRoute: StoredObject = { kind: "AIGatewayRoute", object: { metadata: meta("r", "models"), status: { conditions: [condition("NotAccepted", "True", "NotAccepted", "AIServiceBackend models/b not found")] } } };
     assert.ok(settled(aiRoute), "a NotAccepted verdict is a verdict");
     assert.deepStrictEqual(objectProblems(aiRoute), ["AIGatewayRoute models/r: NotAccepted True (NotAccepted): AIServiceBackend models/b not found"]);
+  });
+
+  it("a route policy merged into the Gateway's: Merged on the listener's entry, Accepted on the route parent's; a failed merge is a problem", () => {
+    const gatewayAncestor = { kind: "Gateway", name: "inference-gateway", namespace: "llm-gateway" };
+    const listener = { ...gatewayAncestor, sectionName: "https" };
+    const merged = (listenerConditions: object[]): StoredObject => ({
+      kind: "SecurityPolicy",
+      object: {
+        metadata: meta("llm-tenants", "models"),
+        status: {
+          ancestors: [
+            { ancestorRef: listener, controllerName: EG, conditions: listenerConditions },
+            { ancestorRef: gatewayAncestor, controllerName: EG, conditions: [condition("Accepted", "True")] },
+          ],
+        },
+      },
+    });
+    const ok = merged([condition("Merged", "True", "Merged", "Merged with policy llm-gateway/llm-tenants-gateway")]);
+    assert.deepStrictEqual(objectProblems(ok), []);
+    assert.ok(settled(ok));
+    const failed = merged([condition("Accepted", "False", "Invalid", "error merging policies: x")]);
+    assert.deepStrictEqual(objectProblems(failed), ["SecurityPolicy models/llm-tenants (ancestor Gateway llm-gateway/inference-gateway:https): Accepted False (Invalid): error merging policies: x"]);
+    // Without Merged, the listener's entry still needs its Accepted.
+    assert.deepStrictEqual(objectProblems(merged([])), ["SecurityPolicy models/llm-tenants (ancestor Gateway llm-gateway/inference-gateway:https): no Accepted condition"]);
   });
 
   it("GKE's classes, their Gateways and routes only on them are not Envoy Gateway's; a route to a Gateway that does not exist is", () => {

@@ -90,8 +90,17 @@ function statusSets(o: StoredObject, controllers: readonly string[]): { where: s
     });
 }
 
-/** What the object needs to say when all is well: Accepted, and ResolvedRefs where the kind has it. */
-function required(kind: GatewayKind): string[] {
+/**
+ * What the object needs to say when all is well: Accepted, and ResolvedRefs where the kind has it.
+ * A route policy merged into its Gateway's (mergeType) gets a second ancestor, the Gateway's
+ * listener, carrying Merged True and no Accepted; Accepted goes on the route's parent (gateway
+ * v1.8.1 internal/gatewayapi/securitypolicy.go, SetAcceptedForPolicyAncestors with the routes'
+ * parent refs), and a failed merge sets Accepted False on the listener's entry.
+ */
+function required(kind: GatewayKind, conditions: readonly Condition[] = []): string[] {
+  if (conditions.some((c) => c.type === "Merged" && c.status === "True")) {
+    return [];
+  }
   return kind === "HTTPRoute" || kind === "GRPCRoute" ? ["Accepted", "ResolvedRefs"] : ["Accepted"];
 }
 
@@ -102,7 +111,7 @@ export function settled(o: StoredObject, controllers: readonly string[] = [ENVOY
   return (
     sets.length > 0 &&
     // A condition still Unknown (the API server's default "Pending, waiting for controller") is no verdict.
-    sets.every(({ conditions }) => required(o.kind).every((t) => conditions.some((c) => (c.type === t || (t === "Accepted" && c.type === "NotAccepted")) && c.status !== "Unknown"))) &&
+    sets.every(({ conditions }) => required(o.kind, conditions).every((t) => conditions.some((c) => (c.type === t || (t === "Accepted" && c.type === "NotAccepted")) && c.status !== "Unknown"))) &&
     sets.every(({ conditions }) => conditions.every((c) => c.observedGeneration === undefined || c.observedGeneration >= generation))
   );
 }
@@ -124,7 +133,7 @@ export function objectProblems(o: StoredObject, controllers: readonly string[] =
   }
   const problems: string[] = [];
   for (const { where, conditions } of sets) {
-    for (const type of required(o.kind)) {
+    for (const type of required(o.kind, conditions)) {
       const c = conditions.find((x) => x.type === type);
       if (c === undefined && !(type === "Accepted" && conditions.some((x) => x.type === "NotAccepted"))) {
         problems.push(`${name}${where}: no ${type} condition`);
@@ -133,7 +142,7 @@ export function objectProblems(o: StoredObject, controllers: readonly string[] =
       }
     }
     for (const c of errorConditions(conditions, o.kind)) {
-      if (!required(o.kind).includes(c.type)) {
+      if (!required(o.kind, conditions).includes(c.type)) {
         problems.push(`${name}${where}: ${c.type} ${c.status} (${c.reason ?? ""}): ${c.message ?? ""}`);
       }
     }
