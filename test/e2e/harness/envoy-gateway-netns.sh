@@ -19,6 +19,11 @@ done
 [ "${1:-}" = "--" ] || { echo "envoy-gateway-netns.sh: no -- before the program" >&2; exit 2; }
 shift
 ip link set lo up
+# Extra loopback addresses (LLM_PLATFORM_NETNS_ADDRESSES, space-separated), before the forwarder
+# listens on them: the data path's Pod addresses.
+for address in ${LLM_PLATFORM_NETNS_ADDRESSES:-}; do
+  ip addr add "$address/32" dev lo
+done
 ready="$dir/forward.ready"
 rm -f "$ready"
 # shellcheck disable=SC2086 # one word per LISTEN=TARGET pair

@@ -42,6 +42,8 @@ export interface GatewayControllers {
   readonly namespace: string;
   /** The EnvoyGateway configuration file the controller runs with (egctl translates with the same). */
   readonly configFile: string;
+  /** The directory of the sockets: api.sock (the API server), xds.sock (Envoy Gateway's xDS server), ratelimit-xds.sock (its rate-limit xDS server). */
+  readonly socketDir: string;
   stop(): Promise<void>;
 }
 
@@ -137,11 +139,7 @@ export async function startGatewayControllers(
       `unix:${ports.extensionSocket}=tcp:127.0.0.1:${ports.extension}`,
       `unix:${sock("webhook")}=tcp:127.0.0.1:${ports.webhook}`,
     ];
-    const netns = (name: string, pairs: readonly string[]) => {
-      const own = path.join(dir, name);
-      fs.mkdirSync(own, { recursive: true });
-      return [NETNS_WRAPPER, own, process.execPath, require.resolve("tsx/cjs"), FORWARDER, ...pairs, "--"];
-    };
+    const netns = (name: string, pairs: readonly string[]) => inNetworkNamespace(path.join(dir, name), pairs);
     const ai = LocalProcess.startFile(
       api.dir,
       "ai-gateway-controller",
@@ -182,6 +180,7 @@ export async function startGatewayControllers(
       forwarders,
       namespace: egRelease.namespace,
       configFile,
+      socketDir: dir,
       async stop() {
         await eg.stop();
         await ai.stop();
@@ -197,6 +196,16 @@ export async function startGatewayControllers(
   }
 }
 
+/**
+ * The arguments of /bin/sh, before the program's, that run a program in a network (and PID)
+ * namespace of its own with the forwarder's LISTEN=TARGET pairs (envoy-gateway-netns.sh); `dir`
+ * holds its ready file.
+ */
+export function inNetworkNamespace(dir: string, pairs: readonly string[]): string[] {
+  fs.mkdirSync(dir, { recursive: true });
+  return [NETNS_WRAPPER, dir, process.execPath, require.resolve("tsx/cjs"), FORWARDER, ...pairs, "--"];
+}
+
 function closeAll(servers: readonly net.Server[]): void {
   for (const s of servers) {
     s.close();
@@ -208,7 +217,7 @@ function closeAll(servers: readonly net.Server[]): void {
  * forwarder accepts at once and closes when its target refuses; a live gRPC or HTTP server waits
  * for the client to speak).
  */
-function answers(socket: string): Promise<true | undefined> {
+export function answers(socket: string): Promise<true | undefined> {
   return new Promise((resolve) => {
     if (!fs.existsSync(socket)) {
       resolve(undefined);
