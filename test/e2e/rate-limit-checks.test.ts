@@ -1,5 +1,5 @@
 import * as assert from "assert";
-import { expectedLimits, limitScopes, limitsIn, localRateLimit, type LocalRateLimitAddresses, parseRlconfig, type PlannedRule } from "./harness/rate-limit-local";
+import { expectedLimits, limitDescriptor, limitScopes, limitsIn, localRateLimit, type LocalRateLimitAddresses, parseRlconfig, type PlannedRule } from "./harness/rate-limit-local";
 
 // The pure part of the gateway tier's rate-limit service (test/e2e/harness/rate-limit.ts): the
 // Deployment Envoy Gateway v1.8.1 lays out turned into a local process's environment, and its
@@ -205,6 +205,18 @@ describe("gateway tier: the rate-limit service's loaded limits", () => {
     assert.notDeepStrictEqual(parseRlconfig(`${sharedPage}${entry(listener, route(0), 0, "MINUTE", 600)}\n`), expected);
     assert.deepStrictEqual(parseRlconfig(""), []);
     assert.deepStrictEqual(limitScopes([]), []);
+  });
+
+  it("names a loaded rule limit's descriptor as a ShouldRateLimit call does, and nothing for other limits", () => {
+    const [rule, other] = parseRlconfig(`${entry(listener, route(1), 2, "MINUTE", 60)}\nother.key_value: unit=SECOND requests_per_unit=1, shadow_mode: false, quota_mode: false\n`);
+    assert.deepStrictEqual(limitDescriptor(rule), {
+      domain: listener,
+      entries: [
+        { key: route(1), value: route(1) },
+        { key: "rule-2-match-0", value: "rule-2-match-0" },
+      ],
+    });
+    assert.strictEqual(limitDescriptor(other), undefined);
   });
 
   it("refuses an unexpected /rlconfig line and a rule shape it does not model", () => {

@@ -24,6 +24,9 @@ export interface LocalGatewayPorts {
 export const ENVOY_GATEWAY_CONFIG_MAP = "envoy-gateway-config";
 const CONFIG_KEY = "envoy-gateway.yaml";
 
+/** The rate-limit call timeout the local proxy gets (see localEnvoyGatewayConfig). */
+export const LOCAL_RATE_LIMIT_TIMEOUT = "1s";
+
 /** The EnvoyGateway configuration (gateway-helm's ConfigMap) as the platform's values render it. */
 export function renderedEnvoyGatewayConfig(chart: readonly KubernetesObject[]): Json {
   const maps = chart.filter((o) => o.kind === "ConfigMap" && o.metadata.name === ENVOY_GATEWAY_CONFIG_MAP);
@@ -45,10 +48,11 @@ export function renderedEnvoyGatewayConfig(chart: readonly KubernetesObject[]): 
  * The platform's EnvoyGateway configuration for a local process: the extension manager reaches the
  * AI Gateway controller through a Unix socket instead of its cluster DNS name (the hooks, backend resources
  * and everything else stay as rendered); no leader election (one process, and the Lease would
- * only delay start); no topology-injector webhook (it mutates proxy Pods, which the tier does not
- * run, and would take port 9443); the admin server on a free loopback port and no Prometheus
- * listener (0.0.0.0:19001 by default). Throws when the platform configures no extension manager:
- * without it Envoy Gateway would never ask the AI Gateway to translate its routes.
+ * only delay start); no topology-injector webhook (it adds a zone to proxy Pods, which nothing here
+ * reads, and would take port 9443); the admin server on a free loopback port and no Prometheus
+ * listener (0.0.0.0:19001 by default); a longer rate-limit call timeout. Throws when the
+ * platform configures no extension manager: without it Envoy Gateway would never ask the AI
+ * Gateway to translate its routes.
  */
 export function localEnvoyGatewayConfig(rendered: Json, ports: LocalGatewayPorts): string {
   const config = JSON.parse(JSON.stringify(rendered)) as Json;
@@ -71,6 +75,12 @@ export function localEnvoyGatewayConfig(rendered: Json, ports: LocalGatewayPorts
   const metrics = isMap(telemetry.metrics) ? telemetry.metrics : {};
   telemetry.metrics = { ...metrics, prometheus: { ...(isMap(metrics.prometheus) ? metrics.prometheus : {}), disable: true } };
   config.telemetry = telemetry;
+  // Envoy's rate-limit calls cross two user-space forwarders and TLS here (gateway-data-path.ts);
+  // on a loaded machine they outlast Envoy Gateway's 20 ms default, and a call that times out
+  // lets the request through unmetered. A cluster network has no such hops.
+  if (isMap(config.rateLimit)) {
+    config.rateLimit = { ...config.rateLimit, timeout: LOCAL_RATE_LIMIT_TIMEOUT };
+  }
   return dump(config, { noRefs: true });
 }
 

@@ -236,6 +236,12 @@ export function limitScopes(limits: readonly LoadedLimit[]): LimitScope[] {
   return [...seen.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([, v]) => v);
 }
 
+/** The descriptor a loaded rule limit answers to, as a ShouldRateLimit call names it (domain and entries), or undefined for other limits. */
+export function limitDescriptor(l: LoadedLimit): { domain: string; entries: { key: string; value: string }[] } | undefined {
+  const m = RULE_KEY.exec(l.fullKey);
+  return m === null ? undefined : { domain: m[1], entries: [{ key: m[2], value: m[2] }, { key: m[3], value: m[3] }] };
+}
+
 /** The loaded limits in one scope. */
 export function limitsIn(limits: readonly LoadedLimit[], scope: LimitScope): LoadedLimit[] {
   return limits.filter((l) => l.fullKey.startsWith(`${scope.domain}.${scope.descriptor}_${scope.descriptor}.`));

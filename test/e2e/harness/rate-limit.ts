@@ -223,7 +223,8 @@ export async function startRateLimit(api: TestApiServer, controllers: GatewayCon
       throw new Error(`${err.message}\nloaded:\n${(await limits().catch(() => [])).map((l) => l.fullKey).join("\n")}\nits log:\n${service.tail(15)}`);
     });
     const check = async (domain: string, entries: readonly { key: string; value: string }[], hits: number): Promise<RateLimitAnswer> => {
-      const got = await get(addresses.http, "/json", JSON.stringify({ domain, descriptors: [{ entries }], hitsAddend: hits }));
+      // On the descriptor, where 0 means "check only" (the request's hitsAddend counts 0 as 1, src/utils/utilities.go GetHitsAddends).
+      const got = await get(addresses.http, "/json", JSON.stringify({ domain, descriptors: [{ entries, hitsAddend: hits }] }));
       if (got === undefined || (got.status !== 200 && got.status !== 429)) {
         throw new Error(`rate-limit service: /json answered ${got === undefined ? "nothing" : `${got.status} ${got.body}`}`);
       }
