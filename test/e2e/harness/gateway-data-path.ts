@@ -1,5 +1,4 @@
 import * as fs from "fs";
-import * as http from "http";
 import * as https from "https";
 import * as net from "net";
 import * as path from "path";
@@ -9,7 +8,7 @@ import type { EndpointPickerConfig } from "../../../components/serving/epp-confi
 import { E2E_BIN, type TestApiServer } from "./api-server";
 import { answers, GatewayControllers, inNetworkNamespace, waitForGateway } from "./envoy-gateway";
 import { forward } from "./envoy-gateway-forward";
-import { LocalProcess, waitFor } from "./local-process";
+import { httpAnswer, LocalProcess, waitFor } from "./local-process";
 import { localContainers, LocalContainer, SupervisedProcess, supervisorScript, volumeFiles, volumeSource } from "./pod-local";
 
 // The gateway's data path on the gateway tier's cluster: the proxy Pod Envoy Gateway laid out for
@@ -298,19 +297,7 @@ async function proxyListenerPort(api: TestApiServer, namespace: string): Promise
   return Number(port[0].targetPort);
 }
 
-function viaSocket(socketPath: string, requestPath: string): Promise<{ status: number; body: string } | undefined> {
-  return new Promise((resolve) => {
-    const req = http.request({ socketPath, path: requestPath, timeout: 2000 }, (res) => {
-      let body = "";
-      res.setEncoding("utf8");
-      res.on("data", (c: string) => (body += c));
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
-    });
-    req.on("error", () => resolve(undefined));
-    req.on("timeout", () => req.destroy());
-    req.end();
-  });
-}
+const viaSocket = (socketPath: string, requestPath: string) => httpAnswer({ socketPath, path: requestPath });
 
 function postJson(socketPath: string, host: string, requestPath: string, body: unknown, headers: Readonly<Record<string, string>>): Promise<Answer> {
   const payload = JSON.stringify(body);

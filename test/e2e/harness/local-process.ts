@@ -1,5 +1,6 @@
 import { ChildProcess } from "child_process";
 import * as fs from "fs";
+import * as http from "http";
 import * as net from "net";
 import * as path from "path";
 import { E2E_BIN } from "./api-server";
@@ -126,4 +127,23 @@ export async function selfSignedCert(dir: string): Promise<string> {
     throw new Error(`openssl could not make the webhook certificate: ${made.stderr}`);
   }
   return fs.readFileSync(crt, "utf8");
+}
+
+/**
+ * One HTTP request to a local server (TCP or Unix socket, by `options`): its status and body, or
+ * undefined when nothing answers within 2 s. For readiness probes and the tier's debug APIs.
+ */
+export function httpAnswer(options: http.RequestOptions, body?: string): Promise<{ status: number; body: string } | undefined> {
+  return new Promise((resolve) => {
+    const req = http.request({ timeout: 2_000, method: body === undefined ? "GET" : "POST", ...options }, (res) => {
+      let text = "";
+      res.setEncoding("utf8");
+      res.on("data", (d: string) => (text += d));
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, body: text }));
+      res.on("error", () => resolve(undefined));
+    });
+    req.on("timeout", () => req.destroy());
+    req.on("error", () => resolve(undefined));
+    req.end(body);
+  });
 }

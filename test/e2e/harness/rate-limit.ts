@@ -1,11 +1,10 @@
 import * as fs from "fs";
-import * as http from "http";
 import * as net from "net";
 import * as path from "path";
 import { E2E_BIN, type TestApiServer } from "./api-server";
 import { type GatewayControllers, waitForGateway } from "./envoy-gateway";
 import { forward } from "./envoy-gateway-forward";
-import { freePort, LocalProcess, waitFor } from "./local-process";
+import { freePort, httpAnswer, LocalProcess, waitFor } from "./local-process";
 import { type HostPort, type LoadedLimit, localRateLimit, type LocalRateLimit, type LocalRateLimitAddresses, parseRlconfig, RATE_LIMIT_NAME } from "./rate-limit-local";
 
 // Envoy Gateway's global rate-limit service for the gateway tier: envoyproxy/ratelimit (built by
@@ -85,21 +84,7 @@ function redisServer(): string {
   throw new Error("redis-server is not installed: apt-get install redis-server (.ci/run does)");
 }
 
-function get(at: HostPort, route: string, body?: string): Promise<{ status: number; body: string } | undefined> {
-  return new Promise((resolve) => {
-    const options = { host: at.host, port: at.port, path: route, timeout: 2_000, method: body === undefined ? "GET" : "POST" };
-    const req = http.request(options, (res) => {
-      let body = "";
-      res.setEncoding("utf8");
-      res.on("data", (d: string) => (body += d));
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
-      res.on("error", () => resolve(undefined));
-    });
-    req.on("timeout", () => req.destroy());
-    req.on("error", () => resolve(undefined));
-    req.end(body);
-  });
-}
+const get = (at: HostPort, route: string, body?: string) => httpAnswer({ host: at.host, port: at.port, path: route }, body);
 
 /** True once a Redis at `at` answers PING with PONG. */
 export function redisAnswers(at: HostPort): Promise<true | undefined> {
