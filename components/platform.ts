@@ -10,7 +10,7 @@ import { estimateModel, ModelEstimate } from "./estimates";
 import { prometheusQueryUrl } from "./monitoring/prometheus-url";
 import { PLATFORM_TYPE, platformFacts } from "./facts";
 import { charts, ClusterAddons, envoyGatewayServes, GATEWAY_ACCESS_LABEL, GATEWAY_NAME, GATEWAY_NAMESPACE, gatewayAddress } from "./addons";
-import { TenantAccess, tenantAccess, tenantBaseUrl, TenantGateway } from "./tenants";
+import { TemplateGrant, TenantAccess, tenantAccess, tenantBaseUrl, TenantGateway, TenantGrant } from "./tenants";
 import { GatewaySource, ModelEndpoint, modelsNetworkPolicies, ModelService } from "./serving";
 import { cacheRoot, hostPathServiceAccounts, ModelCache, modelId, SEEDER_SERVICE_ACCOUNT, snapshotUrl } from "./cache";
 import { hostPathAdmissionPolicy, modelsNamespaceLevel, podSecurityLabels } from "./security";
@@ -27,6 +27,8 @@ export interface LlmPlatformArgs {
   readonly hfToken?: pulumi.Input<string>;
   /** Keys of the tenants whose `apiKey.secretConfig` names a secret stack-config key, by tenant name. Default: none. */
   readonly tenantKeys?: Readonly<Record<string, pulumi.Input<string>>>;
+  /** A template stack's grant of environment tenants to its models (resolveTemplateGrant). Default: none. */
+  readonly tenantGrant?: TemplateGrant;
 }
 
 /** Labels every object the platform creates carries. */
@@ -219,6 +221,9 @@ export class LlmPlatform extends pulumi.ComponentResource {
             { parent: this },
           )
         : undefined;
+    if (args.tenantGrant !== undefined) {
+      new TenantGrant(`${name}-tenant-grant`, { grant: args.tenantGrant, provider, dependsOn: [namespace, ...services] }, { parent: this });
+    }
     const served = new Map(config.models.map((m) => [m.name, m.servedModelName]));
     // The gateway speaks only HTTPS when it is on the internet with a hostname (addons/gateway-manifests.ts).
     const scheme = config.gateway.hostname !== undefined ? "https" : "http";

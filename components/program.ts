@@ -2,7 +2,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { ConfigError, ConfigIssue, HF_TOKEN_CONFIG_KEY, KUBECONFIG_CONFIG_KEY, PLATFORM_CONFIG_KEY, PlatformConfig, validatePlatformConfig } from "./config";
 import { seedingIssues } from "./cache/seeding";
 import { COST_CONFIG_KEY, StackCost, stackCost } from "./cost";
-import { LlmPlatform } from "./platform";
+import { LlmPlatform, platformLabels } from "./platform";
+import { EnvironmentTenantGrants, environmentTenantGrants, resolveTemplateGrant, TemplateGrantRequest } from "./tenants";
 import { monitoringSummary, MonitoringSummary } from "./monitoring";
 import { plainTextSecretIssues, receivedAsSecret, setSecretHint } from "./secret-config";
 
@@ -24,6 +25,8 @@ export interface PlatformStackOutputs {
   readonly tenants: LlmPlatform["tenantAccess"];
   /** Each API-key tenant's key by tenant name (secret). */
   readonly tenantKeys: LlmPlatform["tenantKeys"];
+  /** What a `model` template stack copies into llm-platform:environmentTenants to grant tenants its model (no secrets). */
+  readonly tenantGrants: EnvironmentTenantGrants;
   /** What monitoring runs: the installed stack, where Prometheus is queried, dashboards and alerts. */
   readonly monitoring: MonitoringSummary;
   /**
@@ -89,7 +92,7 @@ function suppliedTenantKeys(config: PlatformConfig, stackConfig: pulumi.Config):
  * The per-environment program: read `llm-platform:platform` (or take `raw`, the same shape) and
  * the secret `llm-platform:kubeconfig`, validate before anything is registered, build the platform.
  */
-export function platformProgram(raw?: unknown): PlatformStackOutputs {
+export function platformProgram(raw?: unknown, grantRequest?: TemplateGrantRequest): PlatformStackOutputs {
   const stackConfig = new pulumi.Config("llm-platform");
   // Credentials set without --secret would be used as they are and stored in clear; refuse them first.
   const plainSecrets = plainTextSecretIssues((key) => pulumi.runtime.getConfig(key) !== undefined, receivedAsSecret);
@@ -120,7 +123,11 @@ export function platformProgram(raw?: unknown): PlatformStackOutputs {
   if (!cost.ok) {
     throw new ConfigError(cost.issues);
   }
-  const platform = new LlmPlatform(config.environment.name, { config, kubeconfig, hfToken, tenantKeys });
+  const granted = grantRequest === undefined ? { issues: [] } : resolveTemplateGrant(grantRequest, { models: config.models, namespace: config.modelsNamespace, labels: platformLabels(config) });
+  if (granted.issues.length > 0) {
+    throw new ConfigError(granted.issues);
+  }
+  const platform = new LlmPlatform(config.environment.name, { config, kubeconfig, hfToken, tenantKeys, tenantGrant: granted.grant });
   return {
     environment: config.environment.name,
     tier: config.environment.tier,
@@ -135,6 +142,7 @@ export function platformProgram(raw?: unknown): PlatformStackOutputs {
     gatewayAddress: platform.gatewayAddress,
     tenants: platform.tenantAccess,
     tenantKeys: platform.tenantKeys,
+    tenantGrants: environmentTenantGrants(config.tenants, { name: platform.addons.gatewayName, namespace: platform.addons.gatewayNamespace }),
     monitoring: monitoringSummary(config.monitoring),
     cost: cost.cost,
   };

@@ -2,6 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { isCatalogModel, modelCatalog } from "./catalog";
 import { ConfigError, PlatformInput } from "./config";
 import { platformProgram, PlatformStackOutputs } from "./program";
+import type { TemplateGrantRequest } from "./tenants";
 
 // The `pulumi new` templates prompt for plain values (`llm-platform:region`, …); these functions
 // turn them into the one structured description the platform reads. Anything the prompts do not
@@ -132,16 +133,37 @@ export function platformFromTemplate(kind: TemplateKind, read: ReadValue, extraM
   }
 }
 
+/**
+ * The `model` template's grant: `tenants` (names, comma-separated) and `environmentTenants` (the
+ * environment's `tenantGrants` output, JSON). Undefined for the other templates.
+ */
+export function templateGrantRequest(kind: TemplateKind, read: ReadValue): TemplateGrantRequest | undefined {
+  if (kind !== "model") {
+    return undefined;
+  }
+  const text = read("environmentTenants");
+  let environment: unknown;
+  if (text !== undefined && text !== "") {
+    try {
+      environment = JSON.parse(text);
+    } catch (err) {
+      throw new ConfigError([{ path: "llm-platform:environmentTenants", message: `is not JSON (${(err as Error).message}); set it to the output of pulumi stack output tenantGrants -s <environment> -j` }]);
+    }
+  }
+  return { tenants: list(read("tenants")), environment };
+}
+
 /** The program of a project created from a template. */
 export function templateProgram(kind: TemplateKind): PlatformStackOutputs {
   const config = new pulumi.Config("llm-platform");
+  const grant = templateGrantRequest(kind, (key) => config.get(key));
   const whole = config.getObject<unknown>("platform");
   if (whole !== undefined) {
-    return platformProgram(whole);
+    return platformProgram(whole, grant);
   }
   const extra = config.getObject<unknown[]>("models") ?? [];
   if (!Array.isArray(extra)) {
     throw new ConfigError([{ path: "llm-platform:models", message: "must be a list of models" }]);
   }
-  return platformProgram(platformFromTemplate(kind, (key) => config.get(key), extra));
+  return platformProgram(platformFromTemplate(kind, (key) => config.get(key), extra), grant);
 }

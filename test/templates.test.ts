@@ -45,6 +45,10 @@ function instantiate(template: string, stack: string, answers: Record<string, st
     assert.ok(answer !== undefined, `the test must answer ${key}, which has no default`);
     config[key] = answer;
   }
+  // Answers to no prompt are config set after `pulumi new` (e.g. llm-platform:environmentTenants).
+  for (const [key, value] of Object.entries(answers)) {
+    config[key] ??= value;
+  }
   fs.writeFileSync(path.join(dir, `Pulumi.${stack}.yaml`), dump({ config }));
   fs.mkdirSync(path.join(dir, "node_modules"));
   fs.symlinkSync(REPO, path.join(dir, "node_modules", "llm-platform"), "dir");
@@ -131,6 +135,46 @@ describe("pulumi new templates", function () {
     assert.deepStrictEqual(run.resources.filter((r) => r.type === "kubernetes:helm.sh/v3:Release" && r.name.includes("addons")), []);
     const service = run.resources.find((r) => r.type === "kubernetes:serving.kserve.io/v1alpha2:LLMInferenceService");
     assert.strictEqual((service?.inputs.metadata as { namespace: string }).namespace, "chat-team");
+  });
+
+  it("a new model granting prod's tenants plans its own tenants' route from prod's tenantGrants output", async () => {
+    const prod = await runPlan(path.join(REPO, "stacks"), "prod");
+    assert.ok(prod.ok, prod.ok ? "" : JSON.stringify(prod.issues));
+    const tenantGrants = (prod.outputs as unknown as { tenantGrants: { tenants: { name: string }[] } }).tenantGrants;
+    assert.deepStrictEqual(tenantGrants.tenants.map((t) => t.name), ["search", "support-bot"]);
+    const run = await planTemplate("model", "dev", {
+      "llm-platform:environment": "chat-team",
+      "llm-platform:cluster": "llm-prod",
+      "llm-platform:namespace": "chat-team",
+      "llm-platform:modelName": "qwen3-8b-chat",
+      "llm-platform:modelUri": "hf://Qwen/Qwen3-8B",
+      "llm-platform:architecture": "qwen3-8b",
+      "llm-platform:poolInstanceType": "g6.2xlarge",
+      "llm-platform:tenants": "support-bot",
+      "llm-platform:environmentTenants": JSON.stringify(tenantGrants),
+    });
+    const objects = kubernetesObjects(run.resources).filter((o) => o.metadata?.name === "llm-tenants");
+    assert.deepStrictEqual(
+      objects.map((o) => `${o.kind}/${o.metadata?.namespace}`).sort(),
+      ["AIGatewayRoute/chat-team", "BackendTrafficPolicy/chat-team", "SecurityPolicy/chat-team"],
+    );
+    const security = objects.find((o) => o.kind === "SecurityPolicy") as unknown as { spec: { mergeType: string; authorization: { rules: { name: string }[] } } };
+    assert.deepStrictEqual([security.spec.mergeType, security.spec.authorization.rules.map((r) => r.name)], ["StrategicMerge", ["support-bot"]]);
+    // An unknown name stops the plan, naming the key.
+    const dir = instantiate("model", "dev", {
+      "llm-platform:environment": "chat-team",
+      "llm-platform:cluster": "llm-prod",
+      "llm-platform:namespace": "chat-team",
+      "llm-platform:modelName": "qwen3-8b-chat",
+      "llm-platform:modelUri": "hf://Qwen/Qwen3-8B",
+      "llm-platform:architecture": "qwen3-8b",
+      "llm-platform:poolInstanceType": "g6.2xlarge",
+      "llm-platform:tenants": "nobody",
+      "llm-platform:environmentTenants": JSON.stringify(tenantGrants),
+    });
+    const refused = await runPlan(dir, "dev", projectAt(dir));
+    assert.ok(!refused.ok);
+    assert.deepStrictEqual(refused.issues, [{ path: "llm-platform:tenants[0]", message: '"nobody" is not a tenant of the environment (nearest: search, support-bot)' }]);
   });
 
   it("models added under llm-platform:models join the prompted ones", () => {

@@ -2,7 +2,7 @@ import * as assert from "assert";
 import type { ResolvedTenant } from "../components/config";
 import {
   apiKeySecret,
-  gatewayDenyPolicy,
+  gatewaySecurityPolicy,
   gatewayTrafficPolicy,
   modelInferencePool,
   openAiError,
@@ -18,6 +18,8 @@ import {
   tenantsSecurityPolicy,
   tenantsTrafficPolicy,
   tenantGatewayOptions,
+  tenantKeysReferenceGrant,
+  routeAuthorizationPolicy,
 } from "../components/tenants/gateway-objects";
 import { parsePlatformConfig } from "../components/config";
 import { baseConfig } from "./harness/fixtures";
@@ -92,18 +94,47 @@ describe("tenant gateway objects", () => {
     );
   });
 
-  it("authenticates API keys from the Authorization header and allows each tenant only its models", () => {
+  it("authenticates API keys from the Authorization header on the Gateway, reading the models namespace's Secrets through a ReferenceGrant", () => {
+    const gateway = gatewaySecurityPolicy(keyed);
+    assert.deepStrictEqual(gateway.metadata, { name: "llm-tenants-gateway", namespace: "llm-gateway", labels: { l: "v" } });
+    assert.deepStrictEqual(gateway.spec, {
+      targetRefs: [{ group: "gateway.networking.k8s.io", kind: "Gateway", name: "inference-gateway" }],
+      apiKeyAuth: {
+        credentialRefs: [
+          { group: "", kind: "Secret", name: "llm-tenant-team-a-api-key", namespace: "llm-models" },
+          { group: "", kind: "Secret", name: "llm-tenant-team-b-api-key", namespace: "llm-models" },
+        ],
+        extractFrom: [{ headers: ["authorization"] }],
+        forwardClientIDHeader: "x-llm-tenant",
+        sanitize: true,
+      },
+      // Routes without merged authorization of their own (KServe's per-model paths) refuse everyone.
+      authorization: { defaultAction: "Deny" },
+    });
+    assert.deepStrictEqual(tenantKeysReferenceGrant(keyed), {
+      apiVersion: "gateway.networking.k8s.io/v1beta1",
+      kind: "ReferenceGrant",
+      metadata: { name: "llm-tenants-gateway", namespace: "llm-models", labels: { l: "v" } },
+      spec: {
+        from: [{ group: "gateway.envoyproxy.io", kind: "SecurityPolicy", namespace: "llm-gateway" }],
+        to: [
+          { group: "", kind: "Secret", name: "llm-tenant-team-a-api-key" },
+          { group: "", kind: "Secret", name: "llm-tenant-team-b-api-key" },
+        ],
+      },
+    });
+    // No grant without API keys, nor when the Gateway shares the models namespace (then no namespace on the refs).
+    assert.strictEqual(tenantKeysReferenceGrant(jwt), undefined);
+    const together = { ...keyed, modelsNamespace: "llm-gateway" };
+    assert.strictEqual(tenantKeysReferenceGrant(together), undefined);
+    assert.deepStrictEqual(gatewaySecurityPolicy(together).spec.apiKeyAuth?.credentialRefs[0], { group: "", kind: "Secret", name: "llm-tenant-team-a-api-key" });
+  });
+
+  it("allows each tenant only its models on the tenants' route, with authorization merged into the Gateway's authentication", () => {
     const policy = tenantsSecurityPolicy(keyed);
     assert.deepStrictEqual(policy.spec.targetRefs, [{ group: "gateway.networking.k8s.io", kind: "HTTPRoute", name: "llm-tenants" }]);
-    assert.deepStrictEqual(policy.spec.apiKeyAuth, {
-      credentialRefs: [
-        { group: "", kind: "Secret", name: "llm-tenant-team-a-api-key" },
-        { group: "", kind: "Secret", name: "llm-tenant-team-b-api-key" },
-      ],
-      extractFrom: [{ headers: ["authorization"] }],
-      forwardClientIDHeader: "x-llm-tenant",
-      sanitize: true,
-    });
+    assert.strictEqual(policy.spec.mergeType, "StrategicMerge");
+    assert.strictEqual(policy.spec.apiKeyAuth, undefined);
     assert.strictEqual(policy.spec.jwt, undefined);
     assert.deepStrictEqual(policy.spec.authorization, {
       defaultAction: "Deny",
@@ -114,16 +145,24 @@ describe("tenant gateway objects", () => {
     });
   });
 
-  it("authenticates JWTs with one provider per tenant and authorizes on that provider's verified claim", () => {
-    const policy = tenantsSecurityPolicy(jwt);
-    assert.strictEqual(policy.spec.apiKeyAuth, undefined);
-    assert.deepStrictEqual(policy.spec.jwt?.providers[0], {
+  it("authenticates JWTs with one provider per tenant on the Gateway, repeated on each route, and authorizes on that provider's verified claim", () => {
+    const gateway = gatewaySecurityPolicy(jwt);
+    assert.strictEqual(gateway.spec.apiKeyAuth, undefined);
+    assert.deepStrictEqual(gateway.spec.jwt?.providers[0], {
       name: "research",
       issuer: "https://idp.example.com",
       audiences: ["llm"],
       remoteJWKS: { uri: "https://idp.example.com/jwks" },
       claimToHeaders: [{ header: "x-llm-tenant", claim: "org" }],
     });
+    const policy = tenantsSecurityPolicy(jwt);
+    assert.strictEqual(policy.spec.mergeType, "StrategicMerge");
+    // A merged list replaces the Gateway's: the route names every provider, so it authenticates alike.
+    assert.deepStrictEqual(policy.spec.jwt, gateway.spec.jwt);
+    // A route granting one tenant still names all providers, and allows only that tenant.
+    const one = routeAuthorizationPolicy({ tenants: [jwt.tenants[1]], allTenants: jwt.tenants, models, route: "m", namespace: "team-m", labels: {} });
+    assert.deepStrictEqual(one.spec.jwt, gateway.spec.jwt);
+    assert.deepStrictEqual(one.spec.authorization.rules?.map((r) => r.name), ["ops"]);
     assert.deepStrictEqual(policy.spec.authorization.rules?.[0], {
       name: "research",
       action: "Allow",
@@ -172,13 +211,9 @@ describe("tenant gateway objects", () => {
   });
 
   it("closes the Gateway's other routes, strips a client-sent tenant header and answers 403 in OpenAI's shape there", () => {
-    assert.deepStrictEqual(gatewayDenyPolicy(keyed).spec, {
-      targetRefs: [{ group: "gateway.networking.k8s.io", kind: "Gateway", name: "inference-gateway" }],
-      authorization: { defaultAction: "Deny" },
-    });
-    assert.strictEqual(gatewayDenyPolicy(keyed).metadata.namespace, "llm-gateway");
+    assert.deepStrictEqual(gatewaySecurityPolicy(keyed).spec.authorization, { defaultAction: "Deny" });
     assert.deepStrictEqual(tenantHeaderStrip(keyed).spec.headers, { earlyRequestHeaders: { remove: ["x-llm-tenant", "x-llm-d-inference-objective", "x-gateway-inference-objective"] } });
-    assert.deepStrictEqual(gatewayTrafficPolicy(keyed).spec.responseOverride?.map((o) => o.match.statusCodes[0].value), [403]);
+    assert.deepStrictEqual(gatewayTrafficPolicy(keyed).spec.responseOverride?.map((o) => o.match.statusCodes[0].value), [401, 403]);
   });
 
   describe("priority", () => {
@@ -254,10 +289,10 @@ describe("tenant gateway objects", () => {
     it("adds the Lua policy and the objectives after the gateway objects, each valid against its CRD", async () => {
       const objects = tenantGatewayObjects(prioritised);
       assert.deepStrictEqual(
-        objects.slice(6).map((o) => `${o.kind}/${o.metadata.name}`),
+        objects.slice(7).map((o) => `${o.kind}/${o.metadata.name}`),
         ["EnvoyExtensionPolicy/llm-tenants", "InferenceObjective/search.qwen3-8b", "InferenceObjective/batch.qwen3-8b", "InferenceObjective/batch.unused"],
       );
-      for (const o of objects.slice(6)) {
+      for (const o of objects.slice(7)) {
         assert.deepStrictEqual(await kubernetesSchemas().validate(o), [], `${o.kind}/${o.metadata.name}`);
       }
       // A priority the CRD cannot hold would be caught here too.
@@ -292,21 +327,31 @@ describe("tenant gateway objects", () => {
       }
     });
 
-    for (const [label, opts] of [
-      ["API-key tenants", keyed],
-      ["JWT tenants", jwt],
+    const common = ["SecurityPolicy/llm-tenants-gateway", "BackendTrafficPolicy/llm-tenants-gateway", "AIGatewayRoute/llm-tenants", "SecurityPolicy/llm-tenants", "BackendTrafficPolicy/llm-tenants"];
+    for (const [label, opts, names] of [
+      ["API-key tenants", keyed, ["ClientTrafficPolicy/llm-tenants-gateway", "ReferenceGrant/llm-tenants-gateway", ...common]],
+      ["JWT tenants", jwt, ["ClientTrafficPolicy/llm-tenants-gateway", ...common]],
     ] as const) {
-      it(`every object for ${label} is valid`, () => {
+      it(`every object for ${label} is valid`, async () => {
         const objects = tenantGatewayObjects(opts);
         assert.deepStrictEqual(
           objects.map((o) => `${o.kind}/${o.metadata.name}`),
-          ["ClientTrafficPolicy/llm-tenants-gateway", "SecurityPolicy/llm-tenants-gateway", "BackendTrafficPolicy/llm-tenants-gateway", "AIGatewayRoute/llm-tenants", "SecurityPolicy/llm-tenants", "BackendTrafficPolicy/llm-tenants"],
+          names,
         );
         for (const o of objects) {
-          assert.deepStrictEqual(validator.problems(o), [], `${o.kind}/${o.metadata.name}`);
+          // The ReferenceGrant is Gateway API's, in ../shared/crds; the rest are the charts' CRDs.
+          const problems = o.kind === "ReferenceGrant" ? await kubernetesSchemas().validate(o) : validator.problems(o);
+          assert.deepStrictEqual(problems, [], `${o.kind}/${o.metadata.name}`);
         }
       });
     }
+
+    it("catches a ReferenceGrant field Gateway API does not have", async () => {
+      const grant = tenantKeysReferenceGrant(keyed);
+      assert.ok(grant);
+      const broken = { ...grant, spec: { ...grant.spec, to: [{ ...grant.spec.to[0], namespace: "llm-gateway" }] } };
+      assert.match(JSON.stringify(await kubernetesSchemas().validate(broken)), /namespace/);
+    });
 
     it("catches a field the CRD does not have", () => {
       const policy = tenantsSecurityPolicy(keyed);

@@ -13,7 +13,9 @@ import type {
   EnvoyExtensionPolicy,
   GlobalRateLimitRule,
   InferenceObjective,
+  JwtProvider,
   PolicyTargetRef,
+  ReferenceGrant,
   ResponseOverride,
   SecurityPolicy,
   TenantGatewayObject,
@@ -32,11 +34,21 @@ import type {
 //   internal/controller/ai_gateway_route.go newHTTPRoute); InferencePool backends must sit in the
 //   route's namespace, which is why the route lives beside the models. KServe's per-model routes
 //   (`/<namespace>/<model>/v1/...`) stay; their longer path prefixes win for their paths.
-// - `llm-tenants` SecurityPolicy on that HTTPRoute: API keys from `Authorization: Bearer <key>`
-//   (Envoy's api_key_auth strips the Bearer scheme; gateway site/content/en/latest/tasks/security/
-//   apikey-auth.md) with the client ID forwarded in `x-llm-tenant`, or JWT providers with the
-//   tenant claim copied into that header. Authentication filters run before the AI Gateway's
-//   ext_proc and RBAC after it (gateway internal/xds/translator/httpfilters.go
+// - `llm-tenants-gateway` SecurityPolicy on the Gateway authenticates every tenant on every route:
+//   API keys from `Authorization: Bearer <key>` (Envoy's api_key_auth strips the Bearer scheme;
+//   gateway site/content/en/latest/tasks/security/apikey-auth.md) with the client ID forwarded in
+//   `x-llm-tenant`, read from the models namespace's Secrets through a ReferenceGrant there, or JWT
+//   providers with the tenant claim copied into that header; its authorization denies everything.
+//   Authentication sits on the Gateway, not on a route, because it runs on the route a request
+//   first matches: before the AI Gateway's filter has read the model, that is one of the
+//   AIGatewayRoutes' `/` catch-alls, the oldest HTTPRoute's (internal/gatewayapi/sort.go,
+//   resource.go), and a model template's own route may be the oldest. Routes without a policy of
+//   their own (KServe's per-model paths) keep the Gateway's: 401 without a credential, 403 with one.
+// - `llm-tenants` SecurityPolicy on that HTTPRoute: authorization only, with `mergeType:
+//   StrategicMerge`, so Envoy Gateway merges it into the Gateway's policy (internal/gatewayapi/
+//   securitypolicy.go mergeSecurityPolicy; lists are replaced, other fields kept) and the route
+//   gets the Gateway's authentication and its own rules. Authentication filters run before the AI
+//   Gateway's ext_proc and RBAC after it (gateway internal/xds/translator/httpfilters.go
 //   newOrderedHTTPFilter: api_key_auth 6, jwt_authn 9, ext_proc 100+, rbac 301, ratelimit 303), so
 //   authorization sees the model header and one rule per tenant allows its models: 401 without a
 //   valid credential, 403 for a model outside the list. Principal headers and jwt are ANDed
@@ -46,9 +58,6 @@ import type {
 //   from the `io.envoy.ai_gateway` metadata the route's `llmRequestCosts` fill (ai-gateway
 //   site/docs/capabilities/traffic/usage-based-ratelimiting.md). responseOverride gives 401, 403
 //   and 429 an OpenAI-shaped JSON body.
-// - `llm-tenants-gateway` SecurityPolicy on the Gateway: every other route (KServe's per-model
-//   paths) refuses all requests with 403, so the only way in is as a tenant. A route's own policy
-//   replaces the Gateway's (gateway internal/gatewayapi/securitypolicy.go marks the Gateway's policy Overridden for it).
 // - `llm-tenants` ClientTrafficPolicy on the Gateway: removes a client-sent `x-llm-tenant` and
 //   objective header before any filter runs, so a caller cannot pick the tenant its requests are
 //   counted against, nor the priority they are served with.
@@ -179,21 +188,34 @@ function allowRule(tenant: ResolvedTenant, models: readonly TenantRoutedModel[])
   return { name: tenant.name, action: "Allow", principal: { headers: [{ name: TENANT_HEADER, values: [tenant.name] }, modelHeader] } };
 }
 
-/** Authentication and per-tenant model access on the tenants' route. */
-export function tenantsSecurityPolicy(options: TenantGatewayOptions): SecurityPolicy {
-  const models = tenantModels(options);
+/** Each JWT tenant's provider; every policy that names providers names all of them, so all authenticate alike. */
+function jwtSection(tenants: readonly ResolvedTenant[]): Pick<SecurityPolicy["spec"], "jwt"> {
+  const providers: JwtProvider[] = tenants.flatMap((t) =>
+    t.credential.kind === "jwt"
+      ? [{ name: t.name, issuer: t.credential.issuer, audiences: [...t.credential.audiences], remoteJWKS: { uri: t.credential.jwksUri }, claimToHeaders: [{ header: TENANT_HEADER, claim: t.credential.claim }] }]
+      : [],
+  );
+  return providers.length > 0 ? { jwt: { providers } } : {};
+}
+
+/**
+ * Authentication of every tenant, on the Gateway: API keys (read from the models namespace) or
+ * JWT providers. Its authorization denies all, so a route without its own merged authorization
+ * (KServe's per-model paths) refuses every request: 401 without a credential, 403 with one.
+ */
+export function gatewaySecurityPolicy(options: Pick<TenantGatewayOptions, "tenants" | "modelsNamespace" | "gateway" | "labels">): SecurityPolicy {
   const keyTenants = options.tenants.filter((t) => t.credential.kind === "apiKey");
-  const jwtTenants = options.tenants.flatMap((t) => (t.credential.kind === "jwt" ? [{ name: t.name, jwt: t.credential }] : []));
+  const crossNamespace = options.modelsNamespace !== options.gateway.namespace;
   return {
     apiVersion: "gateway.envoyproxy.io/v1alpha1",
     kind: "SecurityPolicy",
-    metadata: { name: TENANTS_ROUTE, namespace: options.modelsNamespace, labels: options.labels },
+    metadata: { name: TENANTS_GATEWAY_POLICY, namespace: options.gateway.namespace, labels: options.labels },
     spec: {
-      targetRefs: [routeTarget],
+      targetRefs: [gatewayTarget(options.gateway.name)],
       ...(keyTenants.length > 0
         ? {
             apiKeyAuth: {
-              credentialRefs: keyTenants.map((t) => ({ group: "" as const, kind: "Secret" as const, name: apiKeySecretName(t.name) })),
+              credentialRefs: keyTenants.map((t) => ({ group: "" as const, kind: "Secret" as const, name: apiKeySecretName(t.name), ...(crossNamespace ? { namespace: options.modelsNamespace } : {}) })),
               extractFrom: [{ headers: [API_KEY_HEADER] }],
               forwardClientIDHeader: TENANT_HEADER,
               // The model servers never see a tenant's key.
@@ -201,22 +223,59 @@ export function tenantsSecurityPolicy(options: TenantGatewayOptions): SecurityPo
             },
           }
         : {}),
-      ...(jwtTenants.length > 0
-        ? {
-            jwt: {
-              providers: jwtTenants.map(({ name, jwt }) => ({
-                name,
-                issuer: jwt.issuer,
-                audiences: [...jwt.audiences],
-                remoteJWKS: { uri: jwt.jwksUri },
-                claimToHeaders: [{ header: TENANT_HEADER, claim: jwt.claim }],
-              })),
-            },
-          }
-        : {}),
-      authorization: { defaultAction: "Deny", rules: options.tenants.map((t) => allowRule(t, models)) },
+      ...jwtSection(options.tenants),
+      authorization: { defaultAction: "Deny" },
     },
   };
+}
+
+/**
+ * Lets the Gateway's SecurityPolicy read the API-key Secrets in the models namespace (Envoy
+ * Gateway checks a cross-namespace credentialRef against ReferenceGrants, securitypolicy.go);
+ * one `to` per Secret, so nothing else there is readable. Undefined without API-key tenants or
+ * when the Gateway shares the models namespace.
+ */
+export function tenantKeysReferenceGrant(options: Pick<TenantGatewayOptions, "tenants" | "modelsNamespace" | "gateway" | "labels">): ReferenceGrant | undefined {
+  const keyTenants = options.tenants.filter((t) => t.credential.kind === "apiKey");
+  if (keyTenants.length === 0 || options.modelsNamespace === options.gateway.namespace) {
+    return undefined;
+  }
+  return {
+    apiVersion: "gateway.networking.k8s.io/v1beta1",
+    kind: "ReferenceGrant",
+    metadata: { name: TENANTS_GATEWAY_POLICY, namespace: options.modelsNamespace, labels: options.labels },
+    spec: {
+      from: [{ group: "gateway.envoyproxy.io", kind: "SecurityPolicy", namespace: options.gateway.namespace }],
+      to: keyTenants.map((t) => ({ group: "", kind: "Secret", name: apiKeySecretName(t.name) })),
+    },
+  };
+}
+
+/**
+ * Per-tenant model access on a tenants' route: authorization only, merged into the Gateway's
+ * policy (which authenticates). `tenants` are the ones granted on this route; `allTenants` every
+ * tenant of the environment, whose JWT providers the policy repeats: a merged list replaces the
+ * Gateway's, and a rule's `principal.jwt` names a provider of its own policy.
+ */
+export function routeAuthorizationPolicy(
+  options: Pick<TenantGatewayOptions, "tenants" | "labels"> & { readonly route: string; readonly namespace: string; readonly models: readonly TenantRoutedModel[]; readonly allTenants: readonly ResolvedTenant[] },
+): SecurityPolicy {
+  return {
+    apiVersion: "gateway.envoyproxy.io/v1alpha1",
+    kind: "SecurityPolicy",
+    metadata: { name: options.route, namespace: options.namespace, labels: options.labels },
+    spec: {
+      targetRefs: [{ group: "gateway.networking.k8s.io", kind: "HTTPRoute", name: options.route }],
+      mergeType: "StrategicMerge",
+      ...jwtSection(options.allTenants),
+      authorization: { defaultAction: "Deny", rules: options.tenants.map((t) => allowRule(t, options.models)) },
+    },
+  };
+}
+
+/** Per-tenant model access on the environment's tenants' route. */
+export function tenantsSecurityPolicy(options: TenantGatewayOptions): SecurityPolicy {
+  return routeAuthorizationPolicy({ ...options, route: TENANTS_ROUTE, namespace: options.modelsNamespace, models: tenantModels(options), allTenants: options.tenants });
 }
 
 /**
@@ -348,16 +407,6 @@ export function tenantObjectivePolicy(options: TenantGatewayOptions): EnvoyExten
   };
 }
 
-/** Every other route on the Gateway (KServe's per-model paths) refuses requests. */
-export function gatewayDenyPolicy(options: Pick<TenantGatewayOptions, "gateway" | "labels">): SecurityPolicy {
-  return {
-    apiVersion: "gateway.envoyproxy.io/v1alpha1",
-    kind: "SecurityPolicy",
-    metadata: { name: TENANTS_GATEWAY_POLICY, namespace: options.gateway.namespace, labels: options.labels },
-    spec: { targetRefs: [gatewayTarget(options.gateway.name)], authorization: { defaultAction: "Deny" } },
-  };
-}
-
 /** Strips a client-sent tenant header and objective headers before any filter runs. */
 export function tenantHeaderStrip(options: Pick<TenantGatewayOptions, "gateway" | "labels">): ClientTrafficPolicy {
   return {
@@ -443,13 +492,13 @@ export function tenantsTrafficPolicy(options: TenantGatewayOptions): BackendTraf
   };
 }
 
-/** OpenAI-shaped 403 bodies for the Gateway's other routes. */
+/** OpenAI-shaped 401 and 403 bodies for the Gateway's other routes. */
 export function gatewayTrafficPolicy(options: Pick<TenantGatewayOptions, "gateway" | "labels">): BackendTrafficPolicy {
   return {
     apiVersion: "gateway.envoyproxy.io/v1alpha1",
     kind: "BackendTrafficPolicy",
     metadata: { name: TENANTS_GATEWAY_POLICY, namespace: options.gateway.namespace, labels: options.labels },
-    spec: { targetRefs: [gatewayTarget(options.gateway.name)], responseOverride: errorOverrides([403]) },
+    spec: { targetRefs: [gatewayTarget(options.gateway.name)], responseOverride: errorOverrides([401, 403]) },
   };
 }
 
@@ -466,13 +515,16 @@ export function tenantGatewayOptions(config: Pick<PlatformConfig, "tenants" | "m
 
 /**
  * Every custom object the tenants need, in apply order (Secrets are built apart: they hold keys):
- * the gateway's policies and route, then, with priorities, the Lua policy and the objectives.
+ * the gateway's policies (with API keys, the ReferenceGrant to their Secrets) and route, then,
+ * with priorities, the Lua policy and the objectives.
  */
 export function tenantGatewayObjects(options: TenantGatewayOptions): TenantGatewayObject[] {
   const objectivePolicy = tenantObjectivePolicy(options);
+  const grant = tenantKeysReferenceGrant(options);
   return [
     tenantHeaderStrip(options),
-    gatewayDenyPolicy(options),
+    ...(grant !== undefined ? [grant] : []),
+    gatewaySecurityPolicy(options),
     gatewayTrafficPolicy(options),
     tenantsRoute(options),
     tenantsSecurityPolicy(options),

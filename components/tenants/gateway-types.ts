@@ -23,7 +23,8 @@ export interface PolicyTargetRef {
 
 /** api/v1alpha1/api_key_auth_types.go APIKeyAuth. */
 export interface ApiKeyAuth {
-  readonly credentialRefs: readonly { readonly group: ""; readonly kind: "Secret"; readonly name: string }[];
+  /** `namespace` set: a Secret in another namespace, allowed there by a ReferenceGrant. */
+  readonly credentialRefs: readonly { readonly group: ""; readonly kind: "Secret"; readonly name: string; readonly namespace?: string }[];
   readonly extractFrom: readonly { readonly headers: readonly string[] }[];
   readonly forwardClientIDHeader: string;
   readonly sanitize: boolean;
@@ -54,6 +55,8 @@ export interface SecurityPolicy {
   readonly metadata: Metadata;
   readonly spec: {
     readonly targetRefs: readonly PolicyTargetRef[];
+    /** On a route's policy: merged into the Gateway's policy (api/v1alpha1/securitypolicy_types.go MergeType). */
+    readonly mergeType?: "StrategicMerge";
     readonly apiKeyAuth?: ApiKeyAuth;
     readonly jwt?: { readonly providers: readonly JwtProvider[] };
     readonly authorization: { readonly defaultAction: "Allow" | "Deny"; readonly rules?: readonly AuthorizationRule[] };
@@ -141,5 +144,16 @@ export interface AIGatewayRoute {
   };
 }
 
+/** Gateway API v1beta1 ReferenceGrant (../shared/crds/gateway.networking.k8s.io_referencegrants.yaml). */
+export interface ReferenceGrant {
+  readonly apiVersion: "gateway.networking.k8s.io/v1beta1";
+  readonly kind: "ReferenceGrant";
+  readonly metadata: Metadata;
+  readonly spec: {
+    readonly from: readonly { readonly group: string; readonly kind: string; readonly namespace: string }[];
+    readonly to: readonly { readonly group: string; readonly kind: string; readonly name?: string }[];
+  };
+}
+
 /** Every custom object the tenants render. */
-export type TenantGatewayObject = SecurityPolicy | BackendTrafficPolicy | ClientTrafficPolicy | EnvoyExtensionPolicy | AIGatewayRoute | InferenceObjective;
+export type TenantGatewayObject = SecurityPolicy | BackendTrafficPolicy | ClientTrafficPolicy | EnvoyExtensionPolicy | AIGatewayRoute | InferenceObjective | ReferenceGrant;

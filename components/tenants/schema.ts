@@ -23,7 +23,7 @@ const windowsSchema = z
 
 export type QuotaWindows = z.output<typeof windowsSchema>;
 
-const quotasSchema = z
+export const quotasSchema = z
   .strictObject({
     requests: windowsSchema.optional().describe("Requests the tenant may send. Default: unlimited."),
     inputTokens: windowsSchema.optional().describe("Prompt tokens, counted from each response's usage. Default: unlimited."),

@@ -5,6 +5,7 @@ import type { PlatformConfig } from "../config";
 import { customObject } from "../kube-object";
 import { apiKeySecret, tenantGatewayObjects, tenantGatewayOptions } from "./gateway-objects";
 import type { TenantGatewayObject } from "./gateway-types";
+import { TemplateGrant, templateGrantObjects } from "./template-grant";
 import { tenantUsagePodMonitor } from "./usage";
 
 // Registers the tenants' objects: one API key per API-key tenant (generated with @pulumi/random,
@@ -86,5 +87,27 @@ export class TenantGateway extends pulumi.ComponentResource {
       );
     }
     this.registerOutputs({ keys: this.keys });
+  }
+}
+
+export interface TenantGrantArgs {
+  /** The validated grant of a template stack (resolveTemplateGrant). Required. */
+  readonly grant: TemplateGrant;
+  readonly provider: k8s.Provider;
+  /** The template's namespace and model services: the route's InferencePools come with them. */
+  readonly dependsOn: readonly pulumi.Resource[];
+}
+
+/** A template stack's route for its models, with the granted tenants' access and ceilings (template-grant.ts). */
+export class TenantGrant extends pulumi.ComponentResource {
+  public readonly objects: readonly TenantGatewayObject[];
+
+  constructor(name: string, args: TenantGrantArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("llm-platform:index:TenantGrant", name, {}, opts);
+    this.objects = templateGrantObjects(args.grant);
+    for (const object of this.objects) {
+      gatewayObject(`${name}-${object.kind.toLowerCase()}-${object.metadata.name}`, object, { parent: this, provider: args.provider, dependsOn: [...args.dependsOn] });
+    }
+    this.registerOutputs({});
   }
 }
