@@ -9,6 +9,7 @@ import {
   quotaRules,
   luaString,
   objectiveScript,
+  EnvironmentGatewayOptions,
   TenantGatewayOptions,
   tenantGatewayObjects,
   tenantHeaderStrip,
@@ -19,7 +20,6 @@ import {
   tenantsTrafficPolicy,
   tenantGatewayOptions,
   tenantKeysReferenceGrant,
-  routeAuthorizationPolicy,
 } from "../components/tenants/gateway-objects";
 import { parsePlatformConfig } from "../components/config";
 import { baseConfig } from "./harness/fixtures";
@@ -41,7 +41,7 @@ const models: TenantGatewayOptions["models"] = [
   { name: "unused", servedModelName: "unused", routing: "precise" },
 ];
 
-function options(tenants: ResolvedTenant[]): TenantGatewayOptions {
+function options(tenants: ResolvedTenant[]): EnvironmentGatewayOptions {
   return { tenants, models, modelsNamespace: "llm-models", gateway: { name: "inference-gateway", namespace: "llm-gateway" }, labels: { l: "v" } };
 }
 
@@ -145,7 +145,7 @@ describe("tenant gateway objects", () => {
     });
   });
 
-  it("authenticates JWTs with one provider per tenant on the Gateway, repeated on each route, and authorizes on that provider's verified claim", () => {
+  it("authenticates JWTs with one provider per tenant on the Gateway, and authorizes on the header only that provider writes", () => {
     const gateway = gatewaySecurityPolicy(jwt);
     assert.strictEqual(gateway.spec.apiKeyAuth, undefined);
     assert.deepStrictEqual(gateway.spec.jwt?.providers[0], {
@@ -153,21 +153,27 @@ describe("tenant gateway objects", () => {
       issuer: "https://idp.example.com",
       audiences: ["llm"],
       remoteJWKS: { uri: "https://idp.example.com/jwks" },
-      claimToHeaders: [{ header: "x-llm-tenant", claim: "org" }],
+      claimToHeaders: [
+        { header: "x-llm-tenant", claim: "org" },
+        { header: "x-llm-jwt-research", claim: "org" },
+      ],
     });
     const policy = tenantsSecurityPolicy(jwt);
     assert.strictEqual(policy.spec.mergeType, "StrategicMerge");
-    // A merged list replaces the Gateway's: the route names every provider, so it authenticates alike.
-    assert.deepStrictEqual(policy.spec.jwt, gateway.spec.jwt);
-    // A route granting one tenant still names all providers, and allows only that tenant.
-    const one = routeAuthorizationPolicy({ tenants: [jwt.tenants[1]], allTenants: jwt.tenants, models, route: "m", namespace: "team-m", labels: {} });
-    assert.deepStrictEqual(one.spec.jwt, gateway.spec.jwt);
-    assert.deepStrictEqual(one.spec.authorization.rules?.map((r) => r.name), ["ops"]);
-    assert.deepStrictEqual(policy.spec.authorization.rules?.[0], {
-      name: "research",
-      action: "Allow",
-      principal: { jwt: { provider: "research", claims: [{ name: "org", values: ["org-42"] }] }, headers: [{ name: "x-ai-eg-model", values: ["llama-70b"] }] },
-    });
+    // The route names no provider: merged, it keeps the Gateway's whole list.
+    assert.strictEqual(policy.spec.jwt, undefined);
+    assert.deepStrictEqual(policy.spec.authorization.rules, [
+      { name: "research", action: "Allow", principal: { headers: [{ name: "x-llm-jwt-research", values: ["org-42"] }, { name: "x-ai-eg-model", values: ["llama-70b"] }] } },
+      { name: "ops", action: "Allow", principal: { headers: [{ name: "x-llm-jwt-ops", values: ["ops"] }, { name: "x-ai-eg-model", values: ["Qwen/Qwen3-8B"] }] } },
+    ]);
+    // A client cannot send a provider's header (nor the tenant header) itself.
+    assert.deepStrictEqual(tenantHeaderStrip(jwt).spec.headers.earlyRequestHeaders.remove, [
+      "x-llm-tenant",
+      "x-llm-jwt-research",
+      "x-llm-jwt-ops",
+      "x-llm-d-inference-objective",
+      "x-gateway-inference-objective",
+    ]);
   });
 
   it("turns quotas into global rate limits keyed by the tenant, counted per model: requests count one, tokens their response's count", () => {

@@ -75,6 +75,25 @@ describe("the model template's grant of environment tenants", () => {
     );
   });
 
+  it("grants JWT tenants on the header only the tenant's own provider writes, and keys their ceilings on the claim value", () => {
+    const jwtEnvironment = environmentTenantGrants(
+      [
+        { name: "research", credential: { kind: "jwt", issuer: "https://i", audiences: ["a"], jwksUri: "https://i/j", claim: "org", value: "org-42" }, models: [], quotas: { requests: { perMinute: 5 } } },
+        { name: "ops", credential: { kind: "jwt", issuer: "https://i", audiences: ["a"], jwksUri: "https://i/j", claim: "org", value: "ops" }, models: [], quotas: {} },
+      ],
+      gateway,
+    );
+    // The copy holds no issuer, audience or key set: the Gateway's providers authenticate.
+    assert.deepStrictEqual(jwtEnvironment.tenants[0], { name: "research", credential: "jwt", identity: "org-42", quotas: { requests: { perMinute: 5 } } });
+    const [, security, traffic] = templateGrantObjects(granted(["research"], jwtEnvironment));
+    assert.ok(security.kind === "SecurityPolicy" && traffic.kind === "BackendTrafficPolicy");
+    assert.strictEqual(security.spec.jwt, undefined);
+    assert.deepStrictEqual(security.spec.authorization.rules, [
+      { name: "research", action: "Allow", principal: { headers: [{ name: "x-llm-jwt-research", values: ["org-42"] }, { name: "x-ai-eg-model", values: ["Qwen/Qwen3-8B"] }] } },
+    ]);
+    assert.deepStrictEqual(traffic.spec.rateLimit?.global.rules.map((r) => r.clientSelectors[0].headers[0].value), ["org-42"]);
+  });
+
   it("gives a granted tenant's priority an objective on the template's pool, with the Lua policy on its route", () => {
     const objects = templateGrantObjects(granted(["search", "support-bot"]));
     assert.deepStrictEqual(
@@ -99,7 +118,7 @@ describe("the model template's grant of environment tenants", () => {
     assert.deepStrictEqual(resolveTemplateGrant({ tenants: [], environment: undefined }, template), { issues: [] });
   });
 
-  it("refuses, naming the key: no environment copy, a malformed one, an unknown or repeated tenant, an environment without tenants or with JWT, a foreign identity, no pool", () => {
+  it("refuses, naming the key: no environment copy, a malformed one, an unknown or repeated tenant, an environment without tenants, a foreign identity, no pool", () => {
     assert.match(issuesOf(["search"], undefined).join("\n"), /^llm-platform:environmentTenants: is required .*tenantGrants/);
     assert.match(issuesOf(["search"], { gateway, tenants: [{ name: "search" }] }).join("\n"), /^llm-platform:environmentTenants\.tenants\.0\.credential: /m);
     assert.deepStrictEqual(issuesOf(["serch", "search", "search"], environment), [
@@ -107,8 +126,6 @@ describe("the model template's grant of environment tenants", () => {
       'llm-platform:tenants[2]: "search" is listed twice',
     ]);
     assert.deepStrictEqual(issuesOf(["search"], { gateway, tenants: [] }), ["llm-platform:tenants: the environment has no tenants to grant (its gateway is open or has none configured); leave it empty"]);
-    const jwt = environmentTenantGrants([{ name: "r", credential: { kind: "jwt", issuer: "https://i", audiences: ["a"], jwksUri: "https://i/j", claim: "org", value: "r" }, models: [], quotas: {} }], gateway);
-    assert.match(issuesOf(["r"], jwt).join("\n"), /^llm-platform:tenants: the environment's tenants use JWT, which a template cannot grant/);
     assert.deepStrictEqual(issuesOf(["search"], { gateway, tenants: [{ ...environment.tenants[0], identity: "someone" }] }), [
       'llm-platform:environmentTenants.tenants.0.identity: is "someone", but an API-key tenant\'s identity is its name "search"',
     ]);

@@ -38,7 +38,8 @@ import type {
 //   API keys from `Authorization: Bearer <key>` (Envoy's api_key_auth strips the Bearer scheme;
 //   gateway site/content/en/latest/tasks/security/apikey-auth.md) with the client ID forwarded in
 //   `x-llm-tenant`, read from the models namespace's Secrets through a ReferenceGrant there, or JWT
-//   providers with the tenant claim copied into that header; its authorization denies everything.
+//   providers with the tenant claim copied into that header and into the provider's own
+//   `x-llm-jwt-<tenant>` (jwtTenantHeader says why); its authorization denies everything.
 //   Authentication sits on the Gateway, not on a route, because it runs on the route a request
 //   first matches: before the AI Gateway's filter has read the model, that is one of the
 //   AIGatewayRoutes' `/` catch-alls, the oldest HTTPRoute's (internal/gatewayapi/sort.go,
@@ -51,16 +52,18 @@ import type {
 //   Gateway's ext_proc and RBAC after it (gateway internal/xds/translator/httpfilters.go
 //   newOrderedHTTPFilter: api_key_auth 6, jwt_authn 9, ext_proc 100+, rbac 301, ratelimit 303), so
 //   authorization sees the model header and one rule per tenant allows its models: 401 without a
-//   valid credential, 403 for a model outside the list. Principal headers and jwt are ANDed
-//   (internal/xds/translator/authorization.go buildRBACPerRoute).
+//   valid credential, 403 for a model outside the list. A rule's principal headers are ANDed
+//   (internal/xds/translator/authorization.go buildRBACPerRoute). A model template's stack renders
+//   the same route, policy and limits in its own namespace for the tenants it grants
+//   (template-grant.ts).
 // - `llm-tenants` BackendTrafficPolicy on the same route: global rate limits keyed by
 //   `x-llm-tenant`, one counter per model the tenant calls (windowRules says why); token ceilings cost 0 per request and the token count of the response, read
 //   from the `io.envoy.ai_gateway` metadata the route's `llmRequestCosts` fill (ai-gateway
 //   site/docs/capabilities/traffic/usage-based-ratelimiting.md). responseOverride gives 401, 403
 //   and 429 an OpenAI-shaped JSON body.
-// - `llm-tenants` ClientTrafficPolicy on the Gateway: removes a client-sent `x-llm-tenant` and
-//   objective header before any filter runs, so a caller cannot pick the tenant its requests are
-//   counted against, nor the priority they are served with.
+// - `llm-tenants` ClientTrafficPolicy on the Gateway: removes a client-sent `x-llm-tenant`,
+//   `x-llm-jwt-<tenant>` and objective header before any filter runs, so a caller cannot pick the
+//   tenant its requests are allowed and counted as, nor the priority they are served with.
 // - Tenant priority (only when a tenant sets one): one InferenceObjective `<tenant>.<model>` per
 //   granted model, on that model's pool, and a `llm-tenants` EnvoyExtensionPolicy whose Lua script
 //   sets `x-llm-d-inference-objective` from the authenticated tenant and the model header. See
@@ -99,7 +102,7 @@ export function apiKeySecretName(tenant: string): string {
  * The identity `x-llm-tenant` carries for a tenant: its name for API keys (the Secret's key is the
  * client ID), the claim's value for JWT.
  */
-export function tenantIdentity(tenant: ResolvedTenant): string {
+export function tenantIdentity(tenant: RoutedTenant): string {
   return tenant.credential.kind === "jwt" ? tenant.credential.value : tenant.name;
 }
 
@@ -126,8 +129,25 @@ export function modelInferencePool(model: Pick<TenantRoutedModel, "name" | "rout
   }
 }
 
+/**
+ * Header a JWT tenant's own provider fills with the tenant claim. Only a token that provider
+ * verified writes it (the gateway strips a client-sent one), so a rule on it binds the tenant to
+ * its issuer and audiences as `principal.jwt` would, without naming the provider: a route policy
+ * merged into the Gateway's could name one only by repeating every provider, and a merged list
+ * replaces the Gateway's (a model template's copy of the providers would go stale).
+ */
+export function jwtTenantHeader(tenant: string): string {
+  return `x-llm-jwt-${tenant}`;
+}
+
+/** What a route's objects need of a tenant; a model template's copy of an environment tenant has no more. */
+export interface RoutedTenant extends Omit<ResolvedTenant, "credential"> {
+  readonly credential: { readonly kind: "apiKey" } | { readonly kind: "jwt"; readonly value: string };
+}
+
+/** A tenants' route, its models and its Gateway. */
 export interface TenantGatewayOptions {
-  readonly tenants: readonly ResolvedTenant[];
+  readonly tenants: readonly RoutedTenant[];
   readonly models: readonly TenantRoutedModel[];
   readonly modelsNamespace: string;
   readonly gateway: { readonly name: string; readonly namespace: string };
@@ -136,6 +156,11 @@ export interface TenantGatewayOptions {
 
 const routeTarget: PolicyTargetRef = { group: "gateway.networking.k8s.io", kind: "HTTPRoute", name: TENANTS_ROUTE };
 const gatewayTarget = (name: string): PolicyTargetRef => ({ group: "gateway.networking.k8s.io", kind: "Gateway", name });
+
+/** The environment's own route and its Gateway's authentication: the tenants with their whole credentials. */
+export interface EnvironmentGatewayOptions extends TenantGatewayOptions {
+  readonly tenants: readonly ResolvedTenant[];
+}
 
 /** Models any tenant may call, in config order. */
 function tenantModels(options: TenantGatewayOptions): TenantRoutedModel[] {
@@ -174,25 +199,30 @@ export function apiKeySecret<K>(tenant: string, key: K, namespace: string, label
   };
 }
 
-function allowRule(tenant: ResolvedTenant, models: readonly TenantRoutedModel[]): AuthorizationRule {
+function allowRule(tenant: RoutedTenant, models: readonly TenantRoutedModel[]): AuthorizationRule {
   const served = models.filter((m) => tenant.models.includes(m.name)).map((m) => m.servedModelName);
-  const modelHeader = { name: MODEL_HEADER, values: served };
-  if (tenant.credential.kind === "jwt") {
-    // The verified claim of this tenant's own provider, not the header: another issuer cannot name it.
-    return {
-      name: tenant.name,
-      action: "Allow",
-      principal: { jwt: { provider: tenant.name, claims: [{ name: tenant.credential.claim, values: [tenant.credential.value] }] }, headers: [modelHeader] },
-    };
-  }
-  return { name: tenant.name, action: "Allow", principal: { headers: [{ name: TENANT_HEADER, values: [tenant.name] }, modelHeader] } };
+  // A JWT tenant's claim as its own provider verified it, not `x-llm-tenant`, which any provider writes: another issuer cannot name it.
+  const tenantHeader =
+    tenant.credential.kind === "jwt" ? { name: jwtTenantHeader(tenant.name), values: [tenant.credential.value] } : { name: TENANT_HEADER, values: [tenant.name] };
+  return { name: tenant.name, action: "Allow", principal: { headers: [tenantHeader, { name: MODEL_HEADER, values: served }] } };
 }
 
-/** Each JWT tenant's provider; every policy that names providers names all of them, so all authenticate alike. */
+/** Each JWT tenant's provider, copying the tenant claim into `x-llm-tenant` (limits, usage) and the provider's own header (access). */
 function jwtSection(tenants: readonly ResolvedTenant[]): Pick<SecurityPolicy["spec"], "jwt"> {
   const providers: JwtProvider[] = tenants.flatMap((t) =>
     t.credential.kind === "jwt"
-      ? [{ name: t.name, issuer: t.credential.issuer, audiences: [...t.credential.audiences], remoteJWKS: { uri: t.credential.jwksUri }, claimToHeaders: [{ header: TENANT_HEADER, claim: t.credential.claim }] }]
+      ? [
+          {
+            name: t.name,
+            issuer: t.credential.issuer,
+            audiences: [...t.credential.audiences],
+            remoteJWKS: { uri: t.credential.jwksUri },
+            claimToHeaders: [
+              { header: TENANT_HEADER, claim: t.credential.claim },
+              { header: jwtTenantHeader(t.name), claim: t.credential.claim },
+            ],
+          },
+        ]
       : [],
   );
   return providers.length > 0 ? { jwt: { providers } } : {};
@@ -203,7 +233,7 @@ function jwtSection(tenants: readonly ResolvedTenant[]): Pick<SecurityPolicy["sp
  * JWT providers. Its authorization denies all, so a route without its own merged authorization
  * (KServe's per-model paths) refuses every request: 401 without a credential, 403 with one.
  */
-export function gatewaySecurityPolicy(options: Pick<TenantGatewayOptions, "tenants" | "modelsNamespace" | "gateway" | "labels">): SecurityPolicy {
+export function gatewaySecurityPolicy(options: Pick<EnvironmentGatewayOptions, "tenants" | "modelsNamespace" | "gateway" | "labels">): SecurityPolicy {
   const keyTenants = options.tenants.filter((t) => t.credential.kind === "apiKey");
   const crossNamespace = options.modelsNamespace !== options.gateway.namespace;
   return {
@@ -235,7 +265,7 @@ export function gatewaySecurityPolicy(options: Pick<TenantGatewayOptions, "tenan
  * one `to` per Secret, so nothing else there is readable. Undefined without API-key tenants or
  * when the Gateway shares the models namespace.
  */
-export function tenantKeysReferenceGrant(options: Pick<TenantGatewayOptions, "tenants" | "modelsNamespace" | "gateway" | "labels">): ReferenceGrant | undefined {
+export function tenantKeysReferenceGrant(options: Pick<EnvironmentGatewayOptions, "tenants" | "modelsNamespace" | "gateway" | "labels">): ReferenceGrant | undefined {
   const keyTenants = options.tenants.filter((t) => t.credential.kind === "apiKey");
   if (keyTenants.length === 0 || options.modelsNamespace === options.gateway.namespace) {
     return undefined;
@@ -253,29 +283,20 @@ export function tenantKeysReferenceGrant(options: Pick<TenantGatewayOptions, "te
 
 /**
  * Per-tenant model access on a tenants' route: authorization only, merged into the Gateway's
- * policy (which authenticates). `tenants` are the ones granted on this route; `allTenants` every
- * tenant of the environment, whose JWT providers the policy repeats: a merged list replaces the
- * Gateway's, and a rule's `principal.jwt` names a provider of its own policy.
+ * policy, which authenticates (a merged policy keeps the Gateway's fields it does not set). Its
+ * rules read only headers, so it names no credential of its own.
  */
-export function routeAuthorizationPolicy(
-  options: Pick<TenantGatewayOptions, "tenants" | "labels"> & { readonly route: string; readonly namespace: string; readonly models: readonly TenantRoutedModel[]; readonly allTenants: readonly ResolvedTenant[] },
-): SecurityPolicy {
+export function tenantsSecurityPolicy(options: TenantGatewayOptions): SecurityPolicy {
   return {
     apiVersion: "gateway.envoyproxy.io/v1alpha1",
     kind: "SecurityPolicy",
-    metadata: { name: options.route, namespace: options.namespace, labels: options.labels },
+    metadata: { name: TENANTS_ROUTE, namespace: options.modelsNamespace, labels: options.labels },
     spec: {
-      targetRefs: [{ group: "gateway.networking.k8s.io", kind: "HTTPRoute", name: options.route }],
+      targetRefs: [routeTarget],
       mergeType: "StrategicMerge",
-      ...jwtSection(options.allTenants),
-      authorization: { defaultAction: "Deny", rules: options.tenants.map((t) => allowRule(t, options.models)) },
+      authorization: { defaultAction: "Deny", rules: options.tenants.map((t) => allowRule(t, tenantModels(options))) },
     },
   };
-}
-
-/** Per-tenant model access on the environment's tenants' route. */
-export function tenantsSecurityPolicy(options: TenantGatewayOptions): SecurityPolicy {
-  return routeAuthorizationPolicy({ ...options, route: TENANTS_ROUTE, namespace: options.modelsNamespace, models: tenantModels(options), allTenants: options.tenants });
 }
 
 /**
@@ -288,7 +309,7 @@ export function tenantObjectiveName(tenant: string, model: string): string {
 }
 
 /** The (tenant, model) pairs that get an objective: tenants with a priority, models with a platform-run picker. */
-function objectivePairs(options: TenantGatewayOptions): { tenant: ResolvedTenant; model: TenantRoutedModel; pool: string; priority: number }[] {
+function objectivePairs(options: TenantGatewayOptions): { tenant: RoutedTenant; model: TenantRoutedModel; pool: string; priority: number }[] {
   const models = tenantModels(options);
   return options.tenants.flatMap((tenant) => {
     const priority = tenant.priority;
@@ -408,12 +429,13 @@ export function tenantObjectivePolicy(options: TenantGatewayOptions): EnvoyExten
 }
 
 /** Strips a client-sent tenant header and objective headers before any filter runs. */
-export function tenantHeaderStrip(options: Pick<TenantGatewayOptions, "gateway" | "labels">): ClientTrafficPolicy {
+export function tenantHeaderStrip(options: Pick<TenantGatewayOptions, "tenants" | "gateway" | "labels">): ClientTrafficPolicy {
+  const jwtHeaders = options.tenants.filter((t) => t.credential.kind === "jwt").map((t) => jwtTenantHeader(t.name));
   return {
     apiVersion: "gateway.envoyproxy.io/v1alpha1",
     kind: "ClientTrafficPolicy",
     metadata: { name: TENANTS_GATEWAY_POLICY, namespace: options.gateway.namespace, labels: options.labels },
-    spec: { targetRefs: [gatewayTarget(options.gateway.name)], headers: { earlyRequestHeaders: { remove: [TENANT_HEADER, OBJECTIVE_HEADER, LEGACY_OBJECTIVE_HEADER] } } },
+    spec: { targetRefs: [gatewayTarget(options.gateway.name)], headers: { earlyRequestHeaders: { remove: [TENANT_HEADER, ...jwtHeaders, OBJECTIVE_HEADER, LEGACY_OBJECTIVE_HEADER] } } },
   };
 }
 
@@ -503,7 +525,7 @@ export function gatewayTrafficPolicy(options: Pick<TenantGatewayOptions, "gatewa
 }
 
 /** The builders' options for a validated environment: its tenants, models, models namespace and the shared Gateway. */
-export function tenantGatewayOptions(config: Pick<PlatformConfig, "tenants" | "models" | "modelsNamespace">, labels: Readonly<Record<string, string>> = {}): TenantGatewayOptions {
+export function tenantGatewayOptions(config: Pick<PlatformConfig, "tenants" | "models" | "modelsNamespace">, labels: Readonly<Record<string, string>> = {}): EnvironmentGatewayOptions {
   return {
     tenants: config.tenants,
     models: config.models.map((m) => ({ name: m.name, servedModelName: m.servedModelName, routing: m.routing })),
@@ -518,7 +540,7 @@ export function tenantGatewayOptions(config: Pick<PlatformConfig, "tenants" | "m
  * the gateway's policies (with API keys, the ReferenceGrant to their Secrets) and route, then,
  * with priorities, the Lua policy and the objectives.
  */
-export function tenantGatewayObjects(options: TenantGatewayOptions): TenantGatewayObject[] {
+export function tenantGatewayObjects(options: EnvironmentGatewayOptions): TenantGatewayObject[] {
   const objectivePolicy = tenantObjectivePolicy(options);
   const grant = tenantKeysReferenceGrant(options);
   return [

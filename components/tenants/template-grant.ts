@@ -2,7 +2,7 @@ import { z } from "zod";
 import { distance } from "fastest-levenshtein";
 import type { ConfigIssue } from "../config/report";
 import type { ResolvedTenant } from "./config";
-import { routeAuthorizationPolicy, TENANTS_ROUTE, TenantGatewayOptions, TenantRoutedModel, tenantObjectivePolicy, tenantObjectives, tenantsRoute, tenantsTrafficPolicy, tenantIdentity } from "./gateway-objects";
+import { RoutedTenant, TenantGatewayOptions, TenantRoutedModel, tenantObjectivePolicy, tenantObjectives, tenantsRoute, tenantsSecurityPolicy, tenantsTrafficPolicy, tenantIdentity } from "./gateway-objects";
 import type { TenantGatewayObject } from "./gateway-types";
 import { INT32_MAX, INT32_MIN, quotasSchema } from "./schema";
 
@@ -14,11 +14,11 @@ import { INT32_MAX, INT32_MIN, quotasSchema } from "./schema";
 // (an AIGatewayRoute for its model), that route's authorization (merged into the Gateway's
 // authentication) and its ceilings, with the same builders as the environment's route.
 //
-// Only API-key environments: the Gateway's SecurityPolicy authenticates every route, and a route's
-// merged policy carries no key list, so a stale copy can grant no more than the Gateway
-// authenticates. JWT is refused: the CRD requires a policy using `principal.jwt` to name its
-// providers, a merged list replaces the Gateway's, so the template's route would repeat every
-// provider of the environment and authenticate wrongly for any tenant added after its copy.
+// The Gateway's SecurityPolicy authenticates every route, API keys and JWT alike, and the
+// template's route policy only authorizes on headers the Gateway's authentication writes
+// (`x-llm-tenant` for a key's client ID, `x-llm-jwt-<tenant>` for a JWT tenant's verified claim).
+// The copy holds no credential: a stale one can grant no more than the Gateway authenticates, and
+// a tenant renamed or removed since matches no request.
 
 const environmentTenantSchema = z.strictObject({
   name: z.string().min(1),
@@ -92,13 +92,6 @@ export function resolveTemplateGrant(
   if (environment.tenants.length === 0) {
     issues.push({ path: GRANTED_TENANTS_KEY, message: "the environment has no tenants to grant (its gateway is open or has none configured); leave it empty" });
   }
-  if (environment.tenants.some((t) => t.credential === "jwt")) {
-    issues.push({
-      path: GRANTED_TENANTS_KEY,
-      message:
-        "the environment's tenants use JWT, which a template cannot grant: its route's policy would have to repeat every JWT provider of the environment and would authenticate wrongly after the next tenant is added; declare this model in the environment's stack (docs/security.md#models-from-the-model-template)",
-    });
-  }
   environment.tenants.forEach((t, i) => {
     // An API key's client ID is the tenant's name (tenantIdentity); anything else is not this platform's output.
     if (t.credential === "apiKey" && t.identity !== t.name) {
@@ -130,10 +123,16 @@ export function resolveTemplateGrant(
     return { issues };
   }
   const modelNames = models.map((m) => m.name);
-  const tenants: ResolvedTenant[] = environment.tenants
+  const tenants: RoutedTenant[] = environment.tenants
     .filter((t) => request.tenants.includes(t.name))
-    // Identity is the client ID of the tenant's key (its name, tenantIdentity); ceilings per model, as in the environment.
-    .map((t) => ({ name: t.name, credential: { kind: "apiKey", rotation: 1 }, models: modelNames, quotas: t.quotas, ...(t.priority !== undefined ? { priority: t.priority } : {}) }));
+    // Identity as the Gateway's authentication writes it (tenantIdentity); ceilings per model, as in the environment.
+    .map((t) => ({
+      name: t.name,
+      credential: t.credential === "jwt" ? { kind: "jwt", value: t.identity } : { kind: "apiKey" },
+      models: modelNames,
+      quotas: t.quotas,
+      ...(t.priority !== undefined ? { priority: t.priority } : {}),
+    }));
   return { grant: { tenants, models, modelsNamespace: template.namespace, gateway: environment.gateway, labels: template.labels }, issues: [] };
 }
 
@@ -147,7 +146,7 @@ export function templateGrantObjects(grant: TemplateGrant): TenantGatewayObject[
   const objectivePolicy = tenantObjectivePolicy(grant);
   return [
     tenantsRoute(grant),
-    routeAuthorizationPolicy({ ...grant, route: TENANTS_ROUTE, namespace: grant.modelsNamespace, allTenants: grant.tenants }),
+    tenantsSecurityPolicy(grant),
     tenantsTrafficPolicy(grant),
     ...(objectivePolicy !== undefined ? [objectivePolicy] : []),
     ...tenantObjectives(grant),
