@@ -1,4 +1,5 @@
 import * as assert from "assert";
+import { jwtProviderHeader } from "../components/tenants/jwt-provider";
 import { parsePlatformConfig, PlatformInput } from "../components/config";
 import { checkQuotas } from "../components/tenants/config";
 import type { ConfigIssue } from "../components/config/report";
@@ -46,6 +47,7 @@ describe("tenants config", () => {
       jwksUri: "https://idp.example.com/jwks.json",
       claim: "sub",
       value: "research",
+      header: jwtProviderHeader({ issuer: "https://idp.example.com", audiences: ["llm-platform"], jwksUri: "https://idp.example.com/jwks.json" }),
     });
   });
 
@@ -83,6 +85,14 @@ describe("tenants config", () => {
     it("refuses two JWT tenants identified by the same claim value from the same issuer", () => {
       const twin = { ...jwtTenant("b"), jwt: { ...jwtTenant("b").jwt!, value: "a" } };
       expectIssue(withTenants([jwtTenant("a"), twin]), "tenants[1].jwt.value", /tenants\[0\] is already identified by sub=a/);
+    });
+
+    it("refuses two JWT tenants of one issuer naming themselves with different claims: its one provider copies one claim", () => {
+      const byTeam = { ...jwtTenant("b"), jwt: { ...jwtTenant("b").jwt!, claim: "team" } };
+      expectIssue(withTenants([jwtTenant("a"), byTeam]), "tenants[1].jwt.claim", /tenants\[0\] has the same issuer, audiences and jwksUri and names its tenant with claim "sub"; tenants of one issuer must use the same claim/);
+      // Another audience is another provider, which may read another claim.
+      const otherAudience = { ...byTeam, jwt: { ...byTeam.jwt, audiences: ["other"] } };
+      assert.deepStrictEqual(parsePlatformConfig(withTenants([jwtTenant("a"), otherAudience])).tenants.map((t) => t.name), ["a", "b"]);
     });
 
     it("refuses a secret config key shared by two tenants or one the platform reads", () => {

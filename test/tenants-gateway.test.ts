@@ -22,15 +22,16 @@ import {
   tenantKeysReferenceGrant,
 } from "../components/tenants/gateway-objects";
 import { parsePlatformConfig } from "../components/config";
+import { jwtProviderHeader, jwtProviderName } from "../components/tenants/jwt-provider";
 import { baseConfig } from "./harness/fixtures";
 import { envoyGatewayServes, sharedGateway } from "../components/addons/gateway-manifests";
 import { GatewayCrdValidator } from "./harness/gateway-crds";
 import { kubernetesSchemas } from "./harness/schema";
 
 const keyTenant = (name: string, models: string[], quotas: ResolvedTenant["quotas"] = {}): ResolvedTenant => ({ name, credential: { kind: "apiKey", rotation: 1 }, models, quotas });
-const jwtTenant = (name: string, models: string[], value = name): ResolvedTenant => ({
+const jwtTenant = (name: string, models: string[], value = name, issuer = "https://idp.example.com"): ResolvedTenant => ({
   name,
-  credential: { kind: "jwt", issuer: "https://idp.example.com", audiences: ["llm"], jwksUri: "https://idp.example.com/jwks", claim: "org", value },
+  credential: { kind: "jwt", issuer, audiences: ["llm"], jwksUri: `${issuer}/jwks`, claim: "org", value, header: jwtProviderHeader({ issuer, audiences: ["llm"], jwksUri: `${issuer}/jwks` }) },
   models,
   quotas: { requests: { perMinute: 5 } },
 });
@@ -145,35 +146,59 @@ describe("tenant gateway objects", () => {
     });
   });
 
-  it("authenticates JWTs with one provider per tenant on the Gateway, and authorizes on the header only that provider writes", () => {
-    const gateway = gatewaySecurityPolicy(jwt);
+  it("authenticates JWTs with one provider per issuer on the Gateway, and authorizes on the header only that provider writes", () => {
+    const idp = { issuer: "https://idp.example.com", audiences: ["llm"], jwksUri: "https://idp.example.com/jwks" };
+    const other = { issuer: "https://other.example.com", audiences: ["llm"], jwksUri: "https://other.example.com/jwks" };
+    const three = options([...jwt.tenants, jwtTenant("partner", ["qwen3-8b"], "p-1", other.issuer)]);
+    const gateway = gatewaySecurityPolicy(three);
     assert.strictEqual(gateway.spec.apiKeyAuth, undefined);
-    assert.deepStrictEqual(gateway.spec.jwt?.providers[0], {
-      name: "research",
-      issuer: "https://idp.example.com",
-      audiences: ["llm"],
-      remoteJWKS: { uri: "https://idp.example.com/jwks" },
-      claimToHeaders: [
-        { header: "x-llm-tenant", claim: "org" },
-        { header: "x-llm-jwt-research", claim: "org" },
-      ],
-    });
-    const policy = tenantsSecurityPolicy(jwt);
+    // research and ops share an issuer: one provider verifies their tokens once (jwt-provider.ts).
+    assert.match(jwtProviderName(idp), /^jwt-[0-9a-f]{12}$/);
+    assert.notStrictEqual(jwtProviderName(idp), jwtProviderName(other));
+    assert.deepStrictEqual(gateway.spec.jwt?.providers, [
+      {
+        name: jwtProviderName(idp),
+        issuer: "https://idp.example.com",
+        audiences: ["llm"],
+        remoteJWKS: { uri: "https://idp.example.com/jwks" },
+        claimToHeaders: [
+          { header: "x-llm-tenant", claim: "org" },
+          { header: jwtProviderHeader(idp), claim: "org" },
+        ],
+      },
+      {
+        name: jwtProviderName(other),
+        issuer: "https://other.example.com",
+        audiences: ["llm"],
+        remoteJWKS: { uri: "https://other.example.com/jwks" },
+        claimToHeaders: [
+          { header: "x-llm-tenant", claim: "org" },
+          { header: jwtProviderHeader(other), claim: "org" },
+        ],
+      },
+    ]);
+    const policy = tenantsSecurityPolicy(three);
     assert.strictEqual(policy.spec.mergeType, "StrategicMerge");
     // The route names no provider: merged, it keeps the Gateway's whole list.
     assert.strictEqual(policy.spec.jwt, undefined);
     assert.deepStrictEqual(policy.spec.authorization.rules, [
-      { name: "research", action: "Allow", principal: { headers: [{ name: "x-llm-jwt-research", values: ["org-42"] }, { name: "x-ai-eg-model", values: ["llama-70b"] }] } },
-      { name: "ops", action: "Allow", principal: { headers: [{ name: "x-llm-jwt-ops", values: ["ops"] }, { name: "x-ai-eg-model", values: ["Qwen/Qwen3-8B"] }] } },
+      { name: "research", action: "Allow", principal: { headers: [{ name: jwtProviderHeader(idp), values: ["org-42"] }, { name: "x-ai-eg-model", values: ["llama-70b"] }] } },
+      { name: "ops", action: "Allow", principal: { headers: [{ name: jwtProviderHeader(idp), values: ["ops"] }, { name: "x-ai-eg-model", values: ["Qwen/Qwen3-8B"] }] } },
+      // Another issuer's token naming p-1 fills only its own provider's header.
+      { name: "partner", action: "Allow", principal: { headers: [{ name: jwtProviderHeader(other), values: ["p-1"] }, { name: "x-ai-eg-model", values: ["Qwen/Qwen3-8B"] }] } },
     ]);
     // A client cannot send a provider's header (nor the tenant header) itself.
-    assert.deepStrictEqual(tenantHeaderStrip(jwt).spec.headers.earlyRequestHeaders.remove, [
+    assert.deepStrictEqual(tenantHeaderStrip(three).spec.headers.earlyRequestHeaders.remove, [
       "x-llm-tenant",
-      "x-llm-jwt-research",
-      "x-llm-jwt-ops",
+      jwtProviderHeader(idp),
+      jwtProviderHeader(other),
       "x-llm-d-inference-objective",
       "x-gateway-inference-objective",
     ]);
+    // The digest does not depend on the audiences' order, and changes with any of the three parts.
+    assert.strictEqual(jwtProviderHeader({ ...idp, audiences: ["b", "a"] }), jwtProviderHeader({ ...idp, audiences: ["a", "b"] }));
+    assert.notStrictEqual(jwtProviderHeader({ ...idp, audiences: ["llm", "x"] }), jwtProviderHeader(idp));
+    assert.notStrictEqual(jwtProviderHeader({ ...idp, jwksUri: "https://idp.example.com/other" }), jwtProviderHeader(idp));
   });
 
   it("turns quotas into global rate limits keyed by the tenant, counted per model: requests count one, tokens their response's count", () => {

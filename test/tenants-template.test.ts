@@ -36,8 +36,8 @@ describe("the model template's grant of environment tenants", () => {
         { name: "support-bot", credential: "apiKey", identity: "support-bot", quotas: { outputTokens: { perHour: 1000 } } },
       ],
     });
-    const jwt = environmentTenantGrants([{ name: "r", credential: { kind: "jwt", issuer: "https://i", audiences: ["a"], jwksUri: "https://i/j", claim: "org", value: "org-1" }, models: [], quotas: {} }], gateway);
-    assert.deepStrictEqual(jwt.tenants[0], { name: "r", credential: "jwt", identity: "org-1", quotas: {} });
+    const jwt = environmentTenantGrants([{ name: "r", credential: { kind: "jwt", issuer: "https://i", audiences: ["a"], jwksUri: "https://i/j", claim: "org", value: "org-1", header: "x-llm-jwt-0123456789ab" }, models: [], quotas: {} }], gateway);
+    assert.deepStrictEqual(jwt.tenants[0], { name: "r", credential: "jwt", identity: "org-1", jwtHeader: "x-llm-jwt-0123456789ab", quotas: {} });
   });
 
   it("renders, in the template's namespace, a route for its model, authorization merged into the Gateway's, and the granted tenants' ceilings", () => {
@@ -78,20 +78,28 @@ describe("the model template's grant of environment tenants", () => {
   it("grants JWT tenants on the header only the tenant's own provider writes, and keys their ceilings on the claim value", () => {
     const jwtEnvironment = environmentTenantGrants(
       [
-        { name: "research", credential: { kind: "jwt", issuer: "https://i", audiences: ["a"], jwksUri: "https://i/j", claim: "org", value: "org-42" }, models: [], quotas: { requests: { perMinute: 5 } } },
-        { name: "ops", credential: { kind: "jwt", issuer: "https://i", audiences: ["a"], jwksUri: "https://i/j", claim: "org", value: "ops" }, models: [], quotas: {} },
+        { name: "research", credential: { kind: "jwt", issuer: "https://i", audiences: ["a"], jwksUri: "https://i/j", claim: "org", value: "org-42", header: "x-llm-jwt-0123456789ab" }, models: [], quotas: { requests: { perMinute: 5 } } },
+        { name: "ops", credential: { kind: "jwt", issuer: "https://i", audiences: ["a"], jwksUri: "https://i/j", claim: "org", value: "ops", header: "x-llm-jwt-0123456789ab" }, models: [], quotas: {} },
       ],
       gateway,
     );
-    // The copy holds no issuer, audience or key set: the Gateway's providers authenticate.
-    assert.deepStrictEqual(jwtEnvironment.tenants[0], { name: "research", credential: "jwt", identity: "org-42", quotas: { requests: { perMinute: 5 } } });
+    // The copy holds no issuer, audience or key set, only the header the Gateway's provider fills: the Gateway authenticates.
+    assert.deepStrictEqual(jwtEnvironment.tenants[0], { name: "research", credential: "jwt", identity: "org-42", jwtHeader: "x-llm-jwt-0123456789ab", quotas: { requests: { perMinute: 5 } } });
     const [, security, traffic] = templateGrantObjects(granted(["research"], jwtEnvironment));
     assert.ok(security.kind === "SecurityPolicy" && traffic.kind === "BackendTrafficPolicy");
     assert.strictEqual(security.spec.jwt, undefined);
     assert.deepStrictEqual(security.spec.authorization.rules, [
-      { name: "research", action: "Allow", principal: { headers: [{ name: "x-llm-jwt-research", values: ["org-42"] }, { name: "x-ai-eg-model", values: ["Qwen/Qwen3-8B"] }] } },
+      { name: "research", action: "Allow", principal: { headers: [{ name: "x-llm-jwt-0123456789ab", values: ["org-42"] }, { name: "x-ai-eg-model", values: ["Qwen/Qwen3-8B"] }] } },
     ]);
     assert.deepStrictEqual(traffic.spec.rateLimit?.global.rules.map((r) => r.clientSelectors[0].headers[0].value), ["org-42"]);
+    // A JWT tenant's copy without its header, an API-key tenant's with one, or a malformed header are refused by key.
+    const [research] = jwtEnvironment.tenants;
+    const withoutHeader = { name: research.name, credential: research.credential, identity: research.identity, quotas: research.quotas };
+    assert.deepStrictEqual(issuesOf(["research"], { gateway, tenants: [withoutHeader] }), ["llm-platform:environmentTenants.tenants.0.jwtHeader: is required for a JWT tenant"]);
+    assert.deepStrictEqual(issuesOf(["search"], { gateway, tenants: [{ ...environment.tenants[0], jwtHeader: "x-llm-jwt-0123456789ab" }] }), [
+      "llm-platform:environmentTenants.tenants.0.jwtHeader: is only for a JWT tenant",
+    ]);
+    assert.match(issuesOf(["research"], { gateway, tenants: [{ ...research, jwtHeader: "x-llm-tenant" }] }).join("\n"), /^llm-platform:environmentTenants\.tenants\.0\.jwtHeader: /);
   });
 
   it("gives a granted tenant's priority an objective on the template's pool, with the Lua policy on its route", () => {

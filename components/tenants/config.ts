@@ -1,5 +1,6 @@
 import { distance } from "fastest-levenshtein";
 import type { Report } from "../config/report";
+import { jwtProviderHeader, jwtProviderName } from "./jwt-provider";
 import type { ParsedTenant, QuotaWindows, TenantQuotas } from "./schema";
 
 // Cross-field checks of the `tenants` section and `gateway.authentication`, and the resolved form
@@ -15,6 +16,8 @@ export type TenantCredential =
       readonly claim: string;
       /** Value of `claim` naming this tenant. */
       readonly value: string;
+      /** Header the gateway's provider for this issuer fills with the claim (jwt-provider.ts). */
+      readonly header: string;
     };
 
 export interface ResolvedTenant {
@@ -101,7 +104,7 @@ export function checkQuotas(quotas: TenantQuotas, path: string, report: Report):
 function credentialOf(tenant: ParsedTenant): TenantCredential {
   if (tenant.jwt !== undefined) {
     const { issuer, audiences, jwksUri, claim, value } = tenant.jwt;
-    return { kind: "jwt", issuer, audiences, jwksUri, claim, value: value ?? tenant.name };
+    return { kind: "jwt", issuer, audiences, jwksUri, claim, value: value ?? tenant.name, header: jwtProviderHeader(tenant.jwt) };
   }
   const apiKey = tenant.apiKey ?? { rotation: 1 };
   return { kind: "apiKey", rotation: apiKey.rotation, ...(apiKey.secretConfig !== undefined ? { secretConfig: apiKey.secretConfig } : {}) };
@@ -121,6 +124,7 @@ export function resolveTenants(input: TenantsInput, report: Report): { tenants: 
   const firstIndex = new Map<string, number>();
   const identities = new Map<string, number>();
   const headerValues = new Map<string, number>();
+  const providerClaims = new Map<string, { claim: string; index: number }>();
   const secretKeys = new Map<string, number>();
   tenants.forEach((tenant, i) => {
     const path = `tenants[${i}]`;
@@ -164,6 +168,17 @@ export function resolveTenants(input: TenantsInput, report: Report): { tenants: 
       const identity = `${credential.issuer} ${credential.claim}=${credential.value}`;
       const other = identities.get(identity);
       const sameHeader = headerValues.get(credential.value);
+      const provider = jwtProviderName(credential);
+      const sameProvider = providerClaims.get(provider);
+      if (sameProvider !== undefined && sameProvider.claim !== credential.claim) {
+        // One provider per issuer verifies the token once and copies one claim into the tenant headers.
+        report(
+          `${path}.jwt.claim`,
+          `tenants[${sameProvider.index}] has the same issuer, audiences and jwksUri and names its tenant with claim "${sameProvider.claim}"; tenants of one issuer must use the same claim`,
+        );
+      } else if (sameProvider === undefined) {
+        providerClaims.set(provider, { claim: credential.claim, index: i });
+      }
       if (other !== undefined) {
         report(`${path}.jwt.value`, `tenants[${other}] is already identified by ${credential.claim}=${credential.value} from ${credential.issuer}`);
       } else if (sameHeader !== undefined) {

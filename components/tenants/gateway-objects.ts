@@ -5,6 +5,7 @@ import type { Named } from "../named-object";
 import { routerReleaseName } from "../serving/router-values";
 import type { ResolvedTenant } from "./config";
 import type { QuotaWindows, TenantQuotas } from "./schema";
+import { jwtProviderName } from "./jwt-provider";
 import type {
   AIGatewayRoute,
   AuthorizationRule,
@@ -38,8 +39,8 @@ import type {
 //   API keys from `Authorization: Bearer <key>` (Envoy's api_key_auth strips the Bearer scheme;
 //   gateway site/content/en/latest/tasks/security/apikey-auth.md) with the client ID forwarded in
 //   `x-llm-tenant`, read from the models namespace's Secrets through a ReferenceGrant there, or JWT
-//   providers with the tenant claim copied into that header and into the provider's own
-//   `x-llm-jwt-<tenant>` (jwtTenantHeader says why); its authorization denies everything.
+//   providers, one per issuer, with the tenant claim copied into that header and into the
+//   provider's own `x-llm-jwt-<digest>` (jwt-provider.ts says why); its authorization denies all.
 //   Authentication sits on the Gateway, not on a route, because it runs on the route a request
 //   first matches: before the AI Gateway's filter has read the model, that is one of the
 //   AIGatewayRoutes' `/` catch-alls, the oldest HTTPRoute's (internal/gatewayapi/sort.go,
@@ -62,7 +63,7 @@ import type {
 //   site/docs/capabilities/traffic/usage-based-ratelimiting.md). responseOverride gives 401, 403
 //   and 429 an OpenAI-shaped JSON body.
 // - `llm-tenants` ClientTrafficPolicy on the Gateway: removes a client-sent `x-llm-tenant`,
-//   `x-llm-jwt-<tenant>` and objective header before any filter runs, so a caller cannot pick the
+//   `x-llm-jwt-<digest>` and objective header before any filter runs, so a caller cannot pick the
 //   tenant its requests are allowed and counted as, nor the priority they are served with.
 // - Tenant priority (only when a tenant sets one): one InferenceObjective `<tenant>.<model>` per
 //   granted model, on that model's pool, and a `llm-tenants` EnvoyExtensionPolicy whose Lua script
@@ -129,20 +130,10 @@ export function modelInferencePool(model: Pick<TenantRoutedModel, "name" | "rout
   }
 }
 
-/**
- * Header a JWT tenant's own provider fills with the tenant claim. Only a token that provider
- * verified writes it (the gateway strips a client-sent one), so a rule on it binds the tenant to
- * its issuer and audiences as `principal.jwt` would, without naming the provider: a route policy
- * merged into the Gateway's could name one only by repeating every provider, and a merged list
- * replaces the Gateway's (a model template's copy of the providers would go stale).
- */
-export function jwtTenantHeader(tenant: string): string {
-  return `x-llm-jwt-${tenant}`;
-}
-
 /** What a route's objects need of a tenant; a model template's copy of an environment tenant has no more. */
 export interface RoutedTenant extends Omit<ResolvedTenant, "credential"> {
-  readonly credential: { readonly kind: "apiKey" } | { readonly kind: "jwt"; readonly value: string };
+  /** For JWT: the claim's value naming the tenant and the header its issuer's provider fills with it (jwt-provider.ts). */
+  readonly credential: { readonly kind: "apiKey" } | { readonly kind: "jwt"; readonly value: string; readonly header: string };
 }
 
 /** A tenants' route, its models and its Gateway. */
@@ -201,31 +192,36 @@ export function apiKeySecret<K>(tenant: string, key: K, namespace: string, label
 
 function allowRule(tenant: RoutedTenant, models: readonly TenantRoutedModel[]): AuthorizationRule {
   const served = models.filter((m) => tenant.models.includes(m.name)).map((m) => m.servedModelName);
-  // A JWT tenant's claim as its own provider verified it, not `x-llm-tenant`, which any provider writes: another issuer cannot name it.
+  // A JWT tenant's claim as its own issuer's provider verified it, not `x-llm-tenant`, which any provider writes: another issuer cannot name it.
   const tenantHeader =
-    tenant.credential.kind === "jwt" ? { name: jwtTenantHeader(tenant.name), values: [tenant.credential.value] } : { name: TENANT_HEADER, values: [tenant.name] };
+    tenant.credential.kind === "jwt" ? { name: tenant.credential.header, values: [tenant.credential.value] } : { name: TENANT_HEADER, values: [tenant.name] };
   return { name: tenant.name, action: "Allow", principal: { headers: [tenantHeader, { name: MODEL_HEADER, values: served }] } };
 }
 
-/** Each JWT tenant's provider, copying the tenant claim into `x-llm-tenant` (limits, usage) and the provider's own header (access). */
+/**
+ * One provider per distinct issuer (jwt-provider.ts says why not one per tenant), in the tenants'
+ * order, copying the tenant claim into `x-llm-tenant` (limits, usage) and into the provider's own
+ * header (access). Tenants of one issuer share its claim (config.ts checks it).
+ */
 function jwtSection(tenants: readonly ResolvedTenant[]): Pick<SecurityPolicy["spec"], "jwt"> {
-  const providers: JwtProvider[] = tenants.flatMap((t) =>
-    t.credential.kind === "jwt"
-      ? [
-          {
-            name: t.name,
-            issuer: t.credential.issuer,
-            audiences: [...t.credential.audiences],
-            remoteJWKS: { uri: t.credential.jwksUri },
-            claimToHeaders: [
-              { header: TENANT_HEADER, claim: t.credential.claim },
-              { header: jwtTenantHeader(t.name), claim: t.credential.claim },
-            ],
-          },
-        ]
-      : [],
-  );
-  return providers.length > 0 ? { jwt: { providers } } : {};
+  const providers = new Map<string, JwtProvider>();
+  for (const t of tenants) {
+    if (t.credential.kind !== "jwt" || providers.has(jwtProviderName(t.credential))) {
+      continue;
+    }
+    const c = t.credential;
+    providers.set(jwtProviderName(c), {
+      name: jwtProviderName(c),
+      issuer: c.issuer,
+      audiences: [...c.audiences],
+      remoteJWKS: { uri: c.jwksUri },
+      claimToHeaders: [
+        { header: TENANT_HEADER, claim: c.claim },
+        { header: c.header, claim: c.claim },
+      ],
+    });
+  }
+  return providers.size > 0 ? { jwt: { providers: [...providers.values()] } } : {};
 }
 
 /**
@@ -430,7 +426,7 @@ export function tenantObjectivePolicy(options: TenantGatewayOptions): EnvoyExten
 
 /** Strips a client-sent tenant header and objective headers before any filter runs. */
 export function tenantHeaderStrip(options: Pick<TenantGatewayOptions, "tenants" | "gateway" | "labels">): ClientTrafficPolicy {
-  const jwtHeaders = options.tenants.filter((t) => t.credential.kind === "jwt").map((t) => jwtTenantHeader(t.name));
+  const jwtHeaders = [...new Set(options.tenants.flatMap((t) => (t.credential.kind === "jwt" ? [t.credential.header] : [])))];
   return {
     apiVersion: "gateway.envoyproxy.io/v1alpha1",
     kind: "ClientTrafficPolicy",

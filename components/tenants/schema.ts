@@ -64,7 +64,7 @@ const jwtSchema = z
       .string()
       .regex(/^[A-Za-z_][A-Za-z0-9_.-]*$/, "must be a claim name (nested claims with '.')")
       .default("sub")
-      .describe("Claim that names the tenant. Default: `sub`."),
+      .describe("Claim that names the tenant; tenants with the same issuer, audiences and jwksUri use the same claim. Default: `sub`."),
     value: z.string().min(1).optional().describe("Value of `claim` that identifies this tenant. Default: the tenant's name."),
   })
   .describe("The tenant sends `Authorization: Bearer <JWT>` issued by its identity provider.");

@@ -4,6 +4,7 @@ import type { ConfigIssue } from "../config/report";
 import type { ResolvedTenant } from "./config";
 import { RoutedTenant, TenantGatewayOptions, TenantRoutedModel, tenantObjectivePolicy, tenantObjectives, tenantsRoute, tenantsSecurityPolicy, tenantsTrafficPolicy, tenantIdentity } from "./gateway-objects";
 import type { TenantGatewayObject } from "./gateway-types";
+import { JWT_PROVIDER_HEADER_PATTERN } from "./jwt-provider";
 import { INT32_MAX, INT32_MIN, quotasSchema } from "./schema";
 
 // How a model added with the `model` template (its own stack and namespace) grants tenants of its
@@ -16,7 +17,8 @@ import { INT32_MAX, INT32_MIN, quotasSchema } from "./schema";
 //
 // The Gateway's SecurityPolicy authenticates every route, API keys and JWT alike, and the
 // template's route policy only authorizes on headers the Gateway's authentication writes
-// (`x-llm-tenant` for a key's client ID, `x-llm-jwt-<tenant>` for a JWT tenant's verified claim).
+// (`x-llm-tenant` for a key's client ID; for a JWT tenant, its issuer's provider header, which the
+// copy names, holding the verified claim).
 // The copy holds no credential: a stale one can grant no more than the Gateway authenticates, and
 // a tenant renamed or removed since matches no request.
 
@@ -25,6 +27,8 @@ const environmentTenantSchema = z.strictObject({
   credential: z.enum(["apiKey", "jwt"]),
   /** What `x-llm-tenant` carries for this tenant (tenantIdentity). */
   identity: z.string().min(1),
+  /** JWT only: the header the environment's provider for the tenant's issuer fills with the claim (jwt-provider.ts). */
+  jwtHeader: z.string().regex(JWT_PROVIDER_HEADER_PATTERN).optional(),
   quotas: quotasSchema,
   priority: z.int().min(INT32_MIN).max(INT32_MAX).optional(),
 });
@@ -45,6 +49,7 @@ export function environmentTenantGrants(tenants: readonly ResolvedTenant[], gate
       name: t.name,
       credential: t.credential.kind,
       identity: tenantIdentity(t),
+      ...(t.credential.kind === "jwt" ? { jwtHeader: t.credential.header } : {}),
       quotas: t.quotas,
       ...(t.priority !== undefined ? { priority: t.priority } : {}),
     })),
@@ -97,6 +102,9 @@ export function resolveTemplateGrant(
     if (t.credential === "apiKey" && t.identity !== t.name) {
       issues.push({ path: `${ENVIRONMENT_TENANTS_KEY}.tenants.${i}.identity`, message: `is "${t.identity}", but an API-key tenant's identity is its name "${t.name}"` });
     }
+    if ((t.credential === "jwt") !== (t.jwtHeader !== undefined)) {
+      issues.push({ path: `${ENVIRONMENT_TENANTS_KEY}.tenants.${i}.jwtHeader`, message: t.credential === "jwt" ? "is required for a JWT tenant" : "is only for a JWT tenant" });
+    }
   });
   const known = environment.tenants.map((t) => t.name);
   const seen = new Set<string>();
@@ -128,7 +136,7 @@ export function resolveTemplateGrant(
     // Identity as the Gateway's authentication writes it (tenantIdentity); ceilings per model, as in the environment.
     .map((t) => ({
       name: t.name,
-      credential: t.credential === "jwt" ? { kind: "jwt", value: t.identity } : { kind: "apiKey" },
+      credential: t.jwtHeader !== undefined ? { kind: "jwt", value: t.identity, header: t.jwtHeader } : { kind: "apiKey" },
       models: modelNames,
       quotas: t.quotas,
       ...(t.priority !== undefined ? { priority: t.priority } : {}),
