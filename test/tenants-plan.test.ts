@@ -36,7 +36,7 @@ describe("plan: tenants", () => {
     // search's priority is an InferenceObjective on qwen3-32b's pool, named by the Lua policy on the tenants' route.
     const kinds = run.resources.map((r) => r.inputs as { kind?: string; metadata?: { name?: string } }).filter((o) => o.kind === "InferenceObjective" || o.kind === "EnvoyExtensionPolicy");
     assert.deepStrictEqual(kinds.map((o) => `${o.kind}/${o.metadata?.name}`).sort(), ["EnvoyExtensionPolicy/llm-tenants", "InferenceObjective/search.qwen3-32b"]);
-    assert.match(renderSummaryText(summary), /^Tenants \(https:\/\/llm\.example\.com\/v1, header Authorization: Bearer <API key or JWT>; the per-model paths above answer 403\):$/m);
+    assert.match(renderSummaryText(summary), /^Tenants \(https:\/\/llm\.example\.com\/v1, header Authorization: Bearer <API key or JWT>; the per-model paths above refuse requests: 401, 403 with a credential\):$/m);
     assert.match(renderSummaryMarkdown(summary), /## Tenants\n\nBase URL `https:\/\/llm\.example\.com\/v1`/);
     // The keys themselves never reach the plan's files.
     const { files } = planFiles(run);

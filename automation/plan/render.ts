@@ -342,13 +342,13 @@ export function renderSummaryText(s: PlanSummary): string {
   ].join("\n");
 }
 
-/** Tenants: with them the per-model paths answer 403 and tenants call one base URL with the model in the body. */
+/** Tenants: with them the per-model paths refuse every request (401, or 403 with a credential) and tenants call one base URL with the model in the body. */
 function tenantsText(s: PlanSummary): string[] {
   if (s.tenantAccess === undefined) {
     return ["Tenants: none (the gateway authenticates nobody)", ""];
   }
   return [
-    `Tenants (${s.tenantAccess.baseUrl}, header ${s.tenantAccess.header}; the per-model paths above answer 403):`,
+    `Tenants (${s.tenantAccess.baseUrl}, header ${s.tenantAccess.header}; the per-model paths above refuse requests: 401, 403 with a credential):`,
     indent(table(s.tenants)),
     "",
   ];
@@ -424,7 +424,7 @@ export function renderSummaryMarkdown(s: PlanSummary): string {
     "",
     ...(s.tenantAccess === undefined
       ? ["none (the gateway authenticates nobody)", ""]
-      : [`Base URL \`${s.tenantAccess.baseUrl}\`, header \`${s.tenantAccess.header}\`; the per-model paths above answer 403.`, "", markdownTable(s.tenants), ""]),
+      : [`Base URL \`${s.tenantAccess.baseUrl}\`, header \`${s.tenantAccess.header}\`; the per-model paths above refuse requests: 401, 403 with a credential.`, "", markdownTable(s.tenants), ""]),
     ...(s.cost !== undefined ? costMarkdown(s.cost) : []),
   ].join("\n");
 }
