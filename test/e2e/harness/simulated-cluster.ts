@@ -137,7 +137,6 @@ export class SimulatedCluster {
     this.processes.push(this.kserve.process);
     this.presets = await applyPresets(this.api, await this.render(need("kserve-runtime-configs")), this.kserve);
 
-    const objects = kubernetesObjects(stack.resources).filter((o) => !NO_CRD_HERE.has(kindOf(o)));
     const provided = cloudGatewayClasses(stack.resources);
     if (provided.length > 0) {
       await this.kubectlOrThrow(["apply", "--server-side", "--field-manager=cloud", "-f", "-"], "the cloud's GatewayClasses", manifestStream(provided));
@@ -148,12 +147,22 @@ export class SimulatedCluster {
       this.lws = await startLws(this.api, await this.render(lwsRelease));
       this.processes.push(this.lws);
     }
+    this.applied = await this.applyStack(stack, lwsRelease?.namespace);
+  }
 
-    // Namespaces first (the charts' own, then the platform's), as the charts run before the objects.
+  /**
+   * What `up` creates of a stack's Kubernetes objects once the cluster's controllers run: the
+   * namespaces first (the charts' own, then the platform's), as the charts run before the objects,
+   * then each model's router release as rendered, then the rest. Also for a second stack on the
+   * same cluster (a project made from the model template). Returns the platform's objects applied.
+   */
+  async applyStack(stack: Pick<PlannedStack, "name" | "resources">, skipNamespace?: string): Promise<KubernetesObject[]> {
+    const releases = plannedReleases(stack.resources);
+    const objects = kubernetesObjects(stack.resources).filter((o) => !NO_CRD_HERE.has(kindOf(o)));
     const declared = new Set(objects.filter((o) => o.kind === "Namespace").map((o) => o.metadata.name));
     const routers = releases.filter((r) => r.chart === "llm-d-router-gateway");
     const needed = [...new Set([...objects.flatMap((o) => (o.metadata.namespace ? [o.metadata.namespace] : [])), ...routers.map((r) => r.namespace)])].filter(
-      (n) => !declared.has(n) && n !== "kserve" && n !== lwsRelease?.namespace,
+      (n) => !declared.has(n) && n !== "kserve" && n !== skipNamespace,
     );
     const namespaces = [...needed.map((name) => ({ apiVersion: "v1", kind: "Namespace", metadata: { name } })), ...objects.filter((o) => o.kind === "Namespace")];
     const apply = ["apply", "--server-side", "--force-conflicts", `--field-manager=llm-platform-${stack.name}`, "-f", "-"];
@@ -173,7 +182,7 @@ export class SimulatedCluster {
     if (out.code !== 0) {
       throw new Error(`stack ${stack.name}: the platform's objects were refused (KServe's webhooks validate every LLMInferenceService):\n${out.stderr}`);
     }
-    this.applied = rest;
+    return rest;
   }
 
   /** Every live process of the tier for this stack (controllers, kwok, etcd, API server). */
