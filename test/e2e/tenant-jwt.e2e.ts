@@ -234,11 +234,16 @@ describe(`${STACK}'s JWT tenants, two of one issuer, through Envoy 1.40.0 on Env
   });
 
   it("401 without a token and with an expired one or one signed by another key; 403 for the wrong audience", async () => {
-    g().expect(await g().call(undefined, QWEN), 401, /Jwt is missing/, {}, "no token");
+    const missing = await g().call(undefined, QWEN);
+    g().expect(missing, 401, /Jwt is missing/, {}, "no token");
+    // RFC 6750's challenge: no error without a token, invalid_token with a bad one (below).
+    assert.strictEqual(missing.headers["www-authenticate"], `Bearer realm="http://${g().setup.hostname}/v1/chat/completions"`);
     // Envoy's jwt_authn answers a valid token for another audience with 403, every other failure
     // with 401 (source/extensions/filters/http/jwt_authn/filter.cc onComplete).
     g().expect(await g().call(await g().sign({ ...g().tenant(issuer, "research"), aud: "llm-other" }), QWEN), 403, /Audiences in Jwt are not allowed/, {}, "wrong audience");
-    g().expect(await g().call(await g().sign(g().tenant(issuer, "research"), { expiresIn: "-10m" }), QWEN), 401, /Jwt is expired/, {}, "expired");
+    const expired = await g().call(await g().sign(g().tenant(issuer, "research"), { expiresIn: "-10m" }), QWEN);
+    g().expect(expired, 401, /Jwt is expired/, {}, "expired");
+    assert.strictEqual(expired.headers["www-authenticate"], `Bearer realm="http://${g().setup.hostname}/v1/chat/completions", error="invalid_token"`);
     g().expect(await g().call(await g().sign(g().tenant(issuer, "research"), { otherKey: true }), QWEN), 401, /Jwt verification fails/, {}, "signed by another key with the same key id");
   });
 
