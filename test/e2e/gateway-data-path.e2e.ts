@@ -5,10 +5,12 @@ import * as path from "path";
 import { dump, load } from "js-yaml";
 import { openAiError } from "../../components/tenants/gateway-objects";
 import { Answer, DataPath, startDataPath } from "./harness/gateway-data-path";
-import { GatewayStack, startGatewayStack } from "./harness/gateway-stack";
+import { objectName, objectProblems } from "./harness/envoy-gateway-checks";
+import { addStack, GatewayStack, startGatewayStack } from "./harness/gateway-stack";
 import { RateLimitService, startRateLimit } from "./harness/rate-limit";
 import { freePort, waitFor } from "./harness/local-process";
 import { limitDescriptor } from "./harness/rate-limit-local";
+import { planTemplateModel, TEMPLATE_MODEL } from "./harness/template-model";
 
 // The gateway's data path, end to end: requests through a real Envoy configured over xDS by the
 // running Envoy Gateway v1.8.1 (with the AI Gateway v1.0.0 extension), its external processor,
@@ -23,6 +25,8 @@ const QWEN = "Qwen/Qwen3-32B";
 /** search's lowered ceiling: total tokens a minute. */
 const SEARCH_TOKENS = 60;
 const LLAMA = "meta-llama/Llama-3.1-70B-Instruct";
+/** The model template's model, its own stack granting support-bot only (its name is the served name). */
+const CHAT = TEMPLATE_MODEL.name;
 
 type Json = Record<string, unknown>;
 
@@ -83,6 +87,18 @@ async function startOfAMinute(): Promise<number> {
   return Math.floor(Date.now() / 60_000) * 60;
 }
 
+/**
+ * The current minute's start (s), or the next one's when fewer than `seconds` are left of it: a
+ * short sequence that must fit in one rate-limit window without waiting for a fresh one.
+ */
+async function minuteWithRoom(seconds: number): Promise<number> {
+  const now = Date.now() / 1000;
+  if (60 - (now % 60) < seconds) {
+    await new Promise((resolve) => setTimeout(resolve, (60 - (now % 60) + 0.2) * 1000));
+  }
+  return Math.floor(Date.now() / 60_000) * 60;
+}
+
 /** Fails when a sequence that began in `window` ended in another (too slow for one window). */
 function sameWindow(window: number, what: string): void {
   const now = Math.floor(Date.now() / 60_000) * 60;
@@ -115,7 +131,7 @@ describe("the gateway's data path: Envoy, the AI Gateway's external processor an
     }
   });
 
-  it("prod: 401 without a key, 403 for a model outside the tenant's list, answers and token counts per tenant, 429 once a ceiling is spent", async function () {
+  it("prod: 401 without a key, 403 for a model outside the tenant's list, answers and token counts per tenant, 429 once a ceiling is spent; a template model's grant and ceiling hold on its own route", async function () {
     stacksDir = lowCeilings();
     const start = await startGatewayStack("prod", stacksDir);
     if ("skipped" in start) {
@@ -123,6 +139,12 @@ describe("the gateway's data path: Envoy, the AI Gateway's external processor an
     }
     stack = start.started;
     const { cluster, controllers, keys } = stack;
+    // A model added with the model template, granting support-bot from a copy of prod's
+    // tenantGrants output (with the lowered ceilings), applied before the data path starts so its
+    // picker and simulator run in the proxy's namespace too.
+    const template = await addStack(stack, TEMPLATE_MODEL.stack, await planTemplateModel(stack.outputs.tenantGrants, ["support-bot"]));
+    const templateProblems = template.objects.filter((o) => (o.object.metadata as Json).namespace === TEMPLATE_MODEL.namespace).flatMap((o) => objectProblems(o));
+    assert.deepStrictEqual(templateProblems, [], `the template model's gateway objects (${template.objects.map(objectName).filter((n) => n.includes(`${TEMPLATE_MODEL.namespace}/`)).join(", ")})`);
     const grpc = { host: "127.0.0.1", port: await freePort() };
     rateLimit = await startRateLimit(cluster.api, controllers, { grpc, redis: { host: "127.0.0.1", port: await freePort() } });
     const dp = await startDataPath(cluster.api, controllers, {
@@ -130,6 +152,7 @@ describe("the gateway's data path: Envoy, the AI Gateway's external processor an
       pools: [
         { name: "qwen3-32b-router", namespace: "llm-models", model: QWEN },
         { name: "llama-3-1-70b-router", namespace: "llm-models", model: LLAMA },
+        { name: TEMPLATE_MODEL.pool, namespace: TEMPLATE_MODEL.namespace, model: CHAT },
       ],
       rateLimit: grpc,
     });
@@ -209,6 +232,22 @@ describe("the gateway's data path: Envoy, the AI Gateway's external processor an
     }
     assert.strictEqual(tokenUsage(metrics, "search").input + tokenUsage(metrics, "search").output, total, "search's input and output tokens as counted add up to the answers' totals");
     assert.strictEqual(tokenUsage(metrics, "support-bot").output, botSpent.reduce((x, u) => x + u.completion_tokens, 0), "support-bot's output tokens as counted");
-    console.log(`      (401/403/429 with OpenAI bodies; search refused after ${spent.length} answers, ${total} tokens; support-bot refused on its 4th request to one model, answered by the other; counted per tenant: search ${JSON.stringify(tokenUsage(metrics, "search"))}, support-bot ${JSON.stringify(tokenUsage(metrics, "support-bot"))})`);
+
+    // The template model, through the same Gateway: authentication is the Gateway's, the grant
+    // (support-bot only) and its ceiling (3 requests a minute, copied from prod's tenantGrants)
+    // are the template route's own.
+    refused(await post(chat(CHAT), {}), 401, `no key, asking for ${CHAT}`);
+    refused(await post(chat(CHAT), bearer(search)), 403, `search (not granted) asking for ${CHAT}`);
+    window = await minuteWithRoom(15);
+    const granted = [];
+    for (let i = 0; i < 4; i++) {
+      granted.push(await post(chat(CHAT), bearer(supportBot)));
+    }
+    sameWindow(window, `support-bot's sequence on ${CHAT}`);
+    assert.deepStrictEqual(granted.map((a) => a.status), [200, 200, 200, 429], `support-bot's four requests for ${CHAT}: ${granted.map((a) => `${a.status} ${a.body.slice(0, 80)}`).join(" | ")}`);
+    assert.strictEqual((JSON.parse(granted[0].body) as { model?: string }).model, CHAT, `the template model's simulator answered: ${granted[0].body}`);
+    usageOf(granted[0]);
+    refused(granted[3], 429, `support-bot's fourth request for ${CHAT} in a minute`);
+    console.log(`      (401/403/429 with OpenAI bodies; search refused after ${spent.length} answers, ${total} tokens; support-bot refused on its 4th request to one model, answered by the other; counted per tenant: search ${JSON.stringify(tokenUsage(metrics, "search"))}, support-bot ${JSON.stringify(tokenUsage(metrics, "support-bot"))}; template model ${CHAT} (${template.settledIn ?? "?"} s to settle): 401 without a key, 403 for search, support-bot ${granted.map((a) => a.status).join(", ")})`);
   });
 });
