@@ -229,7 +229,7 @@ describe("tenant gateway objects", () => {
       policy.spec.responseOverride?.map((o) => [o.match.statusCodes[0].value, o.source, o.response.contentType, JSON.parse(o.response.body.inline).error.code]),
       [
         [401, "Local", "application/json", "invalid_api_key"],
-        [403, "Local", "application/json", "model_not_allowed"],
+        [403, "Local", "application/json", "permission_denied"],
         [429, "Local", "application/json", "rate_limit_exceeded"],
       ],
     );

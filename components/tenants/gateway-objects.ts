@@ -474,7 +474,13 @@ export function quotaRules(identity: string, quotas: TenantQuotas): GlobalRateLi
 export function openAiError(status: 401 | 403 | 429): string {
   const errors = {
     401: { message: "Missing or invalid credentials: send Authorization: Bearer <your tenant key or token>.", type: "invalid_request_error", code: "invalid_api_key" },
-    403: { message: "This tenant may not use the requested model.", type: "invalid_request_error", code: "model_not_allowed" },
+    // Envoy's jwt_authn also answers a valid token for another audience with 403 (filter.cc
+    // onComplete), and an override matches the status only: the body names both causes.
+    403: {
+      message: "Not allowed: this tenant may not use the requested model here, or the token was issued for another audience.",
+      type: "invalid_request_error",
+      code: "permission_denied",
+    },
     // Also the body of the endpoint picker's 429 for a sheddable tenant (priority below 0) on a
     // saturated model: Envoy sends that as a local reply, which the same override replaces.
     429: {
