@@ -165,6 +165,18 @@ describe("gateway tier: reading the controllers' status", () => {
     assert.deepStrictEqual(objectProblems(aiRoute), ["AIGatewayRoute models/r: NotAccepted True (NotAccepted): AIServiceBackend models/b not found"]);
   });
 
+  it("the AI Gateway's failed reconcile, NotAccepted False as v1.0.0 writes it, is a problem", () => {
+    // internal/controller/controller.go newConditions: one condition, Accepted True or NotAccepted False (ReconciliationFailed).
+    const failed: StoredObject = {
+      kind: "AIGatewayRoute",
+      object: { metadata: meta("llm-tenants", "chat-team"), status: { conditions: [condition("NotAccepted", "False", "ReconciliationFailed", "failed to sync gw pods: gateway llm-gateway/no-such-gateway not found")] } },
+    };
+    assert.ok(settled(failed), "a NotAccepted verdict is a verdict");
+    assert.deepStrictEqual(objectProblems(failed), ["AIGatewayRoute chat-team/llm-tenants: NotAccepted False (ReconciliationFailed): failed to sync gw pods: gateway llm-gateway/no-such-gateway not found"]);
+    const accepted: StoredObject = { kind: "AIGatewayRoute", object: { metadata: meta("llm-tenants", "chat-team"), status: { conditions: [condition("Accepted", "True", "ReconciliationSucceeded", "AI Gateway Route reconciled successfully")] } } };
+    assert.deepStrictEqual(objectProblems(accepted), []);
+  });
+
   it("a route policy merged into the Gateway's: Merged on the listener's entry, Accepted on the route parent's; a failed merge is a problem", () => {
     const gatewayAncestor = { kind: "Gateway", name: "inference-gateway", namespace: "llm-gateway" };
     const listener = { ...gatewayAncestor, sectionName: "https" };

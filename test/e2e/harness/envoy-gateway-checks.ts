@@ -51,14 +51,19 @@ export function objectName(o: StoredObject): string {
 const conditionsOf = (v: unknown): Condition[] => (Array.isArray(v) ? v.filter(isMap).map((c) => c as unknown as Condition) : []);
 
 /**
- * Conditions that say something is wrong whatever their polarity: the positive ones false, the
- * negative ones (Conflicted, NotAccepted) true. A Gateway the tier cannot give an address (no load
+ * Conditions that say something is wrong whatever their polarity: the positive ones false,
+ * Conflicted true, NotAccepted in either (the AI Gateway writes it False). A Gateway the tier cannot give an address (no load
  * balancer here, so no proxy Service address) reports Programmed False with AddressNotAssigned:
  * that is the tier, not the configuration, and is the one exception.
  */
 export function errorConditions(conditions: readonly Condition[], kind: GatewayKind): Condition[] {
   return conditions.filter((c) => {
-    if (["Conflicted", "NotAccepted"].includes(c.type)) {
+    // The AI Gateway v1.0.0 writes a failed reconcile as NotAccepted False (internal/controller/
+    // controller.go newConditions), its only condition then; Gateway API has no NotAccepted type.
+    if (c.type === "NotAccepted") {
+      return c.status !== "Unknown";
+    }
+    if (c.type === "Conflicted") {
       return c.status === "True";
     }
     if (c.status !== "False") {

@@ -8,7 +8,7 @@ import { runPlan } from "../../../automation/plan/run";
 import { manifestStream } from "./api-server";
 import { PlannedRelease, plannedReleases } from "./charts";
 import { GatewayControllers, startGatewayControllers, waitForGateway } from "./envoy-gateway";
-import { GATEWAY_RESOURCES, ownedByEnvoyGateway, settled, StoredObject } from "./envoy-gateway-checks";
+import { GATEWAY_RESOURCES, objectProblems, ownedByEnvoyGateway, settled, StoredObject } from "./envoy-gateway-checks";
 import { chartDir, helmTemplate } from "./helm";
 import { selfSignedCert } from "./local-process";
 import { NodeTaint } from "./nodes";
@@ -105,13 +105,18 @@ export const ENVOY_GATEWAY_WATCHES = [
   "backendtlspolicies.gateway.networking.k8s.io",
 ];
 
-/** Gateway objects of interest, settled or not, after the controllers have had their time. */
+/**
+ * Gateway objects of interest once each has status from its controller and none has a problem,
+ * or as they stand when the controllers have had their time. A verdict with a problem is waited
+ * past, as a controller may still retry it (the AI Gateway writes NotAccepted on a failed attempt
+ * and Accepted on the next); one that stays is reported by the checks.
+ */
 export async function settledObjects(cluster: SimulatedCluster, controllers: GatewayControllers, expected: number): Promise<{ objects: StoredObject[]; settledIn?: number }> {
   const started = Date.now();
   let last: StoredObject[] = [];
-  const done = await waitForGateway(controllers, "every gateway object has status from its controller", SETTLE_TIMEOUT_MS, async () => {
+  const done = await waitForGateway(controllers, "every gateway object has status from its controller and no problem", SETTLE_TIMEOUT_MS, async () => {
     last = ownedByEnvoyGateway(await listGatewayObjects(cluster));
-    return last.length >= expected && last.every((o) => settled(o)) ? true : undefined;
+    return last.length >= expected && last.every((o) => settled(o) && objectProblems(o).length === 0) ? true : undefined;
   }).then(
     () => true,
     (err: Error) => {
@@ -153,7 +158,7 @@ export interface GatewayStack {
   readonly controllers: GatewayControllers;
   /** The platform's gateway objects as the controllers left them. */
   readonly objects: readonly StoredObject[];
-  /** Seconds until every object had its status, or undefined when some never did. */
+  /** Seconds until every object had its status and no problem, or undefined when some never did. */
   readonly settledIn?: number;
   /** The platform's gateway objects (planned) of the kinds the tier checks. */
   readonly platformGateway: readonly KubernetesObject[];
@@ -230,7 +235,7 @@ export interface AddedStack {
   readonly applied: readonly KubernetesObject[];
   /** Every gateway object of the cluster (both stacks', KServe's and the AI Gateway's). */
   readonly objects: readonly StoredObject[];
-  /** Seconds from applying until every object had its status, or undefined when some never did. */
+  /** Seconds from applying until every object had its status and no problem, or undefined when some never did. */
   readonly settledIn?: number;
   /** The second stack's gateway objects (planned) of the kinds the tier checks. */
   readonly platformGateway: readonly KubernetesObject[];
