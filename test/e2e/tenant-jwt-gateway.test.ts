@@ -2,6 +2,7 @@ import * as assert from "assert";
 import type { ResolvedTenant } from "../../components/tenants/config";
 import { tenantGatewayObjects, TENANT_HEADER, TENANTS_GATEWAY_POLICY, TENANTS_ROUTE } from "../../components/tenants/gateway-objects";
 import { jwtProviderHeader } from "../../components/tenants/jwt-provider";
+import { environmentTenantGrants, resolveTemplateGrant, templateGrantObjects } from "../../components/tenants/template-grant";
 import { GATEWAY_ONLY_ROUTE, HTTP_LISTENER_PORT, listenerPorts, seenHeader, tenantGatewaySetup, withListenerPorts, withLocalJwks } from "./harness/tenant-jwt-gateway";
 
 type Json = Record<string, unknown>;
@@ -108,8 +109,33 @@ describe("tenant JWT gateway setup (pure)", () => {
     assert.throws(() => tenantGatewaySetup(without("Namespace", "llm-models"), TENANTS_ROUTE, TENANTS_GATEWAY_POLICY, []), /lack the Namespace llm-gateway or llm-models/);
     const foreign = platformObjects().map((o) => (o.kind === "GatewayClass" ? { ...o, spec: { controllerName: "networking.gke.io/gateway" } } : o));
     assert.throws(() => tenantGatewaySetup(foreign, TENANTS_ROUTE, TENANTS_GATEWAY_POLICY, []), /GatewayClass envoy: spec.controllerName is networking.gke.io\/gateway, not Envoy Gateway's/);
+    const template = grantedObjects();
+    assert.throws(() => tenantGatewaySetup(platformObjects(), TENANTS_ROUTE, TENANTS_GATEWAY_POLICY, [], template.filter((o) => o.kind !== "SecurityPolicy")), /the model template's access rules: expected one SecurityPolicy named llm-tenants .* found 0/);
+    assert.throws(() => tenantGatewaySetup(platformObjects(), TENANTS_ROUTE, TENANTS_GATEWAY_POLICY, [], template.filter((o) => o.kind !== "Namespace")), /the model template's namespace: expected one Namespace named chat-team .* found 0/);
+  });
+
+  it("adds a model template's route, answering directly in its namespace, and its access rules as rendered", () => {
+    const template = grantedObjects();
+    const setup = tenantGatewaySetup(platformObjects(), TENANTS_ROUTE, TENANTS_GATEWAY_POLICY, [], template);
+    const inTemplate = setup.input.filter((o) => (o.metadata as Json).namespace === "chat-team" || (o.metadata as Json).name === "chat-team");
+    assert.deepStrictEqual(inTemplate.map((o) => `${String(o.kind)}/${String((o.metadata as Json).name)}`), ["Namespace/chat-team", "HTTPRoute/llm-tenants", "HTTPRouteFilter/llm-tenants-0", "SecurityPolicy/llm-tenants"]);
+    assert.strictEqual(inTemplate[3], template.find((o) => o.kind === "SecurityPolicy"));
+    const route = inTemplate[1] as { spec: { parentRefs: Json[]; rules: { matches: unknown }[] } };
+    assert.deepStrictEqual(route.spec.parentRefs, [{ group: "gateway.networking.k8s.io", kind: "Gateway", name: "inference-gateway", namespace: "llm-gateway" }]);
+    assert.deepStrictEqual(route.spec.rules[0].matches, [{ headers: [{ type: "Exact", name: "x-ai-eg-model", value: "chat" }] }]);
   });
 });
+
+/** What a model template stack granting analytics renders for its route (template-grant.ts). */
+function grantedObjects(): Json[] {
+  const { grant, issues } = resolveTemplateGrant(
+    { tenants: ["analytics"], environment: environmentTenantGrants([jwtTenant("analytics", ["qwen"])], { name: "inference-gateway", namespace: "llm-gateway" }) },
+    { models: [{ name: "chat", servedModelName: "chat", routing: "llm-d" }], namespace: "chat-team", labels: {} },
+  );
+  assert.deepStrictEqual(issues, []);
+  assert.ok(grant);
+  return [{ apiVersion: "v1", kind: "Namespace", metadata: { name: "chat-team" } }, ...(templateGrantObjects(grant) as unknown as Json[])];
+}
 
 const JWT_AUTHN = "type.googleapis.com/envoy.extensions.filters.http.jwt_authn.v3.JwtAuthentication";
 const provider = (issuer: string): Json => ({

@@ -11,6 +11,7 @@ import { staticBootstrap } from "./harness/envoy-gateway-static";
 import { freePort, LocalProcess, waitForPort } from "./harness/local-process";
 import { runTool, trackDir } from "./harness/processes";
 import { GATEWAY_ONLY_ROUTE, HTTP_LISTENER_PORT, listenerPorts, seenHeader, tenantGatewaySetup, TenantGatewaySetup, withListenerPorts, withLocalJwks } from "./harness/tenant-jwt-gateway";
+import { planTemplateModel, TEMPLATE_MODEL } from "./harness/template-model";
 import { kubernetesObjects } from "../../automation/plan/render";
 import { runPlan } from "../../automation/plan/run";
 import { MODEL_HEADER, OBJECTIVE_HEADER, TENANT_HEADER, TENANTS_GATEWAY_POLICY, TENANTS_ROUTE } from "../../components/tenants/gateway-objects";
@@ -87,7 +88,8 @@ class TenantGateway {
     private readonly otherKey: CryptoKey,
   ) {}
 
-  static async start(stacksDir: string, label: string): Promise<TenantGateway> {
+  /** `grant`: a model template stack granting these tenants from the plan's tenantGrants output joins the setup. */
+  static async start(stacksDir: string, label: string, grant: readonly string[] = []): Promise<TenantGateway> {
     if (!fs.existsSync(path.join(E2E_BIN, "egctl")) || !fs.existsSync(E2E_ENVOY)) {
       throw new Error(`egctl or Envoy not installed under ${path.dirname(E2E_BIN)}: run sh test/e2e/install-gateway-controllers.sh`);
     }
@@ -101,8 +103,9 @@ class TenantGateway {
     assert.ok(run.ok, `${label} plans`);
     const objects = kubernetesObjects(run.resources) as unknown as Json[];
     const issuers = renderedIssuers(objects);
-    const setup = tenantGatewaySetup(objects, TENANTS_ROUTE, TENANTS_GATEWAY_POLICY, [TENANT_HEADER, OBJECTIVE_HEADER]);
-    lap("plan");
+    const granted = grant.length > 0 ? (kubernetesObjects(await planTemplateModel(run.outputs.tenantGrants, grant)) as unknown as Json[]) : [];
+    const setup = tenantGatewaySetup(objects, TENANTS_ROUTE, TENANTS_GATEWAY_POLICY, [TENANT_HEADER, OBJECTIVE_HEADER], granted);
+    lap(grant.length > 0 ? "plan (with the template model)" : "plan");
 
     const dir = trackDir(fs.mkdtempSync(path.join(os.tmpdir(), "tenant-jwt-")));
     const input = path.join(dir, "input.yaml");
@@ -319,5 +322,39 @@ describe(`${STACK} with its tenants at two issuers: a tenant is bound to its own
     // providers' claim headers too (jwt_authn extractor.cc sanitizeHeaders).
     g().expect(await g().call(impostor, LLAMA, forged(g(), "research")), 403, /RBAC: access denied/, {}, "partner token claiming research, with research's headers sent");
     g().expect(await g().call(impostor, QWEN, forged(g(), "research")), 403, /RBAC: access denied/, {}, "partner token claiming research on qwen, with research's headers sent");
+  });
+});
+
+describe(`a model from the model template granting ${STACK}'s analytics: its route keeps the Gateway's JWT providers`, function () {
+  this.timeout(180_000);
+  let gw: TenantGateway | undefined;
+  let issuer: Issuer;
+  const g = (): TenantGateway => {
+    assert.ok(gw !== undefined, "the gateway started");
+    return gw;
+  };
+
+  before(async () => {
+    // The template's stack reads gke-prod's tenantGrants output and renders, in its own namespace,
+    // a route for its model and an access-only SecurityPolicy merged into the Gateway's.
+    gw = await TenantGateway.start(STACKS, `${STACK} with ${TEMPLATE_MODEL.namespace}/${TEMPLATE_MODEL.name} granting analytics`, ["analytics"]);
+    [issuer] = gw.issuers;
+  });
+
+  after(async () => {
+    await gw?.stop();
+  });
+
+  it("analytics' token reaches the template's model; research's, not granted, gets 403; no token 401", async () => {
+    const analytics = await g().sign(g().tenant(issuer, "analytics"));
+    g().expect(await g().call(analytics, TEMPLATE_MODEL.name), 200, TEMPLATE_MODEL.name, { [TENANT_HEADER]: "analytics", [issuer.header]: "analytics" }, "analytics on the template's model");
+    g().expect(await g().call(await g().sign(g().tenant(issuer, "research")), TEMPLATE_MODEL.name), 403, /RBAC: access denied/, {}, "research on the template's model");
+    g().expect(await g().call(undefined, TEMPLATE_MODEL.name), 401, /Jwt is missing/, {}, "no token on the template's model");
+    g().expect(await g().call(analytics, TEMPLATE_MODEL.name, forged(g(), "research")), 200, TEMPLATE_MODEL.name, { [TENANT_HEADER]: "analytics", [issuer.header]: "analytics" }, "analytics claiming research");
+  });
+
+  it("the environment's own route is unchanged beside it: research 200 on llama, analytics 403 there", async () => {
+    g().expect(await g().call(await g().sign(g().tenant(issuer, "research")), LLAMA), 200, LLAMA, { [TENANT_HEADER]: "research" }, "research on llama");
+    g().expect(await g().call(await g().sign(g().tenant(issuer, "analytics")), LLAMA), 403, /RBAC: access denied/, {}, "analytics on llama");
   });
 });

@@ -44,9 +44,10 @@ function one(objects: readonly Json[], kind: string, name: string | undefined, w
 /**
  * The setup for `rendered` (a stack's Kubernetes objects): `routeName` is the tenants' route and
  * its SecurityPolicy, `gatewayPolicy` the Gateway's SecurityPolicy and ClientTrafficPolicy, and
- * `echo` the request headers each answer reports back.
+ * `echo` the request headers each answer reports back. `granted` are a model template stack's
+ * objects: its tenants' route (same name, its own namespace) and SecurityPolicy join the setup.
  */
-export function tenantGatewaySetup(rendered: readonly Json[], routeName: string, gatewayPolicy: string, echo: readonly string[]): TenantGatewaySetup {
+export function tenantGatewaySetup(rendered: readonly Json[], routeName: string, gatewayPolicy: string, echo: readonly string[], granted: readonly Json[] = []): TenantGatewaySetup {
   const aiRoute = one(rendered, "AIGatewayRoute", routeName, "the tenants' route");
   const gatewaySecurity = one(rendered, "SecurityPolicy", gatewayPolicy, "the Gateway's authentication");
   const routeSecurity = one(rendered, "SecurityPolicy", routeName, "the route's access rules");
@@ -77,24 +78,38 @@ export function tenantGatewaySetup(rendered: readonly Json[], routeName: string,
 
   const claimHeaders = ((get(gatewaySecurity, "spec", "jwt", "providers") ?? []) as Json[]).flatMap((p) => ((p.claimToHeaders ?? []) as Json[]).map((c) => String(c.header)));
   const answerHeaders = [...new Set([...claimHeaders, ...echo])].map((h) => ({ name: seenHeader(h), value: `%REQ(${h})%` }));
-  const answer = (name: string, body: string): Json => ({
+  const answer = (name: string, body: string, namespace = modelsNamespace): Json => ({
     apiVersion: "gateway.envoyproxy.io/v1alpha1",
     kind: "HTTPRouteFilter",
-    metadata: { name, namespace: modelsNamespace },
+    metadata: { name, namespace },
     spec: { directResponse: { statusCode: 200, contentType: "text/plain", body: { type: "Inline", inline: body }, header: { add: answerHeaders } } },
   });
   const filterRef = (name: string): Json => ({ type: "ExtensionRef", extensionRef: { group: "gateway.envoyproxy.io", kind: "HTTPRouteFilter", name } });
-  const rules = ((get(aiRoute, "spec", "rules") ?? []) as Json[]).map((r, i) => ({ matches: r.matches, filters: [filterRef(`${routeName}-${i}`)] }));
-  if (rules.length === 0) {
-    throw new Error(`AIGatewayRoute ${routeName}: spec.rules is empty, so no model is served`);
-  }
-  // Each answer names the model its rule matches, so a test sees which rule served it.
-  const answers = ((get(aiRoute, "spec", "rules") ?? []) as Json[]).map((r, i) => {
-    const model = get(((get(r, "matches") ?? []) as Json[])[0], "headers");
-    return answer(`${routeName}-${i}`, Array.isArray(model) && isMap(model[0]) ? String(model[0].value) : `rule ${i}`);
-  });
-  const gatewayOnlyPath = `/${modelsNamespace}/${GATEWAY_ONLY_ROUTE}`;
   const parentRefs = [{ group: "gateway.networking.k8s.io", kind: "Gateway", name: parent.name, namespace: gatewayNamespace }];
+  /** An AIGatewayRoute as an HTTPRoute of the same name and namespace whose rules answer directly, each naming the model its rule matches. */
+  const answeringRoute = (route: Json): Json[] => {
+    const namespace = String(get(route, "metadata", "namespace"));
+    const aiRules = (get(route, "spec", "rules") ?? []) as Json[];
+    if (aiRules.length === 0) {
+      throw new Error(`AIGatewayRoute ${namespace}/${routeName}: spec.rules is empty, so no model is served`);
+    }
+    const answers = aiRules.map((r, i) => {
+      const model = get(((get(r, "matches") ?? []) as Json[])[0], "headers");
+      return answer(`${routeName}-${i}`, Array.isArray(model) && isMap(model[0]) ? String(model[0].value) : `rule ${i}`, namespace);
+    });
+    const rules = aiRules.map((r, i) => ({ matches: r.matches, filters: [filterRef(`${routeName}-${i}`)] }));
+    return [{ apiVersion: "gateway.networking.k8s.io/v1", kind: "HTTPRoute", metadata: { name: routeName, namespace }, spec: { parentRefs, rules } }, ...answers];
+  };
+  const grantedRoute = granted.length > 0 ? one(granted, "AIGatewayRoute", routeName, "the model template's route") : undefined;
+  const grantedObjects =
+    grantedRoute === undefined
+      ? []
+      : [
+          one(granted, "Namespace", String(get(grantedRoute, "metadata", "namespace")), "the model template's namespace"),
+          ...answeringRoute(grantedRoute),
+          one(granted, "SecurityPolicy", routeName, "the model template's access rules"),
+        ];
+  const gatewayOnlyPath = `/${modelsNamespace}/${GATEWAY_ONLY_ROUTE}`;
 
   return {
     input: [
@@ -102,8 +117,7 @@ export function tenantGatewaySetup(rendered: readonly Json[], routeName: string,
       gatewayClass,
       // The policies target the Gateway by name, so only its listener changes: plain HTTP on the same hostname and route admission.
       { ...gateway, spec: { ...(gateway.spec as Json), listeners: [{ name: "http", protocol: "HTTP", port: HTTP_LISTENER_PORT, hostname: listener.hostname, allowedRoutes: listener.allowedRoutes }] } },
-      { apiVersion: "gateway.networking.k8s.io/v1", kind: "HTTPRoute", metadata: { name: routeName, namespace: modelsNamespace }, spec: { parentRefs, rules } },
-      ...answers,
+      ...answeringRoute(aiRoute),
       {
         apiVersion: "gateway.networking.k8s.io/v1",
         kind: "HTTPRoute",
@@ -114,6 +128,7 @@ export function tenantGatewaySetup(rendered: readonly Json[], routeName: string,
       gatewaySecurity,
       routeSecurity,
       clientTraffic,
+      ...grantedObjects,
     ],
     gateway: `${gatewayNamespace}/${String(parent.name)}`,
     hostname: listener.hostname,
