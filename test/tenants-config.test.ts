@@ -47,7 +47,7 @@ describe("tenants config", () => {
       jwksUri: "https://idp.example.com/jwks.json",
       claim: "sub",
       value: "research",
-      header: jwtProviderHeader({ issuer: "https://idp.example.com", audiences: ["llm-platform"], jwksUri: "https://idp.example.com/jwks.json" }),
+      header: jwtProviderHeader({ issuer: "https://idp.example.com" }),
     });
   });
 
@@ -87,12 +87,20 @@ describe("tenants config", () => {
       expectIssue(withTenants([jwtTenant("a"), twin]), "tenants[1].jwt.value", /tenants\[0\] is already identified by sub=a/);
     });
 
-    it("refuses two JWT tenants of one issuer naming themselves with different claims: its one provider copies one claim", () => {
-      const byTeam = { ...jwtTenant("b"), jwt: { ...jwtTenant("b").jwt!, claim: "team" } };
-      expectIssue(withTenants([jwtTenant("a"), byTeam]), "tenants[1].jwt.claim", /tenants\[0\] has the same issuer, audiences and jwksUri and names its tenant with claim "sub"; tenants of one issuer must use the same claim/);
-      // Another audience is another provider, which may read another claim.
-      const otherAudience = { ...byTeam, jwt: { ...byTeam.jwt, audiences: ["other"] } };
-      assert.deepStrictEqual(parsePlatformConfig(withTenants([jwtTenant("a"), otherAudience])).tenants.map((t) => t.name), ["a", "b"]);
+    it("refuses two JWT tenants of one issuer that differ in claim, audiences or key set: its one provider verifies each token once", () => {
+      const b = jwtTenant("b").jwt!;
+      const byTeam = { ...jwtTenant("b"), jwt: { ...b, claim: "team" } };
+      expectIssue(withTenants([jwtTenant("a"), byTeam]), "tenants[1].jwt.claim", /tenants\[0\] has the same issuer and names its tenant with claim "sub"; tenants of one issuer share one provider at the gateway .*, so use the same claim for each/);
+      const otherAudience = { ...jwtTenant("b"), jwt: { ...b, audiences: ["other", "llm-platform"] } };
+      expectIssue(withTenants([jwtTenant("a"), otherAudience]), "tenants[1].jwt.audiences", /tenants\[0\] has the same issuer with audiences \[llm-platform\]; .* so list the same audiences for each/);
+      const otherKeys = { ...jwtTenant("b"), jwt: { ...b, jwksUri: "https://idp.example.com/other.json" } };
+      expectIssue(withTenants([jwtTenant("a"), otherKeys]), "tenants[1].jwt.jwksUri", /tenants\[0\] has the same issuer with jwksUri "https:\/\/idp.example.com\/jwks.json"; .* so give each the same key set/);
+      // The same audiences in another order, or listed twice, are the same set.
+      const reordered = { ...jwtTenant("b"), jwt: { ...b, audiences: ["llm-platform", "llm-platform"] } };
+      assert.deepStrictEqual(parsePlatformConfig(withTenants([jwtTenant("a"), reordered])).tenants.map((t) => t.name), ["a", "b"]);
+      // Another issuer is another provider, which may read another claim and other audiences.
+      const otherIssuer = { ...jwtTenant("b"), jwt: { ...b, issuer: "https://other.example.com", jwksUri: "https://other.example.com/jwks", audiences: ["x"], claim: "team" } };
+      assert.deepStrictEqual(parsePlatformConfig(withTenants([jwtTenant("a"), otherIssuer])).tenants.map((t) => t.name), ["a", "b"]);
     });
 
     it("refuses a secret config key shared by two tenants or one the platform reads", () => {

@@ -1,6 +1,6 @@
 import { distance } from "fastest-levenshtein";
 import type { Report } from "../config/report";
-import { jwtProviderHeader, jwtProviderName } from "./jwt-provider";
+import { jwtProviderHeader } from "./jwt-provider";
 import type { ParsedTenant, QuotaWindows, TenantQuotas } from "./schema";
 
 // Cross-field checks of the `tenants` section and `gateway.authentication`, and the resolved form
@@ -124,7 +124,7 @@ export function resolveTenants(input: TenantsInput, report: Report): { tenants: 
   const firstIndex = new Map<string, number>();
   const identities = new Map<string, number>();
   const headerValues = new Map<string, number>();
-  const providerClaims = new Map<string, { claim: string; index: number }>();
+  const issuers = new Map<string, { claim: string; audiences: string[]; jwksUri: string; index: number }>();
   const secretKeys = new Map<string, number>();
   tenants.forEach((tenant, i) => {
     const path = `tenants[${i}]`;
@@ -168,16 +168,22 @@ export function resolveTenants(input: TenantsInput, report: Report): { tenants: 
       const identity = `${credential.issuer} ${credential.claim}=${credential.value}`;
       const other = identities.get(identity);
       const sameHeader = headerValues.get(credential.value);
-      const provider = jwtProviderName(credential);
-      const sameProvider = providerClaims.get(provider);
-      if (sameProvider !== undefined && sameProvider.claim !== credential.claim) {
-        // One provider per issuer verifies the token once and copies one claim into the tenant headers.
-        report(
-          `${path}.jwt.claim`,
-          `tenants[${sameProvider.index}] has the same issuer, audiences and jwksUri and names its tenant with claim "${sameProvider.claim}"; tenants of one issuer must use the same claim`,
-        );
-      } else if (sameProvider === undefined) {
-        providerClaims.set(provider, { claim: credential.claim, index: i });
+      // One provider per issuer verifies each token once (jwt-provider.ts): its tenants share what it checks and the claim it copies.
+      const audiences = [...new Set(credential.audiences)].sort();
+      const first = issuers.get(credential.issuer);
+      if (first === undefined) {
+        issuers.set(credential.issuer, { claim: credential.claim, audiences, jwksUri: credential.jwksUri, index: i });
+      } else {
+        const shared = `tenants of one issuer share one provider at the gateway (a token is verified once, by the first provider that accepts it)`;
+        if (JSON.stringify(first.audiences) !== JSON.stringify(audiences)) {
+          report(`${path}.jwt.audiences`, `tenants[${first.index}] has the same issuer with audiences [${first.audiences.join(", ")}]; ${shared}, so list the same audiences for each`);
+        }
+        if (first.jwksUri !== credential.jwksUri) {
+          report(`${path}.jwt.jwksUri`, `tenants[${first.index}] has the same issuer with jwksUri "${first.jwksUri}"; ${shared}, so give each the same key set`);
+        }
+        if (first.claim !== credential.claim) {
+          report(`${path}.jwt.claim`, `tenants[${first.index}] has the same issuer and names its tenant with claim "${first.claim}"; ${shared}, so use the same claim for each`);
+        }
       }
       if (other !== undefined) {
         report(`${path}.jwt.value`, `tenants[${other}] is already identified by ${credential.claim}=${credential.value} from ${credential.issuer}`);

@@ -5,7 +5,7 @@ import type { Named } from "../named-object";
 import { routerReleaseName } from "../serving/router-values";
 import type { ResolvedTenant } from "./config";
 import type { QuotaWindows, TenantQuotas } from "./schema";
-import { jwtProviderName } from "./jwt-provider";
+import { JWT_PROVIDER_HEADER_PREFIX, jwtProviderName } from "./jwt-provider";
 import type {
   AIGatewayRoute,
   AuthorizationRule,
@@ -62,9 +62,10 @@ import type {
 //   from the `io.envoy.ai_gateway` metadata the route's `llmRequestCosts` fill (ai-gateway
 //   site/docs/capabilities/traffic/usage-based-ratelimiting.md). responseOverride gives 401, 403
 //   and 429 an OpenAI-shaped JSON body.
-// - `llm-tenants` ClientTrafficPolicy on the Gateway: removes a client-sent `x-llm-tenant`,
-//   `x-llm-jwt-<digest>` and objective header before any filter runs, so a caller cannot pick the
-//   tenant its requests are allowed and counted as, nor the priority they are served with.
+// - `llm-tenants` ClientTrafficPolicy on the Gateway: removes a client-sent `x-llm-tenant`, any
+//   `x-llm-jwt-*` and the objective headers before any filter runs, so a caller cannot pick the
+//   tenant its requests are allowed and counted as, nor the priority they are served with. These
+//   Gateway objects are created before the route's (guardsGateway).
 // - Tenant priority (only when a tenant sets one): one InferenceObjective `<tenant>.<model>` per
 //   granted model, on that model's pool, and a `llm-tenants` EnvoyExtensionPolicy whose Lua script
 //   sets `x-llm-d-inference-objective` from the authenticated tenant and the model header. See
@@ -424,15 +425,41 @@ export function tenantObjectivePolicy(options: TenantGatewayOptions): EnvoyExten
   };
 }
 
-/** Strips a client-sent tenant header and objective headers before any filter runs. */
-export function tenantHeaderStrip(options: Pick<TenantGatewayOptions, "tenants" | "gateway" | "labels">): ClientTrafficPolicy {
-  const jwtHeaders = [...new Set(options.tenants.flatMap((t) => (t.credential.kind === "jwt" ? [t.credential.header] : [])))];
+/**
+ * Strips a client-sent tenant header, any provider header and the objective headers before any
+ * filter runs. Provider headers go by their prefix, not by the providers the environment has now:
+ * a model template's grant may read the header of an issuer the environment has since dropped,
+ * which no provider writes any more and a client could otherwise send.
+ */
+export function tenantHeaderStrip(options: Pick<TenantGatewayOptions, "gateway" | "labels">): ClientTrafficPolicy {
   return {
     apiVersion: "gateway.envoyproxy.io/v1alpha1",
     kind: "ClientTrafficPolicy",
     metadata: { name: TENANTS_GATEWAY_POLICY, namespace: options.gateway.namespace, labels: options.labels },
-    spec: { targetRefs: [gatewayTarget(options.gateway.name)], headers: { earlyRequestHeaders: { remove: [TENANT_HEADER, ...jwtHeaders, OBJECTIVE_HEADER, LEGACY_OBJECTIVE_HEADER] } } },
+    spec: {
+      targetRefs: [gatewayTarget(options.gateway.name)],
+      headers: {
+        earlyRequestHeaders: {
+          remove: [TENANT_HEADER, OBJECTIVE_HEADER, LEGACY_OBJECTIVE_HEADER],
+          removeOnMatch: [{ type: "Prefix", value: JWT_PROVIDER_HEADER_PREFIX }],
+        },
+      },
+    },
   };
+}
+
+/**
+ * Whether an object guards the whole Gateway: its authentication, its header strip, its default
+ * limits and the grant to the key Secrets. A route's authorization-only policy is applied alone
+ * while the Gateway has no policy to merge into (securitypolicy.go: "No parent policy found, fall
+ * back to current policy"), where its header rules could be met by a client sending the headers,
+ * so the route objects are created after these.
+ */
+export function guardsGateway(object: TenantGatewayObject): boolean {
+  if (object.kind === "ReferenceGrant") {
+    return true;
+  }
+  return "targetRefs" in object.spec && object.spec.targetRefs.every((t) => t.kind === "Gateway");
 }
 
 const UNITS = { perMinute: "Minute", perHour: "Hour", perDay: "Day" } as const;

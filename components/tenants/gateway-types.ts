@@ -99,7 +99,13 @@ export interface ClientTrafficPolicy {
   readonly metadata: Metadata;
   readonly spec: {
     readonly targetRefs: readonly PolicyTargetRef[];
-    readonly headers: { readonly earlyRequestHeaders: { readonly remove: readonly string[] } };
+    readonly headers: {
+      readonly earlyRequestHeaders: {
+        readonly remove: readonly string[];
+        /** Header names to remove by a match on the name (v1.8.1 HTTPHeaderFilter.removeOnMatch, StringMatch). */
+        readonly removeOnMatch: readonly { readonly type: "Prefix"; readonly value: string }[];
+      };
+    };
   };
 }
 

@@ -58,13 +58,13 @@ const apiKeySchema = z
 const jwtSchema = z
   .strictObject({
     issuer: z.url({ protocol: /^https$/ }).describe("`iss` the tokens must carry (an https URL). Required."),
-    audiences: z.array(z.string().min(1)).min(1).max(8).describe("`aud` values accepted; the token must name one. Required."),
-    jwksUri: z.url({ protocol: /^https$/ }).describe("https URL of the issuer's JSON Web Key Set. Required."),
+    audiences: z.array(z.string().min(1)).min(1).max(8).describe("`aud` values accepted; the token must name one. Tenants of one issuer list the same audiences. Required."),
+    jwksUri: z.url({ protocol: /^https$/ }).describe("https URL of the issuer's JSON Web Key Set; the same for every tenant of the issuer. Required."),
     claim: z
       .string()
       .regex(/^[A-Za-z_][A-Za-z0-9_.-]*$/, "must be a claim name (nested claims with '.')")
       .default("sub")
-      .describe("Claim that names the tenant; tenants with the same issuer, audiences and jwksUri use the same claim. Default: `sub`."),
+      .describe("Claim that names the tenant; tenants of one issuer use the same claim. Default: `sub`."),
     value: z.string().min(1).optional().describe("Value of `claim` that identifies this tenant. Default: the tenant's name."),
   })
   .describe("The tenant sends `Authorization: Bearer <JWT>` issued by its identity provider.");

@@ -15,6 +15,8 @@ import { planTemplateModel, TEMPLATE_MODEL } from "./harness/template-model";
 import { kubernetesObjects } from "../../automation/plan/render";
 import { runPlan } from "../../automation/plan/run";
 import { MODEL_HEADER, OBJECTIVE_HEADER, TENANT_HEADER, TENANTS_GATEWAY_POLICY, TENANTS_ROUTE } from "../../components/tenants/gateway-objects";
+import { jwtProviderHeader } from "../../components/tenants/jwt-provider";
+import { EnvironmentTenantGrants, environmentTenantGrantsSchema } from "../../components/tenants/template-grant";
 
 // gke-prod's JWT tenants through a real Envoy 1.40.0, on Envoy Gateway v1.8.1's own offline
 // translation of the platform's rendered Gateway and route SecurityPolicies and ClientTrafficPolicy
@@ -88,8 +90,11 @@ class TenantGateway {
     private readonly otherKey: CryptoKey,
   ) {}
 
-  /** `grant`: a model template stack granting these tenants from the plan's tenantGrants output joins the setup. */
-  static async start(stacksDir: string, label: string, grant: readonly string[] = []): Promise<TenantGateway> {
+  /**
+   * `grant`: a model template stack granting these tenants from the plan's tenantGrants output
+   * joins the setup; `copy` turns that output into the template's copy (default: as exported).
+   */
+  static async start(stacksDir: string, label: string, grant: readonly string[] = [], copy: (grants: EnvironmentTenantGrants) => EnvironmentTenantGrants = (x) => x): Promise<TenantGateway> {
     if (!fs.existsSync(path.join(E2E_BIN, "egctl")) || !fs.existsSync(E2E_ENVOY)) {
       throw new Error(`egctl or Envoy not installed under ${path.dirname(E2E_BIN)}: run sh test/e2e/install-gateway-controllers.sh`);
     }
@@ -103,7 +108,7 @@ class TenantGateway {
     assert.ok(run.ok, `${label} plans`);
     const objects = kubernetesObjects(run.resources) as unknown as Json[];
     const issuers = renderedIssuers(objects);
-    const granted = grant.length > 0 ? (kubernetesObjects(await planTemplateModel(run.outputs.tenantGrants, grant)) as unknown as Json[]) : [];
+    const granted = grant.length > 0 ? (kubernetesObjects(await planTemplateModel(copy(environmentTenantGrantsSchema.parse(run.outputs.tenantGrants)), grant)) as unknown as Json[]) : [];
     const setup = tenantGatewaySetup(objects, TENANTS_ROUTE, TENANTS_GATEWAY_POLICY, [TENANT_HEADER, OBJECTIVE_HEADER], granted);
     lap(grant.length > 0 ? "plan (with the template model)" : "plan");
 
@@ -356,5 +361,43 @@ describe(`a model from the model template granting ${STACK}'s analytics: its rou
   it("the environment's own route is unchanged beside it: research 200 on llama, analytics 403 there", async () => {
     g().expect(await g().call(await g().sign(g().tenant(issuer, "research")), LLAMA), 200, LLAMA, { [TENANT_HEADER]: "research" }, "research on llama");
     g().expect(await g().call(await g().sign(g().tenant(issuer, "analytics")), LLAMA), 403, /RBAC: access denied/, {}, "analytics on llama");
+  });
+});
+
+const RETIRED = "https://login.retired.example";
+
+describe(`a model template's copy from before ${STACK}'s analytics changed issuer: the stale grant fails closed`, function () {
+  this.timeout(180_000);
+  let gw: TenantGateway | undefined;
+  let issuer: Issuer;
+  const retiredHeader = jwtProviderHeader({ issuer: RETIRED });
+  const g = (): TenantGateway => {
+    assert.ok(gw !== undefined, "the gateway started");
+    return gw;
+  };
+
+  before(async () => {
+    // The copy was taken while analytics' tokens came from an issuer the environment no longer
+    // has: its rule reads that issuer's provider header, which no provider writes any more.
+    const stale = (grants: EnvironmentTenantGrants): EnvironmentTenantGrants => ({
+      ...grants,
+      tenants: grants.tenants.map((t) => (t.name === "analytics" ? { ...t, jwtHeader: retiredHeader } : t)),
+    });
+    gw = await TenantGateway.start(STACKS, `${STACK} with ${TEMPLATE_MODEL.namespace}/${TEMPLATE_MODEL.name} granting analytics from a stale copy`, ["analytics"], stale);
+    [issuer] = gw.issuers;
+    assert.notStrictEqual(issuer.header, retiredHeader);
+  });
+
+  after(async () => {
+    await gw?.stop();
+  });
+
+  it("analytics' current token gets 403 on the template's model, and nobody gets in by sending the retired issuer's header", async () => {
+    g().expect(await g().call(await g().sign(g().tenant(issuer, "analytics")), TEMPLATE_MODEL.name), 403, /RBAC: access denied/, {}, "analytics with a stale grant");
+    // The Gateway strips every x-llm-jwt-* a client sends, not only its current providers' headers.
+    const sent = { [retiredHeader]: "analytics" };
+    g().expect(await g().call(await g().sign(g().tenant(issuer, "research")), TEMPLATE_MODEL.name, sent), 403, /RBAC: access denied/, {}, "research sending the retired header");
+    g().expect(await g().call(await g().sign(g().tenant(issuer, "analytics")), TEMPLATE_MODEL.name, sent), 403, /RBAC: access denied/, {}, "analytics sending the retired header");
+    g().expect(await g().call(undefined, TEMPLATE_MODEL.name, sent), 401, /Jwt is missing/, {}, "no token, the retired header sent");
   });
 });
