@@ -57,6 +57,14 @@ describe("tenants on the platform (mocked)", () => {
     for (const needed of ["test-addons-gateway", "test-addons-ai-gateway", "test-tenants-team-a-key", "test-addons-gateway-crds"]) {
       assert.ok(deps.includes(needed), `AIGatewayRoute depends on ${needed}: ${deps}`);
     }
+    // The route's objects wait for the Gateway's authentication, header strip, limits and key grant, never the reverse.
+    const guards = ["securitypolicy-llm-tenants-gateway", "clienttrafficpolicy-llm-tenants-gateway", "backendtrafficpolicy-llm-tenants-gateway", "referencegrant-llm-tenants-gateway"];
+    const urnEnd = (urn: string) => urn.split("::").pop() ?? "";
+    for (const r of recorder.resources.filter((x) => x.name.startsWith("test-tenants-") && x.type.startsWith("kubernetes:") && !x.type.endsWith(":Secret"))) {
+      const waits = guards.filter((g) => r.dependencies.some((d) => urnEnd(d) === `test-tenants-${g}`));
+      const isGuard = guards.some((g) => r.name === `test-tenants-${g}`);
+      assert.deepStrictEqual(waits, isGuard || r.type.endsWith(":PodMonitor") ? [] : guards, `${r.name} waits for ${waits.join(", ")}`);
+    }
     const validator = new GatewayCrdValidator();
     for (const r of custom) {
       assert.deepStrictEqual(validator.problems(r.inputs as { apiVersion: string; kind: string }), [], r.name);

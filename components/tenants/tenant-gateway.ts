@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import type { PlatformConfig } from "../config";
 import { customObject } from "../kube-object";
-import { apiKeySecret, tenantGatewayObjects, tenantGatewayOptions } from "./gateway-objects";
+import { apiKeySecret, guardsGateway, tenantGatewayObjects, tenantGatewayOptions } from "./gateway-objects";
 import type { TenantGatewayObject } from "./gateway-types";
 import { TemplateGrant, templateGrantObjects } from "./template-grant";
 import { tenantUsagePodMonitor } from "./usage";
@@ -76,8 +76,12 @@ export class TenantGateway extends pulumi.ComponentResource {
     this.keys = pulumi.secret(pulumi.all(keys));
 
     this.objects = tenantGatewayObjects({ ...tenantGatewayOptions(config, labels), gateway: args.gateway });
-    for (const object of this.objects) {
-      gatewayObject(`${name}-${object.kind.toLowerCase()}-${object.metadata.name}`, object, childOpts([...args.dependsOn, ...secrets]));
+    const register = (object: TenantGatewayObject, after: readonly pulumi.Resource[]) =>
+      gatewayObject(`${name}-${object.kind.toLowerCase()}-${object.metadata.name}`, object, childOpts([...args.dependsOn, ...secrets, ...after]));
+    // The route's authorization-only policy must never be live without the Gateway's authentication and header strip.
+    const guards = this.objects.filter(guardsGateway).map((object) => register(object, []));
+    for (const object of this.objects.filter((o) => !guardsGateway(o))) {
+      register(object, guards);
     }
     if (config.monitoring.prometheusOperator) {
       customObject(
