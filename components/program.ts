@@ -142,7 +142,7 @@ export function platformProgram(raw?: unknown, grantRequest?: TemplateGrantReque
     gatewayAddress: platform.gatewayAddress,
     tenants: platform.tenantAccess,
     tenantKeys: platform.tenantKeys,
-    tenantGrants: environmentTenantGrants(config.tenants, { name: platform.addons.gatewayName, namespace: platform.addons.gatewayNamespace }),
+    tenantGrants: environmentTenantGrants(config.tenants, { name: platform.addons.gatewayName, namespace: platform.addons.gatewayNamespace }, config.models),
     monitoring: monitoringSummary(config.monitoring),
     cost: cost.cost,
   };

@@ -83,8 +83,10 @@ describe("pulumi new templates", function () {
   it("a new model granting prod's tenants plans its own tenants' route from prod's tenantGrants output", async () => {
     const prod = await runPlan(path.join(REPO, "stacks"), "prod");
     assert.ok(prod.ok, prod.ok ? "" : JSON.stringify(prod.issues));
-    const tenantGrants = (prod.outputs as unknown as { tenantGrants: { tenants: { name: string }[] } }).tenantGrants;
+    const tenantGrants = (prod.outputs as unknown as { tenantGrants: { servedModels: string[]; tenants: { name: string }[] } }).tenantGrants;
     assert.deepStrictEqual(tenantGrants.tenants.map((t) => t.name), ["search", "support-bot"]);
+    // The names prod serves on the Gateway, which a template's model may not take.
+    assert.deepStrictEqual(tenantGrants.servedModels, ["meta-llama/Llama-3.1-70B-Instruct", "Qwen/Qwen3-32B"]);
     const run = await planTemplate("model", "dev", {
       "llm-platform:environment": "chat-team",
       "llm-platform:cluster": "llm-prod",

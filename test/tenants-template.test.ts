@@ -12,7 +12,7 @@ const envTenants: ResolvedTenant[] = [
   { name: "search", credential: { kind: "apiKey", rotation: 2 }, models: ["qwen3-32b"], quotas: { requests: { perMinute: 600 } }, priority: -1 },
   { name: "support-bot", credential: { kind: "apiKey", rotation: 1, secretConfig: "supportKey" }, models: ["qwen3-32b", "llama"], quotas: { outputTokens: { perHour: 1000 } } },
 ];
-const environment: EnvironmentTenantGrants = environmentTenantGrants(envTenants, gateway);
+const environment: EnvironmentTenantGrants = environmentTenantGrants(envTenants, gateway, [{ servedModelName: "Qwen/Qwen3-32B" }, { servedModelName: "llama" }, { servedModelName: "llama" }]);
 const model: TenantRoutedModel = { name: "chat", servedModelName: "Qwen/Qwen3-8B", routing: "llm-d" };
 const template = { models: [model], namespace: "chat-team", labels: { l: "v" } };
 
@@ -31,12 +31,13 @@ describe("the model template's grant of environment tenants", () => {
   it("exports each tenant's identity, ceilings and priority with the Gateway, and no key", () => {
     assert.deepStrictEqual(environment, {
       gateway,
+      servedModels: ["Qwen/Qwen3-32B", "llama"],
       tenants: [
         { name: "search", credential: "apiKey", identity: "search", quotas: { requests: { perMinute: 600 } }, priority: -1 },
         { name: "support-bot", credential: "apiKey", identity: "support-bot", quotas: { outputTokens: { perHour: 1000 } } },
       ],
     });
-    const jwt = environmentTenantGrants([{ name: "r", credential: { kind: "jwt", issuer: "https://i", audiences: ["a"], jwksUri: "https://i/j", claim: "org", value: "org-1", header: "x-llm-jwt-0123456789ab" }, models: [], quotas: {} }], gateway);
+    const jwt = environmentTenantGrants([{ name: "r", credential: { kind: "jwt", issuer: "https://i", audiences: ["a"], jwksUri: "https://i/j", claim: "org", value: "org-1", header: "x-llm-jwt-0123456789ab" }, models: [], quotas: {} }], gateway, []);
     assert.deepStrictEqual(jwt.tenants[0], { name: "r", credential: "jwt", identity: "org-1", jwtHeader: "x-llm-jwt-0123456789ab", quotas: {} });
   });
 
@@ -82,6 +83,7 @@ describe("the model template's grant of environment tenants", () => {
         { name: "ops", credential: { kind: "jwt", issuer: "https://i", audiences: ["a"], jwksUri: "https://i/j", claim: "org", value: "ops", header: "x-llm-jwt-0123456789ab" }, models: [], quotas: {} },
       ],
       gateway,
+      [],
     );
     // The copy holds no issuer, audience or key set, only the header the Gateway's provider fills: the Gateway authenticates.
     assert.deepStrictEqual(jwtEnvironment.tenants[0], { name: "research", credential: "jwt", identity: "org-42", jwtHeader: "x-llm-jwt-0123456789ab", quotas: { requests: { perMinute: 5 } } });
@@ -95,11 +97,11 @@ describe("the model template's grant of environment tenants", () => {
     // A JWT tenant's copy without its header, an API-key tenant's with one, or a malformed header are refused by key.
     const [research] = jwtEnvironment.tenants;
     const withoutHeader = { name: research.name, credential: research.credential, identity: research.identity, quotas: research.quotas };
-    assert.deepStrictEqual(issuesOf(["research"], { gateway, tenants: [withoutHeader] }), ["llm-platform:environmentTenants.tenants.0.jwtHeader: is required for a JWT tenant"]);
-    assert.deepStrictEqual(issuesOf(["search"], { gateway, tenants: [{ ...environment.tenants[0], jwtHeader: "x-llm-jwt-0123456789ab" }] }), [
+    assert.deepStrictEqual(issuesOf(["research"], { gateway, servedModels: [], tenants: [withoutHeader] }), ["llm-platform:environmentTenants.tenants.0.jwtHeader: is required for a JWT tenant"]);
+    assert.deepStrictEqual(issuesOf(["search"], { gateway, servedModels: [], tenants: [{ ...environment.tenants[0], jwtHeader: "x-llm-jwt-0123456789ab" }] }), [
       "llm-platform:environmentTenants.tenants.0.jwtHeader: is only for a JWT tenant",
     ]);
-    assert.match(issuesOf(["research"], { gateway, tenants: [{ ...research, jwtHeader: "x-llm-tenant" }] }).join("\n"), /^llm-platform:environmentTenants\.tenants\.0\.jwtHeader: /);
+    assert.match(issuesOf(["research"], { gateway, servedModels: [], tenants: [{ ...research, jwtHeader: "x-llm-tenant" }] }).join("\n"), /^llm-platform:environmentTenants\.tenants\.0\.jwtHeader: /);
   });
 
   it("gives a granted tenant's priority an objective on the template's pool, with the Lua policy on its route", () => {
@@ -128,18 +130,23 @@ describe("the model template's grant of environment tenants", () => {
 
   it("refuses, naming the key: no environment copy, a malformed one, an unknown or repeated tenant, an environment without tenants, a foreign identity, no pool", () => {
     assert.match(issuesOf(["search"], undefined).join("\n"), /^llm-platform:environmentTenants: is required .*tenantGrants/);
-    assert.match(issuesOf(["search"], { gateway, tenants: [{ name: "search" }] }).join("\n"), /^llm-platform:environmentTenants\.tenants\.0\.credential: /m);
+    assert.match(issuesOf(["search"], { gateway, servedModels: [], tenants: [{ name: "search" }] }).join("\n"), /^llm-platform:environmentTenants\.tenants\.0\.credential: /m);
     assert.deepStrictEqual(issuesOf(["serch", "search", "search"], environment), [
       'llm-platform:tenants[0]: "serch" is not a tenant of the environment (nearest: search, support-bot)',
       'llm-platform:tenants[2]: "search" is listed twice',
     ]);
-    assert.deepStrictEqual(issuesOf(["search"], { gateway, tenants: [] }), ["llm-platform:tenants: the environment has no tenants to grant (its gateway is open or has none configured); leave it empty"]);
-    assert.deepStrictEqual(issuesOf(["search"], { gateway, tenants: [{ ...environment.tenants[0], identity: "someone" }] }), [
+    assert.deepStrictEqual(issuesOf(["search"], { gateway, servedModels: [], tenants: [] }), ["llm-platform:tenants: the environment has no tenants to grant (its gateway is open or has none configured); leave it empty"]);
+    assert.deepStrictEqual(issuesOf(["search"], { gateway, servedModels: [], tenants: [{ ...environment.tenants[0], identity: "someone" }] }), [
       'llm-platform:environmentTenants.tenants.0.identity: is "someone", but an API-key tenant\'s identity is its name "search"',
     ]);
     assert.deepStrictEqual(issuesOf(["support-bot"], environment, [{ ...model, routing: "round-robin" }]), [
       "llm-platform:tenants: the template's models all use round-robin routing, which has no InferencePool for the tenants' route",
     ]);
+    // A served name the environment has would put two routes on one model name.
+    assert.deepStrictEqual(issuesOf(["search"], environment, [{ ...model, servedModelName: "Qwen/Qwen3-32B" }]), [
+      'models[0].servedModelName: "Qwen/Qwen3-32B" is already served by the environment on its Gateway; serve model "chat" under another name',
+    ]);
+    assert.match(issuesOf(["search"], { gateway, tenants: environment.tenants }).join("\n"), /^llm-platform:environmentTenants\.servedModels: /m);
     assert.deepStrictEqual(issuesOf(["search"], environment, [{ ...model, routing: "kserve" }]), [
       'llm-platform:tenants: tenant "search" has a priority, which KServe\'s own scheduler (routing kserve: chat) does not read',
     ]);

@@ -36,15 +36,22 @@ const environmentTenantSchema = z.strictObject({
 /** The environment's `tenantGrants` stack output, as the template reads it back. */
 export const environmentTenantGrantsSchema = z.strictObject({
   gateway: z.strictObject({ name: z.string().min(1), namespace: z.string().min(1) }),
+  /** The names the environment's models are served under: the Gateway routes each to one model. */
+  servedModels: z.array(z.string().min(1)),
   tenants: z.array(environmentTenantSchema),
 });
 
 export type EnvironmentTenantGrants = z.output<typeof environmentTenantGrantsSchema>;
 
 /** The environment's `tenantGrants` output: what a template stack needs to grant its tenants. */
-export function environmentTenantGrants(tenants: readonly ResolvedTenant[], gateway: { readonly name: string; readonly namespace: string }): EnvironmentTenantGrants {
+export function environmentTenantGrants(
+  tenants: readonly ResolvedTenant[],
+  gateway: { readonly name: string; readonly namespace: string },
+  models: readonly Pick<TenantRoutedModel, "servedModelName">[],
+): EnvironmentTenantGrants {
   return {
     gateway: { name: gateway.name, namespace: gateway.namespace },
+    servedModels: [...new Set(models.map((m) => m.servedModelName))],
     tenants: tenants.map((t) => ({
       name: t.name,
       credential: t.credential.kind,
@@ -121,6 +128,16 @@ export function resolveTemplateGrant(
   if (models.length === 0) {
     issues.push({ path: GRANTED_TENANTS_KEY, message: "the template's models all use round-robin routing, which has no InferencePool for the tenants' route" });
   }
+  // Two routes matching one model name on the Gateway: the oldest route wins (Envoy Gateway sort.go),
+  // so the grant would do nothing, or take the environment's model from its tenants.
+  template.models.forEach((m, i) => {
+    if (environment.servedModels.includes(m.servedModelName)) {
+      issues.push({
+        path: `models[${i}].servedModelName`,
+        message: `"${m.servedModelName}" is already served by the environment on its Gateway; serve model "${m.name}" under another name`,
+      });
+    }
+  });
   const kserve = models.filter((m) => m.routing === "kserve").map((m) => m.name);
   for (const t of environment.tenants.filter((e) => request.tenants.includes(e.name) && e.priority !== undefined)) {
     if (kserve.length > 0) {

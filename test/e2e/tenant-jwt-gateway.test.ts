@@ -129,7 +129,7 @@ describe("tenant JWT gateway setup (pure)", () => {
 /** What a model template stack granting analytics renders for its route (template-grant.ts). */
 function grantedObjects(): Json[] {
   const { grant, issues } = resolveTemplateGrant(
-    { tenants: ["analytics"], environment: environmentTenantGrants([jwtTenant("analytics", ["qwen"])], { name: "inference-gateway", namespace: "llm-gateway" }) },
+    { tenants: ["analytics"], environment: environmentTenantGrants([jwtTenant("analytics", ["qwen"])], { name: "inference-gateway", namespace: "llm-gateway" }, []) },
     { models: [{ name: "chat", servedModelName: "chat", routing: "llm-d" }], namespace: "chat-team", labels: {} },
   );
   assert.deepStrictEqual(issues, []);
