@@ -19,6 +19,8 @@ import { selfSignedCert } from "./harness/local-process";
 import { runTool } from "./harness/processes";
 import { SimulatedCluster } from "./harness/simulated-cluster";
 import { planTemplateModel, TEMPLATE_MODEL } from "./harness/template-model";
+import { kubernetesObjects } from "../../automation/plan/render";
+import { environmentTenantGrantsSchema } from "../../components/tenants/template-grant";
 
 // The gateway tier: the prod and gke-prod stacks planned and run on the serving path's simulated
 // cluster (KServe makes each model's HTTPRoute and InferencePool), with Envoy Gateway v1.8.1 and
@@ -229,5 +231,21 @@ describe("the gateway controllers: Envoy Gateway v1.8.1 and Envoy AI Gateway v1.
     assert.ok(merged !== undefined && merged.length > 0, `SecurityPolicy ${ns}/llm-tenants is merged into its Gateway's: ${JSON.stringify(security?.object.status)}`);
     console.log(`      (prod + template model: ${added.objects.length} gateway objects accepted in ${added.settledIn ?? "?"} s after the template's were applied; template routes: ${templateRoutes.join(", ")})`);
     await offlineChecks(c, controllers, "prod-and-template", added.objects);
+
+    // A copy naming a Gateway the cluster does not have (an environment renamed since, say): the
+    // template's AIGatewayRoute, planned from that copy and applied under a name of its own, fails by name.
+    const copy = environmentTenantGrantsSchema.parse(started.outputs.tenantGrants);
+    const stale = kubernetesObjects(await planTemplateModel({ ...copy, gateway: { ...copy.gateway, name: "no-such-gateway" } }, ["support-bot"])).find((o) => o.kind === "AIGatewayRoute");
+    assert.ok(stale !== undefined, "the template plans an AIGatewayRoute from the stale copy");
+    const staleName = "e2e-template-stale-gateway";
+    await applyToCluster(c, [{ ...stale, metadata: { ...stale.metadata, name: staleName } }], "the template's route from a copy naming no Gateway of the cluster");
+    const isStale = (o: StoredObject) => objectName(o) === `AIGatewayRoute ${ns}/${staleName}`;
+    let verdict: string[] = [];
+    await waitForGateway(controllers, "the AI Gateway's verdict on the stale copy's route", SETTLE_TIMEOUT_MS, async () => {
+      const route = (await listGatewayObjects(c)).find(isStale);
+      verdict = route !== undefined && settled(route) ? objectProblems(route) : [];
+      return verdict.length > 0 ? true : undefined;
+    });
+    assert.match(verdict.join("\n"), new RegExp(`^AIGatewayRoute ${ns}/${staleName}: NotAccepted False \\(ReconciliationFailed\\): .*no-such-gateway`, "m"));
   });
 });
