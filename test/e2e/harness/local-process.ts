@@ -59,17 +59,7 @@ export class LocalProcess {
   }
 }
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.unref();
-    server.on("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
+export { freePort } from "../../harness/free-port";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

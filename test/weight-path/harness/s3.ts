@@ -20,7 +20,7 @@
 import { ChildProcess, execFileSync, spawn } from "child_process";
 import * as fs from "fs";
 import * as https from "https";
-import * as net from "net";
+import { freePort } from "../../harness/free-port";
 import * as path from "path";
 import type { AwsStore } from "./render";
 import type { Tools } from "./tools";
@@ -74,17 +74,7 @@ export function bucketPolicyForMoto(policy: string): { policy: string; leftOut: 
   return { policy: JSON.stringify({ ...doc, Statement: kept }), leftOut };
 }
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.on("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const a = srv.address();
-      const port = typeof a === "object" && a ? a.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
-}
+export { freePort };
 
 function request(url: string, ca: Buffer, method: string, body?: string): Promise<number> {
   return new Promise((resolve, reject) => {
