@@ -208,24 +208,34 @@ const forged = (gw: TenantGateway, value: string): Record<string, string> => ({
   [OBJECTIVE_HEADER]: `${value}.qwen3-32b`,
 });
 
+/**
+ * The gateway of the enclosing describe: `started` keeps what its before hook started, an after
+ * hook stops it, and `g` fails plainly when it never started.
+ */
+function describedGateway(): { g: () => TenantGateway; started: (gw: TenantGateway) => TenantGateway } {
+  let gw: TenantGateway | undefined;
+  after(async () => {
+    await gw?.stop();
+  });
+  return {
+    g: () => {
+      assert.ok(gw !== undefined, "the gateway started");
+      return gw;
+    },
+    started: (started) => (gw = started),
+  };
+}
+
 describe(`${STACK}'s JWT tenants, two of one issuer, through Envoy 1.40.0 on Envoy Gateway v1.8.1's translation`, function () {
   this.timeout(120_000);
-  let gw: TenantGateway | undefined;
+  const { g, started } = describedGateway();
   let issuer: Issuer;
-  const g = (): TenantGateway => {
-    assert.ok(gw !== undefined, "the gateway started");
-    return gw;
-  };
 
   before(async () => {
-    gw = await TenantGateway.start(STACKS, STACK);
+    const gw = started(await TenantGateway.start(STACKS, STACK));
     // One issuer shared by both tenants renders one provider: one per tenant is the layout that refused the second tenant.
     assert.deepStrictEqual(gw.issuers.map((i) => i.issuer), ["https://login.example.com"], `${STACK}: one JWT provider for its one issuer`);
     issuer = gw.issuers[0];
-  });
-
-  after(async () => {
-    await gw?.stop();
   });
 
   it("research's token: 200 on both its models, with research as the tenant behind its issuer's provider", async () => {
@@ -292,23 +302,15 @@ function twoIssuerStacks(): string {
 
 describe(`${STACK} with its tenants at two issuers: a tenant is bound to its own issuer`, function () {
   this.timeout(120_000);
-  let gw: TenantGateway | undefined;
+  const { g, started } = describedGateway();
   let login: Issuer;
   let partner: Issuer;
-  const g = (): TenantGateway => {
-    assert.ok(gw !== undefined, "the gateway started");
-    return gw;
-  };
 
   before(async () => {
-    gw = await TenantGateway.start(twoIssuerStacks(), `${STACK} (analytics at ${PARTNER})`);
+    const gw = started(await TenantGateway.start(twoIssuerStacks(), `${STACK} (analytics at ${PARTNER})`));
     assert.deepStrictEqual(gw.issuers.map((i) => i.issuer), ["https://login.example.com", PARTNER], "one JWT provider per issuer, in the tenants' order");
     [login, partner] = gw.issuers;
     assert.notStrictEqual(login.header, partner.header, "each provider has a header of its own");
-  });
-
-  after(async () => {
-    await gw?.stop();
   });
 
   it("each tenant's token from its own issuer: research 200 on llama, analytics 200 on qwen and 403 on llama", async () => {
@@ -332,22 +334,14 @@ describe(`${STACK} with its tenants at two issuers: a tenant is bound to its own
 
 describe(`a model from the model template granting ${STACK}'s analytics: its route keeps the Gateway's JWT providers`, function () {
   this.timeout(180_000);
-  let gw: TenantGateway | undefined;
+  const { g, started } = describedGateway();
   let issuer: Issuer;
-  const g = (): TenantGateway => {
-    assert.ok(gw !== undefined, "the gateway started");
-    return gw;
-  };
 
   before(async () => {
     // The template's stack reads gke-prod's tenantGrants output and renders, in its own namespace,
     // a route for its model and an access-only SecurityPolicy merged into the Gateway's.
-    gw = await TenantGateway.start(STACKS, `${STACK} with ${TEMPLATE_MODEL.namespace}/${TEMPLATE_MODEL.name} granting analytics`, ["analytics"]);
+    const gw = started(await TenantGateway.start(STACKS, `${STACK} with ${TEMPLATE_MODEL.namespace}/${TEMPLATE_MODEL.name} granting analytics`, ["analytics"]));
     [issuer] = gw.issuers;
-  });
-
-  after(async () => {
-    await gw?.stop();
   });
 
   it("analytics' token reaches the template's model; research's, not granted, gets 403; no token 401", async () => {
@@ -368,13 +362,9 @@ const RETIRED = "https://login.retired.example";
 
 describe(`a model template's copy from before ${STACK}'s analytics changed issuer: the stale grant fails closed`, function () {
   this.timeout(180_000);
-  let gw: TenantGateway | undefined;
+  const { g, started } = describedGateway();
   let issuer: Issuer;
   const retiredHeader = jwtProviderHeader({ issuer: RETIRED });
-  const g = (): TenantGateway => {
-    assert.ok(gw !== undefined, "the gateway started");
-    return gw;
-  };
 
   before(async () => {
     // The copy was taken while analytics' tokens came from an issuer the environment no longer
@@ -383,13 +373,9 @@ describe(`a model template's copy from before ${STACK}'s analytics changed issue
       ...grants,
       tenants: grants.tenants.map((t) => (t.name === "analytics" ? { ...t, jwtHeader: retiredHeader } : t)),
     });
-    gw = await TenantGateway.start(STACKS, `${STACK} with ${TEMPLATE_MODEL.namespace}/${TEMPLATE_MODEL.name} granting analytics from a stale copy`, ["analytics"], stale);
+    const gw = started(await TenantGateway.start(STACKS, `${STACK} with ${TEMPLATE_MODEL.namespace}/${TEMPLATE_MODEL.name} granting analytics from a stale copy`, ["analytics"], stale));
     [issuer] = gw.issuers;
     assert.notStrictEqual(issuer.header, retiredHeader);
-  });
-
-  after(async () => {
-    await gw?.stop();
   });
 
   it("analytics' current token gets 403 on the template's model, and nobody gets in by sending the retired issuer's header", async () => {
